@@ -1,0 +1,1 @@
+"""The digit-pair study built on minitorch_pairs."""

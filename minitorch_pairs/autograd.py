@@ -1,0 +1,171 @@
+"""Reverse-mode automatic differentiation.
+
+A differentiable op is a `Function` subclass with `forward` and `backward`
+side by side, both working on raw arrays. `Function.apply` runs the forward
+pass on the tensors' arrays and, when a gradient is wanted, records a `Node`
+on the output. `backward` walks the recorded graph once, in one
+deterministic reverse-topological order, without recursion (deep graphs
+are fine), accumulates gradients with `+=`, undoes broadcasting in one place
+and frees the graph as it goes.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import backend
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+class no_grad:
+    """Context manager (and decorator) that stops graph recording."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = False
+
+    def __exit__(self, *exc_info):
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class Context:
+    """What a forward pass leaves for its backward pass."""
+
+    def __init__(self, device: str, needs_input_grad: tuple):
+        self.device = device
+        self.kernels = backend.kernels(device)
+        self.needs_input_grad = needs_input_grad
+        self.saved = ()
+
+    def save_for_backward(self, *arrays):
+        self.saved = arrays
+
+
+class Node:
+    """An op in the recorded graph: the function, its context and its tensor inputs."""
+
+    __slots__ = ("function", "ctx", "inputs")
+
+    def __init__(self, function, ctx, inputs):
+        self.function = function
+        self.ctx = ctx
+        self.inputs = inputs
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__
+
+
+class Function:
+    """Base class of the differentiable primitives.
+
+    `forward(ctx, *arrays, **options)` gets the arrays of the positional
+    tensor arguments and returns one array; `backward(ctx, grad)` returns one
+    gradient array (or None) per positional tensor argument.
+    """
+
+    @staticmethod
+    def forward(ctx, *arrays, **options):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        from .tensor import Tensor
+        device = _common_device(cls.__name__, inputs)
+        needs = tuple(t.requires_grad for t in inputs)
+        record = _grad_enabled and any(needs)
+        ctx = Context(device, needs)
+        out = cls.forward(ctx, *(t.data for t in inputs), **options)
+        result = Tensor._from_array(out, device=device, requires_grad=record)
+        if record:
+            result.grad_fn = Node(cls, ctx, inputs)
+        return result
+
+
+def _common_device(op: str, inputs) -> str:
+    devices = {t.device for t in inputs}
+    if len(devices) > 1:
+        raise RuntimeError(f"{op}: expected all tensors on one device, got {sorted(devices)}")
+    return devices.pop() if devices else "cpu"
+
+
+def unbroadcast(grad, shape: tuple):
+    """Sum a gradient of a broadcast result back down to the operand's shape."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, size in enumerate(shape) if size == 1 and grad.shape[i + extra] != 1)
+    grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _topological_order(root) -> list:
+    """Tensors of the graph below `root`, every tensor after all of its inputs."""
+    order, seen = [], {id(root)}
+    stack = [(root, False)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        stack.append((tensor, True))
+        if tensor.grad_fn is not None:
+            for parent in reversed(tensor.grad_fn.inputs):
+                if parent.requires_grad and id(parent) not in seen:
+                    seen.add(id(parent))
+                    stack.append((parent, False))
+    return order
+
+
+def backward(root, grad, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) into every leaf's `.grad`."""
+    grads = {id(root): grad}
+    for tensor in reversed(_topological_order(root)):
+        grad = grads.pop(id(tensor), None)
+        if grad is None:
+            continue
+        node = tensor.grad_fn
+        if node is None:
+            tensor._accumulate_grad(grad)
+            continue
+        if node.ctx is None:
+            raise RuntimeError(
+                f"backward through {node.name} a second time: its graph was freed after the "
+                "first backward; pass retain_graph=True to the first call")
+        input_grads = node.function.backward(node.ctx, grad)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        if len(input_grads) != len(node.inputs):
+            raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} gradients "
+                               f"for {len(node.inputs)} inputs")
+        for index, (parent, parent_grad) in enumerate(zip(node.inputs, input_grads)):
+            if parent_grad is None or not parent.requires_grad:
+                continue
+            parent_grad = unbroadcast(np.asarray(parent_grad, dtype=parent.dtype), parent.shape)
+            if parent_grad.shape != parent.shape:
+                raise RuntimeError(f"{node.name}.backward: gradient of input {index} has shape "
+                                   f"{parent_grad.shape}, expected {parent.shape}")
+            previous = grads.get(id(parent))
+            grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
+        if not retain_graph:
+            node.ctx = None

@@ -1,0 +1,141 @@
+"""Convolution and pooling over N x C x H x W tensors; the loops are device kernels."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+def pair(op: str, name: str, value, minimum: int) -> tuple:
+    """An int or a pair of ints as (h, w), each at least `minimum`."""
+    values = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    if len(values) != 2 or not all(isinstance(v, numbers.Integral) and v >= minimum
+                                   for v in values):
+        raise ValueError(f"{op}: expected {name} to be an int >= {minimum} or a pair of them, "
+                         f"got {value!r}")
+    return int(values[0]), int(values[1])
+
+
+def output_size(op: str, size: tuple, kernel: tuple, stride: tuple, padding: tuple) -> tuple:
+    out = tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip(size, kernel, stride, padding))
+    if min(out) < 1:
+        raise ValueError(f"{op}: input of spatial size {size} (padding {padding}) is smaller "
+                         f"than the kernel {kernel}; the output would be empty")
+    return out
+
+
+def _contiguous(*arrays):
+    return tuple(np.ascontiguousarray(a) for a in arrays)
+
+
+class Conv2d(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
+        x, weight = _contiguous(x, weight)
+        ctx.save_for_backward(x, weight)
+        ctx.geometry = stride + padding
+        n, _, h, w = x.shape
+        oh, ow = output_size("conv2d", (h, w), weight.shape[2:], stride, padding)
+        out = np.empty((n, weight.shape[0], oh, ow), dtype=x.dtype)
+        ctx.kernels.conv2d_forward(x, weight, bias, out, *ctx.geometry)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved
+        (grad,) = _contiguous(grad)
+        needs = ctx.needs_input_grad
+        grad_x = grad_weight = None
+        if needs[0]:
+            grad_x = np.empty_like(x)
+            ctx.kernels.conv2d_backward_input(grad, weight, grad_x, *ctx.geometry)
+        if needs[1]:
+            grad_weight = np.empty_like(weight)
+            ctx.kernels.conv2d_backward_weight(x, grad, grad_weight, *ctx.geometry)
+        grads = (grad_x, grad_weight)
+        return grads + (grad.sum(axis=(0, 2, 3)),) if len(needs) == 3 else grads
+
+
+class MaxPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding):
+        (x,) = _contiguous(x)
+        n, c, h, w = x.shape
+        oh, ow = output_size("max_pool2d", (h, w), kernel_size, stride, padding)
+        out = np.empty((n, c, oh, ow), dtype=x.dtype)
+        argmax = np.empty((n, c, oh, ow), dtype=np.int64)
+        ctx.kernels.max_pool2d_forward(x, out, argmax, *kernel_size, *stride, *padding)
+        ctx.shape, ctx.dtype, ctx.argmax = x.shape, x.dtype, argmax
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = np.empty(ctx.shape, dtype=ctx.dtype)
+        ctx.kernels.max_pool2d_backward(*_contiguous(grad), ctx.argmax, grad_x)
+        return grad_x
+
+
+class AvgPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding):
+        (x,) = _contiguous(x)
+        n, c, h, w = x.shape
+        oh, ow = output_size("avg_pool2d", (h, w), kernel_size, stride, padding)
+        out = np.empty((n, c, oh, ow), dtype=x.dtype)
+        ctx.geometry = kernel_size + stride + padding
+        ctx.kernels.avg_pool2d_forward(x, out, *ctx.geometry)
+        ctx.shape, ctx.dtype = x.shape, x.dtype
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = np.empty(ctx.shape, dtype=ctx.dtype)
+        ctx.kernels.avg_pool2d_backward(*_contiguous(grad), grad_x, *ctx.geometry)
+        return grad_x
+
+
+def _check_image(op: str, x: Tensor) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+           padding=0) -> Tensor:
+    _check_image("conv2d", x)
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: expected a 4-D weight (out, in, kH, kW), got {weight.shape}")
+    if x.shape[1] != weight.shape[1]:
+        raise ValueError(f"conv2d: input has {x.shape[1]} channels, weight expects "
+                         f"{weight.shape[1]} (input {x.shape}, weight {weight.shape})")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"conv2d: expected bias of shape ({weight.shape[0]},), got {bias.shape}")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"conv2d: input dtype {x.dtype} differs from weight dtype {weight.dtype}")
+    stride, padding = pair("conv2d", "stride", stride, 1), pair("conv2d", "padding", padding, 0)
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return Conv2d.apply(*inputs, stride=stride, padding=padding)
+
+
+def _pool_arguments(op: str, x: Tensor, kernel_size, stride, padding) -> dict:
+    _check_image(op, x)
+    kernel = pair(op, "kernel_size", kernel_size, 1)
+    stride = kernel if stride is None else pair(op, "stride", stride, 1)
+    padding = pair(op, "padding", padding, 0)
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel}")
+    return dict(kernel_size=kernel, stride=stride, padding=padding)
+
+
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    return MaxPool2d.apply(x, **_pool_arguments("max_pool2d", x, kernel_size, stride, padding))
+
+
+def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    return AvgPool2d.apply(x, **_pool_arguments("avg_pool2d", x, kernel_size, stride, padding))

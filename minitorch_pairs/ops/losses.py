@@ -1,0 +1,181 @@
+"""Softmax family and losses: log_softmax, softmax, cross_entropy (fused log-softmax + NLL),
+nll_loss, binary_cross_entropy_with_logits, mse_loss."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+from . import reduction
+from .reduction import normalize_dims
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _rows(x, axis):
+    """x with `axis` moved last, as a contiguous (rows, K) array, and the moved shape."""
+    moved = np.moveaxis(x, axis, -1)
+    return np.ascontiguousarray(moved).reshape(-1, x.shape[axis]), moved.shape
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, axis):
+        rows, moved_shape = _rows(x, axis)
+        out = np.empty_like(rows)
+        ctx.kernels.log_softmax_forward(rows, out)
+        ctx.save_for_backward(out)
+        ctx.axis, ctx.moved_shape = axis, moved_shape
+        return np.moveaxis(out.reshape(moved_shape), -1, axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        grad_rows, _ = _rows(grad, ctx.axis)
+        grad_x = np.empty_like(out)
+        ctx.kernels.log_softmax_backward(grad_rows, out, grad_x)
+        return np.moveaxis(grad_x.reshape(ctx.moved_shape), -1, ctx.axis)
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, axis):
+        rows, moved_shape = _rows(x, axis)
+        log_probs = np.empty_like(rows)
+        ctx.kernels.log_softmax_forward(rows, log_probs)
+        out = np.moveaxis(np.exp(log_probs).reshape(moved_shape), -1, axis)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved
+        return out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True))
+
+
+def _reduce(op: str, losses: Tensor, reduction_name: str) -> Tensor:
+    if reduction_name == "mean":
+        return reduction.mean(losses)
+    if reduction_name == "sum":
+        return reduction.sum(losses)
+    return losses
+
+
+class CrossEntropy(Function):
+    """Per-sample -log softmax(logits)[target], fused so no probabilities are formed."""
+
+    @staticmethod
+    def forward(ctx, logits, target):
+        logits = np.ascontiguousarray(logits)
+        log_probs = np.empty_like(logits)
+        losses = np.empty(logits.shape[0], dtype=logits.dtype)
+        ctx.kernels.cross_entropy_forward(logits, target, log_probs, losses)
+        ctx.save_for_backward(log_probs, target)
+        return losses
+
+    @staticmethod
+    def backward(ctx, grad):
+        log_probs, target = ctx.saved
+        grad_logits = np.empty_like(log_probs)
+        ctx.kernels.cross_entropy_backward(log_probs, target, np.ascontiguousarray(grad),
+                                           grad_logits)
+        return grad_logits
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        # max(x, 0) - x*y + log(1 + exp(-|x|)): no overflow for any x
+        return np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved
+        e = np.exp(-np.abs(x))
+        sigmoid = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        return (grad * (sigmoid - y)).astype(x.dtype, copy=False), -grad * x
+
+
+def _softmax_axis(op: str, x: Tensor, dim) -> int:
+    if not isinstance(x, Tensor) or x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point Tensor, got "
+                        f"{getattr(x, 'dtype', type(x).__name__)}")
+    if dim is None:
+        raise TypeError(f"{op}: dim must be given (an int), as in torch")
+    if x.ndim == 0:
+        raise ValueError(f"{op}: expected at least 1 dim, got a 0-d tensor")
+    return normalize_dims(op, dim, x.ndim)[0]
+
+
+def log_softmax(x: Tensor, dim: int = None) -> Tensor:
+    return LogSoftmax.apply(x, axis=_softmax_axis("log_softmax", x, dim))
+
+
+def softmax(x: Tensor, dim: int = None) -> Tensor:
+    return Softmax.apply(x, axis=_softmax_axis("softmax", x, dim))
+
+
+def _check_class_targets(op: str, scores: Tensor, target, reduction_name: str) -> Tensor:
+    if reduction_name not in REDUCTIONS:
+        raise ValueError(f"{op}: expected reduction in {REDUCTIONS}, got {reduction_name!r}")
+    if not isinstance(scores, Tensor) or scores.ndim != 2 or scores.dtype.kind != "f":
+        raise ValueError(f"{op}: expected a floating-point input of shape (N, C), got "
+                         f"{getattr(scores, 'shape', type(scores).__name__)}")
+    if not isinstance(target, Tensor):
+        raise TypeError(f"{op}: expected target to be an int64 Tensor, got "
+                        f"{type(target).__name__}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: expected target of class indices (int64), got dtype "
+                        f"{target.dtype}; class-probability targets are not supported")
+    if target.shape != scores.shape[:1]:
+        raise ValueError(f"{op}: expected target of shape ({scores.shape[0]},) for input "
+                         f"{scores.shape}, got {target.shape}")
+    classes = scores.shape[1]
+    if target.numel() and (target.data.min() < 0 or target.data.max() >= classes):
+        bad = target.data[(target.data < 0) | (target.data >= classes)][0]
+        raise IndexError(f"{op}: target {bad} is out of range for {classes} classes "
+                         f"(expected 0 <= target < {classes})")
+    if scores.shape[0] == 0 and reduction_name == "mean":
+        raise ValueError(f"{op}: mean over an empty batch (input shape {scores.shape})")
+    return Tensor._from_array(np.ascontiguousarray(target.data, dtype=np.int64), target.device)
+
+
+def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    target = _check_class_targets("cross_entropy", input, target, reduction)
+    losses = CrossEntropy.apply(input, target)
+    return _reduce("cross_entropy", losses, reduction)
+
+
+def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    target = _check_class_targets("nll_loss", input, target, reduction)
+    picked = input[np.arange(input.shape[0]), target.data]
+    return _reduce("nll_loss", -picked, reduction)
+
+
+def _check_same_shape(op: str, input: Tensor, target: Tensor, reduction_name: str) -> None:
+    if reduction_name not in REDUCTIONS:
+        raise ValueError(f"{op}: expected reduction in {REDUCTIONS}, got {reduction_name!r}")
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError(f"{op}: expected Tensors, got {type(input).__name__} and "
+                        f"{type(target).__name__}")
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: expected target of the input's shape {input.shape}, "
+                         f"got {target.shape}")
+    if input.dtype.kind != "f" or target.dtype != input.dtype:
+        raise TypeError(f"{op}: expected floating-point input and target of one dtype, got "
+                        f"{input.dtype} and {target.dtype}")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     reduction: str = "mean") -> Tensor:
+    _check_same_shape("binary_cross_entropy_with_logits", input, target, reduction)
+    losses = BinaryCrossEntropyWithLogits.apply(input, target)
+    return _reduce("binary_cross_entropy_with_logits", losses, reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    _check_same_shape("mse_loss", input, target, reduction)
+    diff = input - target
+    return _reduce("mse_loss", diff * diff, reduction)

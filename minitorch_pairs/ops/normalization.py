@@ -1,0 +1,119 @@
+"""The ops that behave differently in training and evaluation: batch_norm and dropout."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import random
+from ..autograd import Function, no_grad
+from ..tensor import Tensor
+from .elementwise import mul
+
+
+class BatchNormTrain(Function):
+    """Normalise with the batch's statistics; backward goes through them."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, eps):
+        rows = np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+        channels = x.shape[1]
+        out = np.empty_like(rows)
+        mean = np.empty(channels, dtype=x.dtype)
+        invstd = np.empty(channels, dtype=x.dtype)
+        ctx.kernels.batch_norm_train_forward(rows, weight, bias, eps, out, mean, invstd)
+        ctx.save_for_backward(rows, weight, mean, invstd)
+        ctx.shape = x.shape
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, weight, mean, invstd = ctx.saved
+        grad_rows = np.ascontiguousarray(grad).reshape(rows.shape)
+        grad_x = np.empty_like(rows)
+        grad_weight, grad_bias = np.empty_like(weight), np.empty_like(weight)
+        ctx.kernels.batch_norm_backward(grad_rows, rows, mean, invstd, weight,
+                                        grad_x, grad_weight, grad_bias)
+        return grad_x.reshape(ctx.shape), grad_weight, grad_bias
+
+
+class BatchNormEval(Function):
+    """Normalise with fixed running statistics: an affine map per channel."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, eps):
+        rows = np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+        out = np.empty_like(rows)
+        ctx.kernels.batch_norm_eval_forward(rows, weight, bias, running_mean, running_var,
+                                            eps, out)
+        invstd = (1 / np.sqrt(running_var + eps)).astype(x.dtype)
+        ctx.save_for_backward(rows, weight, running_mean, invstd)
+        ctx.shape = x.shape
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rows, weight, running_mean, invstd = ctx.saved
+        grad_rows = grad.reshape(rows.shape)
+        x_hat = (rows - running_mean[:, None]) * invstd[:, None]
+        grad_x = grad_rows * (weight * invstd)[:, None]
+        return (grad_x.reshape(ctx.shape), (grad_rows * x_hat).sum(axis=(0, 2)),
+                grad_rows.sum(axis=(0, 2)))
+
+
+def _check_channel_vector(name: str, t, channels: int, dtype) -> None:
+    if t is not None and (t.shape != (channels,) or t.dtype != dtype):
+        raise ValueError(f"batch_norm: expected {name} of shape ({channels},) and dtype {dtype}, "
+                         f"got shape {t.shape} and dtype {t.dtype}")
+
+
+def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """torch.nn.functional.batch_norm: (N, C) or (N, C, H, W) input, stats per channel C."""
+    if not isinstance(x, Tensor) or x.ndim not in (2, 3, 4):
+        raise ValueError(f"batch_norm: expected a 2-D, 3-D or 4-D input (N, C, ...), got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"batch_norm: expected a floating-point input, got dtype {x.dtype}")
+    channels = x.shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        _check_channel_vector(name, t, channels, x.dtype)
+    weight = weight if weight is not None else Tensor._from_array(np.ones(channels, x.dtype))
+    bias = bias if bias is not None else Tensor._from_array(np.zeros(channels, x.dtype))
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
+        return BatchNormEval.apply(x, weight, bias, running_mean=running_mean.data,
+                                   running_var=running_var.data, eps=eps)
+    count = x.numel() // channels
+    if count < 2:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                         f"got input shape {x.shape}")
+    out = BatchNormTrain.apply(x, weight, bias, eps=eps)
+    if running_mean is not None and running_var is not None:
+        _update_running_stats(x, out, running_mean, running_var, momentum, count)
+    return out
+
+
+@no_grad()
+def _update_running_stats(x, out, running_mean, running_var, momentum, count) -> None:
+    """running = (1 - momentum) * running + momentum * batch (unbiased variance), as torch."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    mean = x.data.mean(axis=axes, dtype=np.float64)
+    var = x.data.var(axis=axes, dtype=np.float64) * count / (count - 1)
+    running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean
+    running_var.data[...] = (1 - momentum) * running_var.data + momentum * var
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
+    if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"dropout: expected a probability p in [0, 1], got {p!r}")
+    if not training or p == 0:
+        return x
+    keep = random.default_generator().random(x.shape) >= p
+    scale = 0.0 if p == 1 else 1.0 / (1 - p)
+    mask = Tensor._from_array((keep * scale).astype(x.dtype), x.device)
+    return mul(x, mask)

@@ -1,0 +1,122 @@
+"""Reductions: sum, mean, max (whole tensor, or along dims with keepdim), argmax."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+def normalize_dims(op: str, dim, ndim: int) -> tuple:
+    """`dim` (None, an int or a sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+    rank = max(ndim, 1)  # a 0-d tensor accepts dim 0 / -1, as in torch
+    for d in dims:
+        if not isinstance(d, numbers.Integral) or not -rank <= d < rank:
+            raise IndexError(f"{op}: dim {d!r} out of range for a tensor of {ndim} dims "
+                             f"(expected an integer in [{-rank}, {rank - 1}])")
+    axes = tuple(sorted({int(d) % rank for d in dims}))
+    return axes if ndim else ()
+
+
+def _expand_back(grad, input_shape: tuple, axes: tuple, keepdim: bool):
+    """Reinsert the reduced axes into a gradient, ready to broadcast over the input."""
+    return grad if keepdim else np.expand_dims(grad, axes)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        return np.asarray(a.sum(axis=axes, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = _expand_back(grad, ctx.shape, ctx.axes, ctx.keepdim)
+        return np.broadcast_to(grad, ctx.shape)
+
+
+class MaxAll(Function):
+    """max over axes; ties share the gradient evenly (torch's max()/amax rule)."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        out = np.asarray(a.max(axis=axes, keepdims=True))
+        ctx.save_for_backward(a, out)
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        return out if keepdim else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved
+        grad = _expand_back(grad, ctx.shape, ctx.axes, ctx.keepdim)
+        winners = a == out
+        return winners * (grad / winners.sum(axis=ctx.axes, keepdims=True))
+
+
+class MaxDim(Function):
+    """max along one dim; the gradient goes to the first maximal element (the returned index)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        index = np.expand_dims(np.argmax(a, axis=axis), axis)
+        out = np.take_along_axis(a, index, axis=axis)
+        ctx.shape, ctx.axis, ctx.index, ctx.keepdim = a.shape, axis, index, keepdim
+        return out if keepdim else np.squeeze(out, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = _expand_back(grad, ctx.shape, (ctx.axis,), ctx.keepdim)
+        full = np.zeros(ctx.shape, dtype=grad.dtype)
+        np.put_along_axis(full, ctx.index, grad, axis=ctx.axis)
+        return full
+
+
+def _check_nonempty(op: str, a: Tensor, axes: tuple) -> None:
+    if any(a.shape[d] == 0 for d in axes) or (not axes and a.numel() == 0):
+        raise ValueError(f"{op}: expected a non-empty tensor along the reduced dims, "
+                         f"got shape {a.shape}")
+
+
+def sum(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return Sum.apply(a, axes=normalize_dims("sum", dim, a.ndim), keepdim=keepdim)
+
+
+def mean(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if a.dtype.kind != "f":
+        raise TypeError(f"mean: expected a floating-point tensor, got dtype {a.dtype}")
+    axes = normalize_dims("mean", dim, a.ndim)
+    _check_nonempty("mean", a, axes)
+    count = int(np.prod([a.shape[d] for d in axes]))
+    return Sum.apply(a, axes=axes, keepdim=keepdim) * (1.0 / count)
+
+
+def max(a: Tensor, dim=None, keepdim: bool = False):
+    """max(a) -> the largest element; max(a, dim) -> (values, indices), as in torch."""
+    if dim is None:
+        _check_nonempty("max", a, ())
+        return MaxAll.apply(a, axes=tuple(range(a.ndim)), keepdim=False)
+    if not isinstance(dim, numbers.Integral):
+        raise TypeError(f"max: expected dim to be an int, got {dim!r}")
+    (axis,) = normalize_dims("max", dim, a.ndim) or (None,)
+    if axis is None:  # 0-d tensor
+        return a.clone(), Tensor._from_array(np.zeros((), np.int64), a.device)
+    _check_nonempty("max", a, (axis,))
+    values = MaxDim.apply(a, axis=axis, keepdim=keepdim)
+    return values, argmax(a, dim, keepdim)
+
+
+def argmax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if dim is None:
+        return Tensor._from_array(np.asarray(np.argmax(a.data), dtype=np.int64), a.device)
+    (axis,) = normalize_dims("argmax", dim, a.ndim) or (None,)
+    if axis is None:
+        return Tensor._from_array(np.zeros((), np.int64), a.device)
+    index = np.argmax(a.data, axis=axis)
+    if keepdim:
+        index = np.expand_dims(index, axis)
+    return Tensor._from_array(index.astype(np.int64), a.device)

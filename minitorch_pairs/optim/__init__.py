@@ -1,0 +1,6 @@
+"""Optimizers, as torch.optim."""
+from .adam import Adam
+from .optimizer import Optimizer
+from .sgd import SGD
+
+__all__ = ["Adam", "Optimizer", "SGD"]
