@@ -54,7 +54,7 @@ class Softmax(Function):
         return out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True))
 
 
-def _reduce(op: str, losses: Tensor, reduction_name: str) -> Tensor:
+def _reduce(losses: Tensor, reduction_name: str) -> Tensor:
     if reduction_name == "mean":
         return reduction.mean(losses)
     if reduction_name == "sum":
@@ -142,16 +142,17 @@ def _check_class_targets(op: str, scores: Tensor, target, reduction_name: str) -
     return Tensor._from_array(np.ascontiguousarray(target.data, dtype=np.int64), target.device)
 
 
+
 def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     target = _check_class_targets("cross_entropy", input, target, reduction)
-    losses = CrossEntropy.apply(input, target)
-    return _reduce("cross_entropy", losses, reduction)
+    losses = CrossEntropy.apply(input, target=target.data)
+    return _reduce(losses, reduction)
 
 
 def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     target = _check_class_targets("nll_loss", input, target, reduction)
     picked = input[np.arange(input.shape[0]), target.data]
-    return _reduce("nll_loss", -picked, reduction)
+    return _reduce(-picked, reduction)
 
 
 def _check_same_shape(op: str, input: Tensor, target: Tensor, reduction_name: str) -> None:
@@ -172,10 +173,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      reduction: str = "mean") -> Tensor:
     _check_same_shape("binary_cross_entropy_with_logits", input, target, reduction)
     losses = BinaryCrossEntropyWithLogits.apply(input, target)
-    return _reduce("binary_cross_entropy_with_logits", losses, reduction)
+    return _reduce(losses, reduction)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     _check_same_shape("mse_loss", input, target, reduction)
     diff = input - target
-    return _reduce("mse_loss", diff * diff, reduction)
+    return _reduce(diff * diff, reduction)

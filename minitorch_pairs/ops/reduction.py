@@ -1,6 +1,7 @@
 """Reductions: sum, mean, max (whole tensor, or along dims with keepdim), argmax."""
 from __future__ import annotations
 
+import builtins
 import numbers
 
 import numpy as np
@@ -14,7 +15,7 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple:
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
-    rank = max(ndim, 1)  # a 0-d tensor accepts dim 0 / -1, as in torch
+    rank = builtins.max(ndim, 1)  # a 0-d tensor accepts dim 0 / -1, as in torch
     for d in dims:
         if not isinstance(d, numbers.Integral) or not -rank <= d < rank:
             raise IndexError(f"{op}: dim {d!r} out of range for a tensor of {ndim} dims "

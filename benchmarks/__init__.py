@@ -1,0 +1,1 @@
+"""Benchmarks of minitorch_pairs against PyTorch (`python -m benchmarks.<name>`)."""
