@@ -40,3 +40,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the per-op error table the parity suite collected, if it ran."""
+    import sys
+    module = sys.modules.get("test_op_parity")
+    for line in (module.summary_lines() if module else []):
+        terminalreporter.write_line(line)

@@ -1,0 +1,301 @@
+"""Every differentiable op as one case: how to draw its inputs and arguments, and the same
+computation written for minitorch_pairs and for torch (the API mirrors torch's, so one
+lambda often serves both). Used by the float64 finite-difference suite and the float32
+torch-parity suite, tinygrad test_ops style: adding an op is one entry here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from hypothesis import strategies as st
+
+import minitorch_pairs as mt
+import minitorch_pairs.nn.functional as F
+
+
+@dataclass
+class Case:
+    name: str
+    draw: Callable  # draw(data) -> (list of input arrays, dict of keyword arguments)
+    ours: Callable  # ours(*tensors, **kwargs) -> mt.Tensor
+    theirs: Callable  # theirs(torch, *tensors, **kwargs) -> torch.Tensor
+    # float32 parity tolerance relative to the output's scale; reductions over many
+    # terms round differently in the two frameworks' summation orders.
+    rtol32: float = 1e-5
+    tags: tuple = field(default_factory=tuple)
+
+
+def dims(min_dims=1, max_dims=3, min_side=1, max_side=4):
+    return st.lists(st.integers(min_side, max_side), min_size=min_dims, max_size=max_dims) \
+        .map(tuple)
+
+
+def _normal(data, shape):
+    seed = data.draw(st.integers(0, 2 ** 32 - 1), label="seed")
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def away_from(values: np.ndarray, kinks=(0.0,), margin=0.05) -> np.ndarray:
+    """Push values at least `margin` from each kink, so central differences never straddle one."""
+    values = values.copy()
+    for kink in kinks:
+        close = np.abs(values - kink) < margin
+        values[close] = kink + np.where(values[close] >= kink, margin, -margin)
+    return values
+
+
+def distinct(shape, data) -> np.ndarray:
+    """Values with no ties, spaced well beyond the finite-difference step (for max)."""
+    count = int(np.prod(shape))
+    perm = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="perm"))\
+        .permutation(count)
+    return (perm.reshape(shape) * 0.1 - count * 0.05).astype(np.float64)
+
+
+def broadcast_pair(data):
+    shape = data.draw(dims(1, 3), label="shape")
+    other = list(shape)
+    for i in range(len(other)):
+        if data.draw(st.booleans(), label=f"broadcast dim {i}"):
+            other[i] = 1
+    other = tuple(other[data.draw(st.integers(0, len(other) - 1), label="drop leading"):])
+    if data.draw(st.booleans(), label="swap"):
+        shape, other = other, tuple(shape)
+    return shape, other
+
+
+def unary(fn_name, kinks=None, positive=False):
+    def draw(data):
+        shape = data.draw(dims(0, 3), label="shape")
+        x = _normal(data, shape)
+        if positive:
+            x = np.abs(x) + 0.5
+        if kinks is not None:
+            x = away_from(x, kinks)
+        return [x], {}
+    return draw
+
+
+def binary(positive_second=False):
+    def draw(data):
+        a_shape, b_shape = broadcast_pair(data)
+        a, b = _normal(data, a_shape), _normal(data, b_shape)
+        if positive_second:
+            b = np.sign(b) * (np.abs(b) + 0.5)
+        return [a, b], {}
+    return draw
+
+
+def reduction(distinct_values=False, with_dim=True):
+    def draw(data):
+        shape = data.draw(dims(1, 3), label="shape")
+        x = distinct(shape, data) if distinct_values else _normal(data, shape)
+        kwargs = {}
+        if with_dim and data.draw(st.booleans(), label="has dim"):
+            kwargs["dim"] = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
+            kwargs["keepdim"] = data.draw(st.booleans(), label="keepdim")
+        return [x], kwargs
+    return draw
+
+
+def draw_matmul(data):
+    kind = data.draw(st.sampled_from(["vec-vec", "mat-vec", "vec-mat", "mat-mat", "batched"]))
+    n, k, m = (data.draw(st.integers(1, 4)) for _ in range(3))
+    shapes = {"vec-vec": ((k,), (k,)), "mat-vec": ((n, k), (k,)), "vec-mat": ((k,), (k, m)),
+              "mat-mat": ((n, k), (k, m)), "batched": ((2, 1, n, k), (3, k, m))}[kind]
+    return [_normal(data, s) for s in shapes], {}
+
+
+def draw_conv(data):
+    n, c, o = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    kh, kw = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    stride = data.draw(st.sampled_from([1, 2, (1, 2), (2, 1)]))
+    padding = data.draw(st.sampled_from([0, 1, 2, (0, 1), (2, 0)]))
+    h, w = data.draw(st.integers(kh, 6)), data.draw(st.integers(kw, 6))
+    arrays = [_normal(data, (n, c, h, w)), _normal(data, (o, c, kh, kw))]
+    if data.draw(st.booleans(), label="bias"):
+        arrays.append(_normal(data, (o,)))
+    return arrays, {"stride": stride, "padding": padding}
+
+
+def draw_pool(data, distinct_values=False):
+    kernel = data.draw(st.sampled_from([1, 2, 3, (2, 3)]))
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    stride = data.draw(st.sampled_from([None, 1, 2, (1, 2)]))
+    padding = data.draw(st.integers(0, min(kh, kw) // 2))
+    shape = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)),
+             data.draw(st.integers(kh, 6)), data.draw(st.integers(kw, 6)))
+    x = distinct(shape, data) if distinct_values else _normal(data, shape)
+    return [x], {"kernel_size": kernel, "stride": stride, "padding": padding}
+
+
+def draw_batch_norm(data):
+    shape = data.draw(st.sampled_from([(4, 3), (3, 2, 4), (2, 3, 3, 2), (5, 1, 2, 2)]))
+    c = shape[1]
+    x = _normal(data, shape) * 2 + 1
+    return [x, _normal(data, (c,)), _normal(data, (c,))], {}
+
+
+def draw_softmax(data):
+    shape = data.draw(dims(1, 3, min_side=1))
+    return [_normal(data, shape) * 3], {"dim": data.draw(st.integers(-len(shape), len(shape) - 1))}
+
+
+def draw_classes(data):
+    n, c = data.draw(st.integers(1, 5)), data.draw(st.integers(1, 5))
+    seed = data.draw(st.integers(0, 2 ** 32 - 1))
+    target = np.random.default_rng(seed).integers(0, c, n)
+    return [_normal(data, (n, c)) * 2], {
+        "target": target, "reduction": data.draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def draw_same_shape(data):
+    shape = data.draw(dims(1, 3))
+    return [_normal(data, shape), _normal(data, shape)], {
+        "reduction": data.draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def draw_getitem(data):
+    shape = data.draw(dims(2, 3, min_side=2))
+    kind = data.draw(st.sampled_from(["slice", "int array", "bool mask", "mixed"]))
+    seed = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1)))
+    if kind == "slice":
+        index = (slice(1, None), slice(None, None, 2))
+    elif kind == "int array":
+        index = seed.integers(0, shape[0], 5)  # repeats must add up in backward
+    elif kind == "bool mask":
+        index = seed.random(shape[:2]) > 0.4
+    else:
+        index = (seed.integers(0, shape[0], 3), slice(0, 1))
+    return [_normal(data, shape)], {"index": index}
+
+
+def draw_shape_op(data):
+    shape = data.draw(dims(1, 4))
+    return [_normal(data, shape)], {}
+
+
+def draw_cat(data):
+    shape = list(data.draw(dims(1, 3)))
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    count = data.draw(st.integers(1, 3))
+    arrays = []
+    for _ in range(count):
+        shape[dim] = data.draw(st.integers(1, 3))
+        arrays.append(_normal(data, tuple(shape)))
+    return arrays, {"dim": dim}
+
+
+def draw_stack(data):
+    shape = data.draw(dims(0, 3))
+    count = data.draw(st.integers(1, 3))
+    return [_normal(data, shape) for _ in range(count)], \
+        {"dim": data.draw(st.integers(0, len(shape)))}
+
+
+def draw_linear(data):
+    lead = data.draw(st.sampled_from([(3,), (2, 3), ()]))
+    i, o = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    arrays = [_normal(data, lead + (i,)), _normal(data, (o, i))]
+    if data.draw(st.booleans(), label="bias"):
+        arrays.append(_normal(data, (o,)))
+    return arrays, {}
+
+
+def draw_dropout(data):
+    shape = data.draw(dims(1, 3))
+    return [_normal(data, shape)], {"p": data.draw(st.sampled_from([0.0, 0.3, 0.5, 0.9])),
+                                    "seed": data.draw(st.integers(0, 1000))}
+
+
+def _dropout_ours(x, p, seed):
+    mt.manual_seed(seed)  # the same mask in every finite-difference evaluation
+    return F.dropout(x, p, training=True)
+
+
+def _dropout_theirs(torch, x, p, seed):
+    mt.manual_seed(seed)  # draw our mask, then apply it the torch way
+    keep = mt.default_generator().random(tuple(x.shape)) >= p
+    return x * torch.tensor(keep / (1 - p), dtype=x.dtype)
+
+
+def _permute_dims(shape_len):
+    return tuple(reversed(range(shape_len)))
+
+
+CASES = [
+    Case("add", binary(), lambda a, b: a + b, lambda t, a, b: a + b),
+    Case("sub", binary(), lambda a, b: a - b, lambda t, a, b: a - b),
+    Case("mul", binary(), lambda a, b: a * b, lambda t, a, b: a * b),
+    Case("div", binary(positive_second=True), lambda a, b: a / b, lambda t, a, b: a / b),
+    Case("scalar ops", unary("x"), lambda a: (2.0 - a) * 3 / (a * a + 1) + 1,
+         lambda t, a: (2.0 - a) * 3 / (a * a + 1) + 1),
+    Case("neg", unary("neg"), lambda a: -a, lambda t, a: -a),
+    Case("pow scalar", unary("pow", positive=True), lambda a: a ** 2.5, lambda t, a: a ** 2.5),
+    Case("pow tensor", binary(), lambda a, b: a.abs() ** b, lambda t, a, b: a.abs() ** b),
+    Case("exp", unary("exp"), lambda a: a.exp(), lambda t, a: a.exp()),
+    Case("log", unary("log", positive=True), lambda a: a.log(), lambda t, a: a.log()),
+    Case("sqrt", unary("sqrt", positive=True), lambda a: a.sqrt(), lambda t, a: a.sqrt()),
+    Case("abs", unary("abs", kinks=(0.0,)), lambda a: a.abs(), lambda t, a: a.abs()),
+    Case("relu", unary("relu", kinks=(0.0,)), F.relu, lambda t, a: t.relu(a)),
+    Case("tanh", unary("tanh"), F.tanh, lambda t, a: t.tanh(a)),
+    Case("sigmoid", unary("sigmoid"), F.sigmoid, lambda t, a: t.sigmoid(a)),
+    Case("selu", unary("selu", kinks=(0.0,)), F.selu, lambda t, a: t.selu(a)),
+    Case("matmul", draw_matmul, lambda a, b: a @ b, lambda t, a, b: a @ b),
+    Case("sum", reduction(), lambda a, **k: a.sum(**k), lambda t, a, **k: a.sum(**k)),
+    Case("mean", reduction(), lambda a, **k: a.mean(**k), lambda t, a, **k: a.mean(**k)),
+    Case("max", reduction(distinct_values=True),
+         lambda a, **k: a.max(**k)[0] if "dim" in k else a.max(),
+         lambda t, a, **k: a.max(**k)[0] if "dim" in k else a.max()),
+    Case("reshape", draw_shape_op, lambda a: a.reshape(-1), lambda t, a: a.reshape(-1)),
+    Case("flatten", draw_shape_op, lambda a: a.flatten(1 if a.ndim > 1 else 0),
+         lambda t, a: a.flatten(1 if a.ndim > 1 else 0)),
+    Case("transpose", draw_shape_op, lambda a: a.transpose(0, -1),
+         lambda t, a: a.transpose(0, -1)),
+    Case("permute", draw_shape_op, lambda a: a.permute(*_permute_dims(a.ndim)),
+         lambda t, a: a.permute(*_permute_dims(a.ndim))),
+    Case("unsqueeze squeeze", draw_shape_op, lambda a: a.unsqueeze(1).squeeze(),
+         lambda t, a: a.unsqueeze(1).squeeze()),
+    Case("getitem", draw_getitem, lambda a, index: a[index],
+         lambda t, a, index: a[tuple(t.as_tensor(i) if isinstance(i, np.ndarray) else i
+                                     for i in (index if isinstance(index, tuple) else (index,)))]),
+    Case("cat", draw_cat, lambda *a, dim: mt.cat(a, dim), lambda t, *a, dim: t.cat(a, dim)),
+    Case("stack", draw_stack, lambda *a, dim: mt.stack(a, dim), lambda t, *a, dim: t.stack(a, dim)),
+    Case("linear", draw_linear, F.linear, lambda t, *a: t.nn.functional.linear(*a)),
+    Case("conv2d", draw_conv, F.conv2d, lambda t, *a, **k: t.nn.functional.conv2d(*a, **k)),
+    Case("max_pool2d", lambda d: draw_pool(d, distinct_values=True), F.max_pool2d,
+         lambda t, a, **k: t.nn.functional.max_pool2d(a, **k)),
+    Case("avg_pool2d", draw_pool, F.avg_pool2d,
+         lambda t, a, **k: t.nn.functional.avg_pool2d(a, **k)),
+    Case("batch_norm train", draw_batch_norm,
+         lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+         lambda t, x, w, b: t.nn.functional.batch_norm(x, None, None, w, b, training=True)),
+    Case("batch_norm eval", draw_batch_norm,
+         lambda x, w, b: F.batch_norm(x, mt.tensor(np.linspace(-1, 1, w.shape[0]), dtype=x.dtype),
+                                      mt.tensor(np.linspace(0.5, 2, w.shape[0]), dtype=x.dtype),
+                                      w, b, training=False),
+         lambda t, x, w, b: t.nn.functional.batch_norm(
+             x, t.tensor(np.linspace(-1, 1, w.shape[0]), dtype=x.dtype),
+             t.tensor(np.linspace(0.5, 2, w.shape[0]), dtype=x.dtype), w, b, training=False)),
+    Case("dropout", draw_dropout, _dropout_ours, _dropout_theirs),
+    Case("log_softmax", draw_softmax, F.log_softmax,
+         lambda t, a, dim: t.nn.functional.log_softmax(a, dim)),
+    Case("softmax", draw_softmax, F.softmax, lambda t, a, dim: t.nn.functional.softmax(a, dim)),
+    Case("cross_entropy", draw_classes,
+         lambda x, target, reduction: F.cross_entropy(x, mt.tensor(target), reduction=reduction),
+         lambda t, x, target, reduction: t.nn.functional.cross_entropy(
+             x, t.tensor(target), reduction=reduction)),
+    Case("nll_loss", draw_classes,
+         lambda x, target, reduction: F.nll_loss(F.log_softmax(x, 1), mt.tensor(target),
+                                                 reduction=reduction),
+         lambda t, x, target, reduction: t.nn.functional.nll_loss(
+             t.log_softmax(x, 1), t.tensor(target), reduction=reduction)),
+    Case("binary_cross_entropy_with_logits", draw_same_shape,
+         lambda x, y, reduction: F.binary_cross_entropy_with_logits(x, y.sigmoid(), reduction),
+         lambda t, x, y, reduction: t.nn.functional.binary_cross_entropy_with_logits(
+             x, y.sigmoid(), reduction=reduction)),
+    Case("mse_loss", draw_same_shape, lambda x, y, reduction: F.mse_loss(x, y, reduction),
+         lambda t, x, y, reduction: t.nn.functional.mse_loss(x, y, reduction=reduction)),
+]
