@@ -67,7 +67,8 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is +-inf or nan, as in torch
+            return a / b
 
     @staticmethod
     def backward(ctx, grad):
@@ -121,7 +122,8 @@ class Log(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.log(a)
+        with np.errstate(divide="ignore", invalid="ignore"):  # torch gives -inf/nan silently
+            return np.log(a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -131,7 +133,8 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, a):
-        out = np.sqrt(a)
+        with np.errstate(invalid="ignore"):  # sqrt of a negative is nan, silently as in torch
+            out = np.sqrt(a)
         ctx.save_for_backward(out)
         return out
 

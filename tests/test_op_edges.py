@@ -1,0 +1,120 @@
+"""Explicit values at the kinks, ties and extremes that random data never hits, each
+checked against torch (forward and gradient)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minitorch_pairs as mt
+import minitorch_pairs.nn.functional as F
+from torch_reference import torch
+
+
+def both(fn_ours, fn_theirs, *arrays):
+    """Run both frameworks on the same float32 arrays with a fixed, non-uniform upstream
+    gradient; return (ours, theirs) as lists [forward, grad_0, grad_1, ...]."""
+    ours_in = [mt.tensor(np.asarray(a, np.float32), requires_grad=True) for a in arrays]
+    theirs_in = [torch.tensor(np.asarray(a, np.float32), requires_grad=True) for a in arrays]
+    ours, theirs = fn_ours(*ours_in), fn_theirs(*theirs_in)
+    upstream = np.arange(1, np.prod(theirs.shape) + 1, dtype=np.float32).reshape(theirs.shape)
+    ours.backward(mt.tensor(upstream))
+    theirs.backward(torch.tensor(upstream))
+    return ([ours.detach().numpy()] + [t.grad.data for t in ours_in],
+            [theirs.detach().numpy()] + [t.grad.numpy() for t in theirs_in])
+
+
+def assert_same(pair, rtol=1e-6):
+    for label, o, t in zip(["forward"] + [f"grad of input {i}" for i in range(9)], *pair):
+        np.testing.assert_allclose(o, t, rtol=rtol, atol=1e-7, err_msg=label)
+
+
+def test_relu_gradient_at_zero_is_zero():
+    assert_same(both(F.relu, torch.relu, [-1.0, 0.0, 0.0, 2.0]))
+
+
+def test_abs_gradient_at_zero_is_zero():
+    ours, theirs = both(lambda x: x.abs(), torch.abs, [-1.0, 0.0, 3.0])
+    assert ours[1][1] == 0.0
+    assert_same((ours, theirs))
+
+
+def test_selu_at_zero_takes_the_negative_branch_slope():
+    assert_same(both(F.selu, torch.selu, [-1e-3, 0.0, 1e-3]))
+
+
+def test_max_pool_ties_send_the_gradient_to_the_first_maximum():
+    x = np.ones((1, 1, 4, 4))
+    x[0, 0, 2:, 2:] = [[5, 5], [5, 5]]
+    assert_same(both(lambda t: F.max_pool2d(t, 2), lambda t: torch.nn.functional.max_pool2d(t, 2),
+                     x))
+
+
+def test_max_pool_overlapping_windows_accumulate():
+    x = np.arange(25.0).reshape(1, 1, 5, 5) % 7
+    assert_same(both(lambda t: F.max_pool2d(t, 3, 1, 1),
+                     lambda t: torch.nn.functional.max_pool2d(t, 3, 1, 1), x))
+
+
+def test_max_pool_propagates_nan_like_torch():
+    x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
+    ours = F.max_pool2d(mt.tensor(x, dtype=mt.float32), 2)
+    assert np.isnan(ours.item())
+
+
+def test_max_along_dim_with_ties_returns_the_first_index():
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
+    values, indices = mt.tensor(x).max(dim=1)
+    t_values, t_indices = torch.tensor(x).max(dim=1)
+    np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
+    np.testing.assert_array_equal(mt.tensor(x).argmax(dim=1).numpy(), t_indices.numpy())
+    assert_same(both(lambda t: t.max(dim=1)[0], lambda t: t.max(dim=1)[0], x))
+
+
+def test_whole_max_with_ties_shares_the_gradient_evenly():
+    assert_same(both(lambda t: t.max(), lambda t: t.max(), [[1.0, 4.0], [4.0, 4.0]]))
+
+
+@pytest.mark.parametrize("value", [-1e4, -100.0, 0.0, 100.0, 1e4])
+def test_sigmoid_and_bce_stay_finite_at_large_logits(value):
+    x = [value, -value]
+    pair = both(F.sigmoid, torch.sigmoid, x)
+    assert all(np.all(np.isfinite(a)) for a in pair[0])
+    assert_same(pair)
+    target = [1.0, 0.0]
+    pair = both(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction="none"),
+                lambda a, b: torch.nn.functional.binary_cross_entropy_with_logits(
+                    a, b, reduction="none"), x, target)
+    assert all(np.all(np.isfinite(a)) for a in pair[0])
+    assert_same(pair)
+
+
+def test_log_softmax_and_cross_entropy_with_huge_logits():
+    logits = [[1e4, 0.0, -1e4], [-3e4, -3e4, -3e4 + 1]]
+    pair = both(lambda t: F.log_softmax(t, 1), lambda t: torch.log_softmax(t, 1), logits)
+    assert all(np.all(np.isfinite(a)) for a in pair[0])
+    assert_same(pair)
+    target = [1, 2]
+    pair = both(lambda t: F.cross_entropy(t, mt.tensor(target), reduction="none"),
+                lambda t: torch.nn.functional.cross_entropy(t, torch.tensor(target),
+                                                            reduction="none"), logits)
+    assert all(np.all(np.isfinite(a)) for a in pair[0])
+    assert_same(pair)
+
+
+def test_sqrt_and_log_at_zero_match_torch_infinities():
+    ours = mt.tensor([0.0]).log().item(), mt.tensor([0.0]).sqrt().item()
+    assert ours == (-np.inf, 0.0)
+
+
+def test_comparisons_and_argmax_match_torch():
+    a = np.array([[1.0, 2.0, 2.0], [0.0, -1.0, 5.0]], np.float32)
+    b = np.array([2.0, 2.0, 0.0], np.float32)
+    for op in ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"):
+        ours = getattr(mt.tensor(a), op)(mt.tensor(b)).numpy()
+        theirs = getattr(torch.tensor(a), op)(torch.tensor(b)).numpy()
+        np.testing.assert_array_equal(ours, theirs, err_msg=op)
+        assert ours.dtype == np.bool_
+    for dim in (0, 1, -1):
+        np.testing.assert_array_equal(mt.tensor(a).argmax(dim).numpy(),
+                                      torch.tensor(a).argmax(dim).numpy())
+    assert mt.tensor(a).argmax().item() == torch.tensor(a).argmax().item()
