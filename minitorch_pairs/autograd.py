@@ -120,19 +120,25 @@ def unbroadcast(grad, shape: tuple):
 
 
 def _topological_order(root) -> list:
-    """Tensors of the graph below `root`, every tensor after all of its inputs."""
-    order, seen = [], {id(root)}
+    """Tensors of the graph below `root`, each after every tensor it was computed from.
+
+    Iterative depth-first search: a tensor is marked when it is expanded, and appended
+    once all of its inputs have been appended.
+    """
+    order, expanded = [], set()
     stack = [(root, False)]
     while stack:
         tensor, inputs_done = stack.pop()
         if inputs_done:
             order.append(tensor)
             continue
+        if id(tensor) in expanded:
+            continue
+        expanded.add(id(tensor))
         stack.append((tensor, True))
         if tensor.grad_fn is not None:
             for parent in reversed(tensor.grad_fn.inputs):
-                if parent.requires_grad and id(parent) not in seen:
-                    seen.add(id(parent))
+                if parent.requires_grad and id(parent) not in expanded:
                     stack.append((parent, False))
     return order
 
