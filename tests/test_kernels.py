@@ -1,0 +1,109 @@
+"""The CPU kernels on raw arrays: against torch at the study's shapes in float32 and float64,
+and with numba's JIT disabled (so debuggers and coverage can step into them)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from kernels import cpu as K
+from torch_reference import torch
+
+TF = torch.nn.functional
+# float64: the same sums in another order; float32: a few ulps times the reduction length.
+RTOL = {np.float64: 1e-12, np.float32: 1e-5}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape,w_shape,stride,pad", [
+    ((200, 1, 14, 14), (32, 1, 3, 3), 1, 1),
+    ((20, 32, 7, 7), (64, 32, 3, 3), 1, 1),
+    ((10, 2, 14, 14), (32, 2, 3, 3), 1, 0),
+    ((2, 3, 9, 8), (4, 3, 2, 3), 2, 1),
+])
+def test_conv2d_kernels_match_torch(x_shape, w_shape, stride, pad, dtype):
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    ty = TF.conv2d(tx, tw, torch.tensor(b), stride=stride, padding=pad)
+    g = rng.standard_normal(ty.shape).astype(dtype)
+    ty.backward(torch.tensor(g))
+    out = np.empty(ty.shape, dtype)
+    K.conv2d_forward(x, w, b, out, stride, stride, pad, pad)
+    grad_x, grad_w = np.empty_like(x), np.empty_like(w)
+    K.conv2d_backward_input(g, w, grad_x, stride, stride, pad, pad)
+    K.conv2d_backward_weight(x, g, grad_w, stride, stride, pad, pad)
+    rtol = RTOL[dtype]
+    for label, ours, theirs in (("forward", out, ty), ("grad x", grad_x, tx.grad),
+                                ("grad w", grad_w, tw.grad)):
+        theirs = theirs.detach().numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * np.abs(theirs).max(),
+                                   err_msg=label)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pool_batchnorm_softmax_kernels_match_torch(dtype):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((200, 32, 14, 14)).astype(dtype)
+    out = np.empty((200, 32, 7, 7), dtype)
+    argmax = np.empty(out.shape, np.int64)
+    K.max_pool2d_forward(x, out, argmax, 2, 2, 2, 2, 0, 0)
+    np.testing.assert_array_equal(out, TF.max_pool2d(torch.tensor(x), 2).numpy())
+    K.avg_pool2d_forward(x, out, 2, 2, 2, 2, 0, 0)
+    np.testing.assert_allclose(out, TF.avg_pool2d(torch.tensor(x), 2).numpy(), rtol=RTOL[dtype],
+                               atol=RTOL[dtype])
+
+    rows = x.reshape(200, 32, -1)
+    weight, bias = rng.standard_normal(32).astype(dtype), rng.standard_normal(32).astype(dtype)
+    normed, mean, invstd = np.empty_like(rows), np.empty(32, dtype), np.empty(32, dtype)
+    K.batch_norm_train_forward(rows, weight, bias, 1e-5, normed, mean, invstd)
+    expected = TF.batch_norm(torch.tensor(x), None, None, torch.tensor(weight),
+                             torch.tensor(bias), training=True).numpy()
+    np.testing.assert_allclose(normed.reshape(x.shape), expected, rtol=RTOL[dtype] * 10,
+                               atol=RTOL[dtype] * 10)
+
+    logits = rng.standard_normal((200, 10)).astype(dtype) * 5
+    log_probs = np.empty_like(logits)
+    K.log_softmax_forward(logits, log_probs)
+    np.testing.assert_allclose(log_probs, torch.log_softmax(torch.tensor(logits), 1).numpy(),
+                               rtol=RTOL[dtype], atol=RTOL[dtype])
+
+
+JIT_DISABLED_SCRIPT = r"""
+import numpy as np
+import minitorch_pairs as mt
+import minitorch_pairs.nn.functional as F
+from numba import config
+assert config.DISABLE_JIT, "the jit should be off in this process"
+x = mt.tensor(np.random.default_rng(0).standard_normal((2, 2, 6, 6)), dtype=mt.float64,
+              requires_grad=True)
+w = mt.tensor(np.random.default_rng(1).standard_normal((3, 2, 3, 3)), dtype=mt.float64,
+              requires_grad=True)
+def net(x, w):
+    h = F.max_pool2d(F.conv2d(x, w, padding=1), 2)
+    h = F.batch_norm(h, None, None, training=True)
+    h = F.avg_pool2d(h, 3, 1, 1).flatten(1)
+    return F.cross_entropy(h, mt.tensor([1, 4]))
+print(net(x, w).item())
+mt.gradcheck(net, (x, w))
+print("ok")
+"""
+
+
+def test_kernels_run_with_the_jit_disabled():
+    """Pure-Python kernels: the same numbers as the compiled ones, and gradcheck passes."""
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    slow = subprocess.run([sys.executable, "-c", JIT_DISABLED_SCRIPT], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert slow.returncode == 0, slow.stderr
+    fast = subprocess.run([sys.executable, "-c", JIT_DISABLED_SCRIPT.replace(
+        'assert config.DISABLE_JIT, "the jit should be off in this process"', "")],
+        capture_output=True, text=True, timeout=300)
+    assert fast.returncode == 0, fast.stderr
+    assert float(slow.stdout.split()[0]) == pytest.approx(float(fast.stdout.split()[0]),
+                                                          rel=1e-12)
+    assert slow.stdout.split()[1] == "ok"
