@@ -33,12 +33,17 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
                                "assigning attributes")
+        if name in self._buffers and not isinstance(value, (Parameter, Module)) and \
+                (value is None or isinstance(value, Tensor)):
+            self._buffers[name] = value  # assigning to a buffer keeps it a buffer, as in torch
+            return
+        target = (self._parameters if isinstance(value, Parameter) else
+                  self._modules if isinstance(value, Module) else None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+            if registry is not target:  # replacing keeps the entry's place in state_dict order
+                registry.pop(name, None)
+        if target is not None:
+            target[name] = value
         else:
             object.__setattr__(self, name, value)
             return
