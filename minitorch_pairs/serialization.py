@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from collections import OrderedDict
 
 import numpy as np
 
+from .files import atomic_write
 from .tensor import Tensor
 
 FORMAT = "minitorch_pairs.state_dict"
@@ -46,19 +46,8 @@ def save(state_dict, path) -> None:
                 "entries": [{"name": n, "dtype": a.dtype.name, "shape": list(a.shape)}
                             for n, a in arrays.items()]}
     encoded = np.frombuffer(json.dumps(manifest).encode("utf-8"), dtype=np.uint8)
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **{_MANIFEST: encoded}, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic_write(path, binary=True) as file:
+        np.savez(file, **{_MANIFEST: encoded}, **arrays)
 
 
 def load(path) -> "OrderedDict[str, Tensor]":
