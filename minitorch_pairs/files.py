@@ -10,6 +10,15 @@ import os
 import tempfile
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_DEFAULT_MODE = 0o666 & ~_umask()
+
+
 @contextlib.contextmanager
 def atomic_write(path, binary: bool = False):
     """`with atomic_write(path) as file: ...` writes `path` whole or not at all."""
@@ -18,6 +27,7 @@ def atomic_write(path, binary: bool = False):
     suffix = os.path.splitext(path)[1]
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
     try:
+        os.chmod(temporary, _DEFAULT_MODE)  # mkstemp makes 0600; give what open() would
         with os.fdopen(handle, "wb" if binary else "w",
                        **({} if binary else {"encoding": "utf-8", "newline": ""})) as file:
             yield file

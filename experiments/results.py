@@ -1,0 +1,183 @@
+"""The files of one study in its output directory, written so that nothing is lost:
+
+    config.json            the settings that determine the numbers (checked on --resume)
+    runs.csv               one row per finished run (model, round, seed, accuracies, ...)
+    runs/<model>/round_<r>.json   per-epoch history and the test predictions of that run
+    best/<model>.npz       state dict of the model's best round (highest test accuracy)
+    summary.json           mean ± std per model (diverged runs counted, not averaged)
+
+Every file is replaced atomically (`minitorch_pairs.files.atomic_write`), so a study killed
+at any moment leaves whole files, and `--resume` continues from the finished runs.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+
+import numpy as np
+
+import minitorch_pairs as mt
+from minitorch_pairs.files import atomic_write
+
+RUN_FIELDS = ("model", "round", "seed", "status", "test_accuracy", "train_accuracy",
+              "test_loss", "train_loss", "epochs", "seconds", "parameters", "error")
+FORMAT = "minitorch_pairs.study/1"
+
+
+class StudyFilesError(ValueError):
+    """The output directory holds files this study cannot continue from."""
+
+
+def write_json(path, value) -> None:
+    with atomic_write(path) as file:
+        json.dump(value, file, indent=2, allow_nan=True)
+        file.write("\n")
+
+
+def read_json(path, what: str):
+    try:
+        with open(path, encoding="utf-8") as file:
+            return json.load(file)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise StudyFilesError(f"{what}: cannot read {path} ({error}); it is torn or not "
+                              "written by this study: move it away or use another --out") \
+            from None
+
+
+class StudyStore:
+    """Reads and writes one study's directory. `resume=False` refuses a directory that
+    already holds results unless `overwrite`; `resume=True` requires the same config."""
+
+    def __init__(self, out, config: dict, resume: bool = False, overwrite: bool = False):
+        self.out = os.fspath(out)
+        self.config = {"format": FORMAT, **config}
+        os.makedirs(self.out, exist_ok=True)
+        self.rows = []
+        config_path = self._path("config.json")
+        existing = os.path.exists(config_path) or os.path.exists(self._path("runs.csv"))
+        if existing and resume:
+            self._check_config(read_json(config_path, "resume"))
+            self.rows = self._read_rows()
+        elif existing and not overwrite:
+            raise StudyFilesError(f"results already exist in {self.out}: pass --resume to "
+                                  "continue them, --overwrite to start again, or another --out")
+        else:
+            self._write_rows()
+        write_json(config_path, self.config)
+
+    def _path(self, *parts) -> str:
+        return os.path.join(self.out, *parts)
+
+    def _check_config(self, stored: dict) -> None:
+        if stored.get("format") != FORMAT:
+            raise StudyFilesError(f"resume: {self._path('config.json')} is not a study "
+                                  f"config of format {FORMAT} (got {stored.get('format')!r})")
+        ignored = ("rounds", "models", "plots", "format")  # may change between runs
+        changed = sorted(k for k in set(stored) | set(self.config) if k not in ignored and
+                         stored.get(k) != self.config.get(k))
+        if changed:
+            detail = ", ".join(f"{k}: stored {stored.get(k)!r}, now {self.config.get(k)!r}"
+                               for k in changed)
+            raise StudyFilesError(f"resume: the settings differ from the stored study "
+                                  f"({detail}); rerun with the same settings or another --out")
+
+    def _read_rows(self) -> list:
+        path = self._path("runs.csv")
+        if not os.path.exists(path):
+            return []
+        try:
+            with open(path, encoding="utf-8", newline="") as file:
+                reader = csv.DictReader(file)
+                if tuple(reader.fieldnames or ()) != RUN_FIELDS:
+                    raise StudyFilesError(f"resume: {path} has columns {reader.fieldnames}, "
+                                          f"expected {list(RUN_FIELDS)}")
+                return [_parse_row(row, path) for row in reader]
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            raise StudyFilesError(f"resume: cannot read {path} ({error})") from None
+
+    def _write_rows(self) -> None:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=RUN_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in sorted(self.rows, key=lambda r: (r["model"], r["round"])):
+            writer.writerow(row)
+        with atomic_write(self._path("runs.csv")) as file:
+            file.write(buffer.getvalue())
+
+    def finished(self) -> set:
+        """(model, round) of every recorded run, diverged ones included."""
+        return {(row["model"], row["round"]) for row in self.rows}
+
+    def record(self, row: dict, details: dict | None = None, state_dict=None) -> None:
+        """Add one finished run: its details first, then the row that marks it done."""
+        missing = set(RUN_FIELDS) - set(row)
+        assert not missing, f"run row lacks {sorted(missing)}"
+        if details is not None:
+            os.makedirs(self._path("runs", row["model"]), exist_ok=True)
+            write_json(self.run_path(row["model"], row["round"]), details)
+        if state_dict is not None and self._is_best(row):
+            os.makedirs(self._path("best"), exist_ok=True)
+            mt.save(state_dict, self._path("best", f"{row['model']}.npz"))
+        self.rows = [r for r in self.rows if (r["model"], r["round"]) !=
+                     (row["model"], row["round"])] + [row]
+        self._write_rows()
+
+    def _is_best(self, row: dict) -> bool:
+        if row["status"] != "ok":
+            return False
+        others = [r["test_accuracy"] for r in self.rows
+                  if r["model"] == row["model"] and r["status"] == "ok"]
+        return all(row["test_accuracy"] > a for a in others)
+
+    def run_path(self, model: str, round_: int) -> str:
+        return self._path("runs", model, f"round_{round_:03d}.json")
+
+    def run_details(self, model: str, round_: int) -> dict:
+        return read_json(self.run_path(model, round_), f"run {model} round {round_}")
+
+    def write_summary(self, summary: dict) -> None:
+        write_json(self._path("summary.json"), summary)
+
+
+def _parse_row(row: dict, path: str) -> dict:
+    try:
+        parsed = dict(row)
+        for key in ("round", "seed", "epochs", "parameters"):
+            parsed[key] = int(row[key])
+        for key in ("test_accuracy", "train_accuracy", "test_loss", "train_loss", "seconds"):
+            parsed[key] = float(row[key])
+    except (TypeError, ValueError) as error:
+        raise StudyFilesError(f"resume: {path} has a malformed row {row} ({error})") from None
+    if parsed["status"] not in ("ok", "diverged"):
+        raise StudyFilesError(f"resume: {path} has a row with status {row['status']!r}")
+    return parsed
+
+
+def summarise(rows: list, models: list) -> dict:
+    """Per model: rounds, diverged count, test/train accuracy mean and sample std (ddof=1)
+    over the finished, non-diverged rounds, parameters, mean seconds per run."""
+    summary = {}
+    for model in models:
+        mine = [r for r in rows if r["model"] == model]
+        ok = [r for r in mine if r["status"] == "ok"]
+        test = np.array([r["test_accuracy"] for r in ok])
+        train = np.array([r["train_accuracy"] for r in ok])
+        summary[model] = {
+            "rounds": len(mine), "diverged": len(mine) - len(ok),
+            "test_accuracy_mean": _mean(test), "test_accuracy_std": _std(test),
+            "train_accuracy_mean": _mean(train), "train_accuracy_std": _std(train),
+            "parameters": mine[0]["parameters"] if mine else None,
+            "seconds_mean": _mean(np.array([r["seconds"] for r in ok])),
+        }
+    return summary
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else math.nan
+
+
+def _std(values: np.ndarray) -> float:
+    return float(values.std(ddof=1)) if values.size > 1 else math.nan

@@ -1,0 +1,197 @@
+"""One training run of a study model on a pair set: the loss (comparison + weighted digit
+losses, with the reports' weight schedules), the decision rules, evaluation, and the
+per-epoch history. A run whose loss stops being finite is stopped and reported as diverged.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import minitorch_pairs as mt
+import minitorch_pairs.nn.functional as F
+from minitorch_pairs.data import PairSet
+
+from .models import ModelSpec, PairOutput
+
+OPTIMIZERS = ("sgd", "adam")
+AUX_SCHEDULES = ("fixed", "decay", "transfer")
+HISTORY_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int
+    batch_size: int
+    optimizer: str
+    lr: float
+    aux_weight: float
+    comparison_weight: float = 1.0
+    aux_schedule: str = "fixed"
+    momentum: float = 0.0  # SGD only
+    weight_decay: float = 0.0
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer: expected one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.aux_schedule not in AUX_SCHEDULES:
+            raise ValueError(f"aux schedule: expected one of {AUX_SCHEDULES}, got "
+                             f"{self.aux_schedule!r}")
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+        if not (np.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr: expected a positive, finite learning rate, got {self.lr}")
+        for name in ("aux_weight", "comparison_weight", "momentum", "weight_decay"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name.replace('_', ' ')}: expected a finite value >= 0, "
+                                 f"got {value}")
+
+    @classmethod
+    def for_spec(cls, spec: ModelSpec, **overrides) -> "TrainConfig":
+        """The report's recipe for `spec`, with any non-None override applied."""
+        recipe = dict(epochs=spec.epochs, batch_size=spec.batch_size, optimizer=spec.optimizer,
+                      lr=spec.lr, aux_weight=spec.aux_weight,
+                      comparison_weight=spec.comparison_weight, aux_schedule=spec.aux_schedule)
+        recipe.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**recipe)
+
+    def loss_weights(self, epoch: int) -> tuple:
+        """(comparison weight, digit weight) in epoch `epoch` (0-based)."""
+        if self.aux_schedule == "decay":  # report 002: beta_e = (E - e) / E on the digit loss
+            beta = (self.epochs - epoch) / self.epochs
+            return 1 - beta, beta
+        if self.aux_schedule == "transfer":  # report 002: digits first, then the comparison
+            return (0.0, 1.0) if epoch < self.epochs // 2 else (1.0, 0.0)
+        return self.comparison_weight, self.aux_weight
+
+
+class Diverged(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+@dataclass
+class RunResult:
+    history: dict  # per-epoch lists, HISTORY_KEYS
+    train: dict  # final metrics on the training pairs
+    test: dict  # final metrics on the test pairs, with predictions and scores
+    seconds: float
+    model: object = field(repr=False, default=None)
+
+
+def make_optimizer(config: TrainConfig, parameters):
+    if config.optimizer == "adam":
+        return mt.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    return mt.optim.SGD(parameters, lr=config.lr, momentum=config.momentum,
+                        weight_decay=config.weight_decay)
+
+
+def comparison_loss(comparison: mt.Tensor, target: mt.Tensor) -> mt.Tensor:
+    """Cross-entropy for 2 logits per pair, binary cross-entropy for 1 (a sigmoid output)."""
+    if comparison.shape[1] == 1:
+        return F.binary_cross_entropy_with_logits(comparison.reshape(-1), target.float())
+    return F.cross_entropy(comparison, target)
+
+
+def pair_loss(output: PairOutput, target: mt.Tensor, classes: mt.Tensor, weights: tuple):
+    """weights[0] * L_cmp + weights[1] * L_dig, with L_dig the mean digit cross-entropy over
+    all 2N digits (= the mean of the two per-image losses)."""
+    comparison_weight, digit_weight = weights
+    total = None
+    if comparison_weight and output.comparison is not None:
+        total = comparison_loss(output.comparison, target) * comparison_weight
+    if digit_weight and output.digits is not None:
+        digit_loss = F.cross_entropy(output.digits.reshape(-1, 10), classes.reshape(-1))
+        total = digit_loss * digit_weight if total is None else total + digit_loss * digit_weight
+    if total is None:
+        raise ValueError("loss: this model and configuration give no loss term (comparison "
+                         "weight 0 and no digit outputs, or aux weight 0 and no comparison "
+                         "output)")
+    return total
+
+
+# P(d1 <= d2) = sum over i <= j of p1(i) p2(j), for independent digit posteriors
+_LEQ = np.triu(np.ones((10, 10)))
+
+
+def decide(spec: ModelSpec, output: PairOutput) -> tuple:
+    """(predicted target (N,), score = probability that digit 1 <= digit 2 (N,))."""
+    if spec.decision == "digits":
+        first, second = output.digits.data[:, 0].argmax(axis=1), \
+            output.digits.data[:, 1].argmax(axis=1)
+        probs = F.softmax(output.digits, dim=2).data.astype(np.float64)
+        score = np.einsum("ni,nj,ij->n", probs[:, 0], probs[:, 1], _LEQ)
+        return (first <= second).astype(np.int64), score
+    if output.comparison.shape[1] == 1:
+        score = F.sigmoid(output.comparison).data[:, 0].astype(np.float64)
+        return (score >= 0.5).astype(np.int64), score
+    probs = F.softmax(output.comparison, dim=1).data.astype(np.float64)
+    return probs.argmax(axis=1).astype(np.int64), probs[:, 1]
+
+
+@mt.no_grad()
+def evaluate(model, spec: ModelSpec, pairs: PairSet, weights: tuple, batch_size: int = 500):
+    """Accuracy, mean loss, predictions and scores of `model` (in eval mode) on `pairs`."""
+    was_training = model.training
+    model.eval()
+    predictions, scores, loss_sum = [], [], 0.0
+    for start in range(0, len(pairs), batch_size):
+        part = pairs.subset(slice(start, start + batch_size))
+        output = model(mt.tensor(part.input))
+        loss = pair_loss(output, mt.tensor(part.target), mt.tensor(part.classes), weights)
+        loss_sum += loss.item() * len(part)
+        predicted, score = decide(spec, output)
+        predictions.append(predicted)
+        scores.append(score)
+    model.train(was_training)
+    predictions = np.concatenate(predictions)
+    return {"accuracy": float((predictions == pairs.target).mean()),
+            "loss": loss_sum / len(pairs), "predictions": predictions,
+            "scores": np.concatenate(scores)}
+
+
+def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSet, seed: int,
+              on_epoch=None, batches=None) -> RunResult:
+    """Train a fresh model (initialisation and dropout from `seed`), evaluating it on both
+    sets after every epoch. `batches(epoch, rng)` may replace the default shuffled
+    mini-batches (it yields PairSets); raises Diverged when the loss is not finite."""
+    mt.manual_seed(seed)
+    model = spec.build()
+    optimizer = make_optimizer(config, model.parameters())
+    order_rng = np.random.default_rng([seed, 1])  # batch order, independent of init
+    if batches is None:
+        batches = lambda epoch, rng: shuffled_batches(train, config.batch_size, rng)  # noqa
+    history = {key: [] for key in HISTORY_KEYS}
+    started = time.perf_counter()
+    for epoch in range(config.epochs):
+        weights = config.loss_weights(epoch)
+        model.train()
+        for batch in batches(epoch, order_rng):
+            loss = pair_loss(model(mt.tensor(batch.input)), mt.tensor(batch.target),
+                             mt.tensor(batch.classes), weights)
+            value = loss.item()
+            if not np.isfinite(value):
+                raise Diverged(f"{spec.name}: the training loss became {value} in epoch "
+                               f"{epoch + 1} (lr {config.lr} too large?)")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        final = {}
+        for split, pairs in (("train", train), ("test", test)):
+            final[split] = evaluate(model, spec, pairs, weights)
+            history[f"{split}_loss"].append(final[split]["loss"])
+            history[f"{split}_accuracy"].append(final[split]["accuracy"])
+        if on_epoch is not None:
+            on_epoch(epoch, history)
+    seconds = time.perf_counter() - started
+    return RunResult(history, final["train"], final["test"], seconds, model)
+
+
+def shuffled_batches(pairs: PairSet, batch_size: int, rng: np.random.Generator):
+    """The pairs in a fresh random order, cut into mini-batches (the last may be smaller)."""
+    order = rng.permutation(len(pairs))
+    for start in range(0, len(pairs), batch_size):
+        yield pairs.subset(order[start:start + batch_size])
