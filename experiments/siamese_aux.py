@@ -109,7 +109,8 @@ def train_one(spec, config, train, test, seed: int, round_: int, quiet: bool) ->
                    train_loss=nan, seconds=nan, error=str(error))
         return row, None, None
     bar.close()
-    row.update(status="ok", test_accuracy=result.test["accuracy"],
+    row.update(status="ok", epochs=len(result.history["test_accuracy"]),  # early stop
+               test_accuracy=result.test["accuracy"],
                train_accuracy=result.train["accuracy"], test_loss=result.test["loss"],
                train_loss=result.train["loss"], seconds=round(result.seconds, 3), error="")
     details = {"history": result.history, "config": config.__dict__,

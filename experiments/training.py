@@ -31,6 +31,8 @@ class TrainConfig:
     aux_schedule: str = "fixed"
     momentum: float = 0.0  # SGD only
     weight_decay: float = 0.0
+    # report 001: stop once the epoch's mean training loss changes by less than this
+    stop_loss_change: float | None = None
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -55,7 +57,8 @@ class TrainConfig:
         """The report's recipe for `spec`, with any non-None override applied."""
         recipe = dict(epochs=spec.epochs, batch_size=spec.batch_size, optimizer=spec.optimizer,
                       lr=spec.lr, aux_weight=spec.aux_weight,
-                      comparison_weight=spec.comparison_weight, aux_schedule=spec.aux_schedule)
+                      comparison_weight=spec.comparison_weight, aux_schedule=spec.aux_schedule,
+                      stop_loss_change=spec.stop_loss_change)
         recipe.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**recipe)
 
@@ -166,9 +169,11 @@ def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSe
         batches = lambda epoch, rng: shuffled_batches(train, config.batch_size, rng)  # noqa
     history = {key: [] for key in HISTORY_KEYS}
     started = time.perf_counter()
+    previous_epoch_loss = None
     for epoch in range(config.epochs):
         weights = config.loss_weights(epoch)
         model.train()
+        loss_sum, seen = 0.0, 0
         for batch in batches(epoch, order_rng):
             loss = pair_loss(model(mt.tensor(batch.input)), mt.tensor(batch.target),
                              mt.tensor(batch.classes), weights)
@@ -179,6 +184,7 @@ def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSe
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            loss_sum, seen = loss_sum + value * len(batch), seen + len(batch)
         final = {}
         for split, pairs in (("train", train), ("test", test)):
             final[split] = evaluate(model, spec, pairs, weights)
@@ -186,6 +192,11 @@ def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSe
             history[f"{split}_accuracy"].append(final[split]["accuracy"])
         if on_epoch is not None:
             on_epoch(epoch, history)
+        epoch_loss = loss_sum / seen
+        if config.stop_loss_change is not None and previous_epoch_loss is not None and \
+                abs(epoch_loss - previous_epoch_loss) < config.stop_loss_change:
+            break
+        previous_epoch_loss = epoch_loss
     seconds = time.perf_counter() - started
     return RunResult(history, final["train"], final["test"], seconds, model)
 

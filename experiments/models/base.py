@@ -39,6 +39,10 @@ class ModelSpec:
     lr: float = 0.1
     epochs: int = 25
     batch_size: int = 100
+    # Report 001's stopping rule: stop once the mean training loss of an epoch differs from
+    # the previous epoch's by less than this; `epochs` is then only a safety cap. None: train
+    # for exactly `epochs`.
+    stop_loss_change: float | None = None
 
 
 class TwoChannel(nn.Module):

@@ -1,0 +1,33 @@
+"""Every architecture of the study, by name (ids as in ../shared/STUDY.md section 7.1).
+
+`MODELS[name]` is a `ModelSpec`: how to build the network and how the report trained and
+judged it (losses, weights, decision rule, optimiser defaults). `build(name)` returns a
+fresh, seeded-by-`mt.manual_seed` network whose forward maps an (N, 2, 14, 14) input to a
+`PairOutput`.
+"""
+from __future__ import annotations
+
+from .base import ModelSpec, PairOutput
+from . import report000, report001, report002, report003, report004
+
+REPORTS = (report000, report001, report002, report003, report004)
+MODELS = {spec.name: spec for report in REPORTS for spec in report.SPECS}
+HEADLINE = ("r000_naive_net1", "r000_shared_net1", "r000_shared_net1_aux", "r000_benchmark_leq")
+
+
+def get_spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise ValueError(f"model: unknown name {name!r}; expected one of {sorted(MODELS)}")
+    return MODELS[name]
+
+
+def build(name: str):
+    return get_spec(name).build()
+
+
+def count_parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+__all__ = ["HEADLINE", "MODELS", "ModelSpec", "PairOutput", "build", "count_parameters",
+           "get_spec"]

@@ -1,0 +1,56 @@
+"""Report 000: a conv block and a fully connected digit block per image, a learned comparator
+over the two 10-vectors (STUDY.md section 2)."""
+from __future__ import annotations
+
+from minitorch_pairs import nn
+
+from .base import ModelSpec, Siamese
+
+
+def conv_block() -> nn.Module:
+    """1x14x14 -> 576: Conv(1->32, 3, p1) ReLU MaxPool(2), Conv(32->64, 3, p1) ReLU MaxPool(2)."""
+    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten())
+
+
+def digit_head(hidden: int) -> nn.Module:
+    """576 -> 10 digit logits: 576->100->50->10 (one hidden block) or 576->100->70->50->10."""
+    widths = [576, 100, 50, 10] if hidden == 1 else [576, 100, 70, 50, 10]
+    layers = []
+    for i, (a, b) in enumerate(zip(widths, widths[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(widths) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def branch(hidden: int) -> nn.Module:
+    return nn.Sequential(conv_block(), digit_head(hidden))
+
+
+def comparator() -> nn.Module:
+    return nn.Sequential(nn.Linear(20, 10), nn.ReLU(), nn.Linear(10, 2))
+
+
+def naive_net1() -> nn.Module:
+    return Siamese(branch(1), comparator(), second_branch=branch(1))
+
+
+def shared_net(hidden: int):
+    return lambda: Siamese(branch(hidden), comparator())
+
+
+SPECS = [
+    ModelSpec("r000_naive_net1", "000", "NaiveNet(1): two unshared branches, learned comparator",
+              naive_net1, parameters=164_384),
+    ModelSpec("r000_shared_net1", "000", "SharedWeightNet(1): one shared branch, comparator",
+              shared_net(1), parameters=82_308),
+    ModelSpec("r000_shared_net1_aux", "000", "SharedWeightNet(1) + aux digit loss (lambda 0.23)",
+              shared_net(1), parameters=82_308, aux_weight=0.23),
+    ModelSpec("r000_shared_net2_aux", "000", "SharedWeightNet(2) + aux digit loss (lambda 0.23)",
+              shared_net(2), parameters=87_878, aux_weight=0.23),
+    ModelSpec("r000_benchmark_leq", "000", "classify-then-compare: the shared_net2_aux network "
+              "trained the same way, predicting argmax(d1) <= argmax(d2)",
+              shared_net(2), parameters=87_878, aux_weight=0.23, decision="digits"),
+]
