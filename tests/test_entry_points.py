@@ -15,12 +15,30 @@ def run(*args, timeout=600):
     return result.stdout
 
 
-def test_main_job_smoke_training_learns():
-    out = run("experiments.siamese_aux", "--epochs", "2")
-    accuracies = [float(line.rsplit(" ", 1)[1]) for line in out.splitlines()
-                  if "test accuracy" in line]
-    assert len(accuracies) == 2
-    assert accuracies[-1] > 0.75, out  # chance is 0.5 on the synthetic pairs
+def test_main_job_runs_the_headline_study_with_figures(tmp_path):
+    """The README's main job, shrunk (1 epoch, 2 rounds, 60 pairs): the table, the files
+    and the four figures."""
+    out = run("experiments.siamese_aux", "--epochs", "1", "--rounds", "2", "--n-pairs", "60",
+              "--out", str(tmp_path), "--quiet")
+    table = out.splitlines()
+    assert table[0].split()[:3] == ["model", "test", "accuracy"]
+    for model in ("r000_naive_net1", "r000_shared_net1", "r000_shared_net1_aux",
+                  "r000_benchmark_leq"):
+        assert any(line.startswith(model) and "±" in line for line in table), out
+    for figure in ("accuracy_boxplot", "training_curves", "roc_pr", "pair_errors"):
+        assert (tmp_path / "figures" / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((tmp_path / "summary.json").read_text())["r000_shared_net1"]["rounds"] == 2
+
+
+@pytest.mark.slow
+def test_every_model_trains_through_the_main_job(tmp_path):
+    """All 25 architectures, one epoch on 50 pairs each, through the CLI."""
+    from experiments.models import MODELS
+    out = run("experiments.siamese_aux", "--models", "all", "--epochs", "1", "--rounds", "1",
+              "--n-pairs", "50", "--out", str(tmp_path), "--quiet", "--no-plots")
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert set(summary) == set(MODELS), out
+    assert all(s["rounds"] == 1 for s in summary.values())
 
 
 @pytest.mark.slow

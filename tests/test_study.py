@@ -212,11 +212,13 @@ def test_pair_loss_combines_the_terms_as_documented():
 
 
 def test_a_short_run_learns_the_digits():
-    """Classify-then-compare on 300 embedded training pairs for 3 epochs: far above the
-    55 % of always answering 'first <= second'."""
+    """Report 004's Siamese10 with its own recipe (SGD, lr 0.1) on 300 embedded training
+    pairs for 3 epochs: far above the 55 % of always answering 'first <= second' (it
+    reached 93.7 % when this test was written)."""
     from minitorch_pairs.data import generate_pair_sets, load_pools
     train, test = generate_pair_sets(load_pools("embedded"), 300, seed=0)
-    spec = get_spec("r000_benchmark_leq")
-    config = TrainConfig.for_spec(spec, epochs=3, optimizer="adam", lr=1e-3, batch_size=50)
+    spec = get_spec("r004_siamese10")
+    config = TrainConfig.for_spec(spec, epochs=3, batch_size=25)
     result = training.train_run(spec, config, train, test, seed=0)
-    assert result.test["accuracy"] > 0.75, result.history
+    assert result.test["accuracy"] > 0.85, result.history
+    assert result.history["train_loss"][-1] < result.history["train_loss"][0]
