@@ -105,6 +105,8 @@ def test_a_torn_or_foreign_file_gives_a_clear_error(tmp_path, capsys, damage, me
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning",
+                            "ignore:invalid value encountered:RuntimeWarning")
 def test_a_diverging_run_is_recorded_and_left_out_of_the_mean(tmp_path, capsys):
     assert siamese_aux.main(["--out", str(tmp_path), "--models", "r000_shared_net1",
                              "--rounds", "2", "--epochs", "2", "--n-pairs", "40",
@@ -141,6 +143,8 @@ def test_too_many_pairs_for_the_embedded_pool_is_a_clear_error(tmp_path, capsys)
     assert "pool holds" in capsys.readouterr().err
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning",
+                            "ignore:invalid value encountered:RuntimeWarning")
 def test_grid_search_chooses_the_best_cell_and_resumes(tmp_path, capsys):
     argv = ["--model", "r000_shared_net1_aux", "--lrs", "0.001,1e12", "--aux-weights", "0.5",
             "--folds", "2", "--epochs", "1", "--n-pairs", "40", "--optimizer", "adam",

@@ -1,0 +1,347 @@
+"""`python -m benchmarks.study_torch`: the study protocol of `experiments.siamese_aux`, trained
+with PyTorch, so that our accuracies can be set beside torch's.
+
+Torch twins of the headline models (same layers, torch's own default initialisation) are
+trained with torch.optim.Adam at each spec's lr, on exactly the pair sets our study draws for
+each round (seed = --seed + round, `minitorch_pairs.data.generate_pair_sets` on the embedded
+digits, standardised), with the same loss (weights[0] * CE(comparison) + weights[1] * mean
+digit CE over the 2N digits), the same decision rules and the same evaluation (after every
+epoch, eval mode). Initialisation from torch.manual_seed(seed); batch order from
+numpy.random.default_rng([seed, 1]), as in `experiments.training.train_run`.
+
+--ours DIR reads the summary.json of one of our study runs and prints it alongside.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from minitorch_pairs.data import generate_pair_sets, load_pools
+
+from experiments.models import HEADLINE, get_spec
+
+
+# --- torch twins of experiments/models/report000.py -------------------------------------
+
+def conv_block() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten())
+
+
+def digit_head(hidden: int) -> nn.Module:
+    widths = [576, 100, 50, 10] if hidden == 1 else [576, 100, 70, 50, 10]
+    layers = []
+    for i, (a, b) in enumerate(zip(widths, widths[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(widths) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def branch(hidden: int) -> nn.Module:
+    return nn.Sequential(conv_block(), digit_head(hidden))
+
+
+def comparator() -> nn.Module:
+    return nn.Sequential(nn.Linear(20, 10), nn.ReLU(), nn.Linear(10, 2))
+
+
+class Siamese(nn.Module):
+    """As experiments.models.base.Siamese: a shared branch runs both images as one batch of
+    2N; the comparator sees cat([f1, f2], 1); the digits are stack([f1, f2], 1).
+    forward returns (comparison (N, 2), digits (N, 2, 10))."""
+
+    def __init__(self, branch: nn.Module, comparator: nn.Module,
+                 second_branch: nn.Module | None = None):
+        super().__init__()
+        self.branch = branch
+        self.second_branch = second_branch
+        self.comparator = comparator
+
+    def forward(self, x: torch.Tensor):
+        first, second = x[:, 0:1], x[:, 1:2]
+        if self.second_branch is not None:
+            f1, f2 = self.branch(first), self.second_branch(second)
+        else:
+            both = self.branch(torch.cat([first, second], dim=0))
+            n = x.shape[0]
+            f1, f2 = both[:n], both[n:]
+        return self.comparator(torch.cat([f1, f2], 1)), torch.stack([f1, f2], dim=1)
+
+
+TWINS = {
+    "r000_naive_net1": lambda: Siamese(branch(1), comparator(), second_branch=branch(1)),
+    "r000_shared_net1": lambda: Siamese(branch(1), comparator()),
+    "r000_shared_net1_aux": lambda: Siamese(branch(1), comparator()),
+    "r000_shared_net2_aux": lambda: Siamese(branch(2), comparator()),
+    "r000_benchmark_leq": lambda: Siamese(branch(2), comparator()),
+}
+
+
+def build_twin(name: str) -> nn.Module:
+    if name not in TWINS:
+        raise ValueError(f"model: no torch twin for {name!r}; expected one of {sorted(TWINS)}")
+    return TWINS[name]()
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# --- training, as experiments/training.py ------------------------------------------------
+
+def pair_loss(comparison, digits, target, classes, weights):
+    comparison_weight, digit_weight = weights
+    total = None
+    if comparison_weight:
+        total = F.cross_entropy(comparison, target) * comparison_weight
+    if digit_weight:
+        digit_loss = F.cross_entropy(digits.reshape(-1, 10), classes.reshape(-1))
+        total = digit_loss * digit_weight if total is None else total + digit_loss * digit_weight
+    if total is None:
+        raise ValueError("loss: both loss weights are 0")
+    return total
+
+
+def decide(decision: str, comparison, digits) -> torch.Tensor:
+    if decision == "digits":
+        return (digits[:, 0].argmax(dim=1) <= digits[:, 1].argmax(dim=1)).long()
+    return comparison.argmax(dim=1)
+
+
+def _tensors(pairs):
+    return (torch.from_numpy(np.ascontiguousarray(pairs.input, dtype=np.float32)),
+            torch.from_numpy(pairs.target.astype(np.int64)),
+            torch.from_numpy(pairs.classes.astype(np.int64)))
+
+
+@torch.no_grad()
+def evaluate(model, decision, data, weights, batch_size: int = 500) -> dict:
+    was_training = model.training
+    model.eval()
+    x, target, classes = data
+    correct, loss_sum = 0, 0.0
+    for start in range(0, len(x), batch_size):
+        sl = slice(start, start + batch_size)
+        comparison, digits = model(x[sl])
+        loss_sum += pair_loss(comparison, digits, target[sl], classes[sl], weights).item() \
+            * len(x[sl])
+        correct += int((decide(decision, comparison, digits) == target[sl]).sum())
+    model.train(was_training)
+    return {"accuracy": correct / len(x), "loss": loss_sum / len(x)}
+
+
+def train_run(name: str, train, test, seed: int, epochs: int) -> dict:
+    """One run of model `name` (its spec's recipe, `epochs` epochs) on (train, test)."""
+    spec = get_spec(name)
+    if spec.optimizer != "adam" or spec.aux_schedule != "fixed" or spec.stop_loss_change:
+        raise ValueError(f"{name}: only fixed-weight Adam recipes are mirrored here")
+    weights = (spec.comparison_weight, spec.aux_weight)
+    torch.manual_seed(seed)
+    model = build_twin(name)
+    optimizer = torch.optim.Adam(model.parameters(), lr=spec.lr)
+    order_rng = np.random.default_rng([seed, 1])
+    train_data, test_data = _tensors(train), _tensors(test)
+    x, target, classes = train_data
+    history = {"train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}
+    started = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        order = torch.from_numpy(order_rng.permutation(len(x)))
+        for start in range(0, len(x), spec.batch_size):
+            index = order[start:start + spec.batch_size]
+            comparison, digits = model(x[index])
+            loss = pair_loss(comparison, digits, target[index], classes[index], weights)
+            if not math.isfinite(loss.item()):
+                raise FloatingPointError(f"{name}: the training loss became {loss.item()}")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        final = {}
+        for split, data in (("train", train_data), ("test", test_data)):
+            final[split] = evaluate(model, spec.decision, data, weights)
+            history[f"{split}_loss"].append(final[split]["loss"])
+            history[f"{split}_accuracy"].append(final[split]["accuracy"])
+    seconds = time.perf_counter() - started
+    return {"test_accuracy": final["test"]["accuracy"],
+            "train_accuracy": final["train"]["accuracy"], "test_loss": final["test"]["loss"],
+            "seconds": seconds, "history": history}
+
+
+# --- the study ---------------------------------------------------------------------------
+
+def _std(values) -> float:
+    return float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+
+
+def run_study(models, rounds: int, n_pairs: int, seed: int, epochs: int | None,
+              log=print) -> dict:
+    pools = load_pools("embedded")
+    runs = {name: [] for name in models}
+    for round_ in range(rounds):
+        round_seed = seed + round_
+        train, test = generate_pair_sets(pools, n_pairs, seed=round_seed,
+                                         normalize="standardise")
+        for name in models:
+            n_epochs = epochs if epochs is not None else get_spec(name).epochs
+            result = train_run(name, train, test, round_seed, n_epochs)
+            result.update(round=round_, seed=round_seed, epochs=n_epochs)
+            runs[name].append(result)
+            log(f"{name} round {round_}: test {100 * result['test_accuracy']:.2f} % "
+                f"({result['seconds']:.1f} s)")
+    summary = {}
+    for name, results in runs.items():
+        acc = [r["test_accuracy"] for r in results]
+        summary[name] = {
+            "test_accuracy_mean": float(np.mean(acc)), "test_accuracy_std": _std(acc),
+            "train_accuracy_mean": float(np.mean([r["train_accuracy"] for r in results])),
+            "seconds_mean": float(np.mean([r["seconds"] for r in results])),
+            "rounds": len(results), "parameters": count_parameters(build_twin(name)),
+            "runs": [{k: r[k] for k in ("round", "seed", "epochs", "test_accuracy",
+                                        "train_accuracy", "test_loss", "seconds")}
+                     for r in results]}
+    return summary
+
+
+def _pm(mean, std) -> str:
+    if mean is None or not math.isfinite(mean):
+        return "n/a"
+    if std is None or not math.isfinite(std):
+        return f"{100 * mean:.2f}"
+    return f"{100 * mean:.2f} ± {100 * std:.2f}"
+
+
+def compare(torch_summary: dict, ours: dict | None) -> dict:
+    """Per model: |difference of means| in units of the larger std, and whether <= 2."""
+    out = {}
+    for name, t in torch_summary.items():
+        o = (ours or {}).get(name)
+        if not o:
+            continue
+        diff = abs(t["test_accuracy_mean"] - o["test_accuracy_mean"])
+        scale = max(s for s in (t["test_accuracy_std"], o.get("test_accuracy_std"))
+                    if s is not None and math.isfinite(s)) if any(
+            s is not None and math.isfinite(s)
+            for s in (t["test_accuracy_std"], o.get("test_accuracy_std"))) else math.nan
+        units = diff / scale if scale and math.isfinite(scale) else math.nan
+        out[name] = {"difference": diff, "difference_in_std": units,
+                     "within_2_std": bool(units <= 2) if math.isfinite(units) else None}
+    return out
+
+
+def format_table(torch_summary: dict, ours: dict | None, comparison: dict) -> str:
+    header = ["model", "torch test acc mean ± std (%)", "s/run"]
+    if ours is not None:
+        header += ["ours mean ± std (%)", "ours s/run", "|diff| / max std", "within 2 std"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, t in torch_summary.items():
+        row = [name, _pm(t["test_accuracy_mean"], t["test_accuracy_std"]),
+               f"{t['seconds_mean']:.1f}"]
+        if ours is not None:
+            o, c = ours.get(name), comparison.get(name)
+            if o:
+                units = c["difference_in_std"]
+                row += [_pm(o.get("test_accuracy_mean"), o.get("test_accuracy_std")),
+                        f"{o['seconds_mean']:.1f}" if o.get("seconds_mean") is not None
+                        else "n/a",
+                        f"{units:.2f}" if math.isfinite(units) else "n/a",
+                        {True: "yes", False: "no", None: "n/a"}[c["within_2_std"]]]
+            else:
+                row += ["n/a"] * 4
+        lines.append("| " + " | ".join(row) + " |")
+    rounds = {t["rounds"] for t in torch_summary.values()}
+    note = f"mean ± sample std (ddof=1) over {'/'.join(map(str, sorted(rounds)))} round(s)"
+    if ours is not None:
+        note += "; ours rounds: " + ", ".join(
+            f"{n} {ours[n].get('rounds', '?')}" for n in torch_summary if n in ours)
+    return "\n".join(lines) + "\n\n" + note + "\n"
+
+
+def _finite(value):
+    """`value` with NaN/inf floats as None (null), so the JSON file is strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.study_torch",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default=",".join(HEADLINE),
+                        help="model names separated by commas (default: the headline four)")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs per run (default: each spec's)")
+    parser.add_argument("--n-pairs", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--ours", default=None,
+                        help="a results directory of our study (reads its summary.json)")
+    parser.add_argument("--out", default=None,
+                        help="write study_torch.json and study_torch.md here")
+    parser.add_argument("--quick", action="store_true",
+                        help="1 round, 1 epoch, 100 pairs (a smoke run for CI)")
+    args = parser.parse_args(argv)
+    args.models = [m.strip() for m in args.models.replace(" ", ",").split(",") if m.strip()]
+    for name in args.models:
+        if name not in TWINS:
+            parser.error(f"--models: no torch twin for {name!r}; expected one of "
+                         f"{sorted(TWINS)}")
+    if args.quick:
+        args.rounds, args.epochs, args.n_pairs = 1, 1, 100
+    for key in ("rounds", "n_pairs", "threads"):
+        if getattr(args, key) < 1:
+            parser.error(f"--{key.replace('_', '-')}: expected a positive integer")
+    if args.epochs is not None and args.epochs < 1:
+        parser.error("--epochs: expected a positive integer")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    ours = None
+    if args.ours is not None:
+        path = os.path.join(args.ours, "summary.json")
+        try:
+            with open(path) as f:
+                ours = json.load(f)
+        except (OSError, ValueError) as error:
+            print(f"error: --ours: cannot read {path}: {error}", file=sys.stderr)
+            return 2
+    summary = run_study(args.models, args.rounds, args.n_pairs, args.seed, args.epochs,
+                        log=lambda line: print(line, file=sys.stderr, flush=True))
+    comparison = compare(summary, ours)
+    table = format_table(summary, ours, comparison)
+    print(table)
+    if args.out is not None:
+        os.makedirs(args.out, exist_ok=True)
+        settings = dict(models=args.models, rounds=args.rounds, epochs=args.epochs,
+                        n_pairs=args.n_pairs, seed=args.seed, threads=args.threads,
+                        ours=args.ours, torch=torch.__version__)
+        with open(os.path.join(args.out, "study_torch.json"), "w") as f:
+            json.dump(_finite({"settings": settings, "models": summary,
+                               "comparison": comparison}), f, indent=2, allow_nan=False)
+        with open(os.path.join(args.out, "study_torch.md"), "w") as f:
+            f.write("# The study trained with PyTorch\n\n`python -m benchmarks.study_torch "
+                    + " ".join(sys.argv[1:] if argv is None else argv) + "`\n\n" + table)
+        print(f"results in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
