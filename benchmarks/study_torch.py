@@ -25,9 +25,10 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from minitorch_pairs.data import generate_pair_sets, load_pools
+from minitorch_pairs.data import generate_pair_sets
 
 from experiments.models import HEADLINE, get_spec
+from experiments.sources import load_pools
 
 
 # --- torch twins of experiments/models/report000.py -------------------------------------

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import math
 
-from minitorch_pairs.data import NORMALIZATIONS, SOURCES
+from minitorch_pairs.data import NORMALIZATIONS
 
 from .models import MODELS
+from .sources import SOURCES
 from .training import AUX_SCHEDULES, OPTIMIZERS
 
 

@@ -20,11 +20,12 @@ import sys
 import numpy as np
 from tqdm import tqdm
 
-from minitorch_pairs.data import generate_pair_sets, kfold_indices, load_pools
+from minitorch_pairs.data import generate_pair_sets, kfold_indices
 from minitorch_pairs.files import atomic_write
 
 from . import cli
 from .models import get_spec, MODELS
+from .sources import load_pools
 from .results import StudyFilesError, read_json, write_json
 from .training import Diverged, TrainConfig, train_run
 

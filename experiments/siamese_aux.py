@@ -19,10 +19,11 @@ import sys
 from tqdm import tqdm
 
 from minitorch_pairs import backend
-from minitorch_pairs.data import generate_pair_sets, load_pools
+from minitorch_pairs.data import generate_pair_sets
 
 from . import cli
 from .models import HEADLINE, count_parameters, get_spec
+from .sources import load_pools
 from .results import StudyFilesError, StudyStore, summarise
 from .training import Diverged, TrainConfig, train_run
 

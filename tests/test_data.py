@@ -14,10 +14,10 @@ import pytest
 import torch
 from hypothesis import given, strategies as st
 
+from experiments.sources import MNIST_RAW_FILES, load_mnist, load_pools
 from minitorch_pairs import data
 from minitorch_pairs.data import (DigitPool, PairSet, downsample, generate_pair_sets,
-                                  kfold_indices, load_embedded, load_mnist, load_pools,
-                                  make_pairs, normalise)
+                                  kfold_indices, load_embedded, make_pairs, normalise)
 
 IMAGE_MAGIC, LABEL_MAGIC = 0x00000803, 0x00000801  # IDX: uint8 data, 3 dims / 1 dim
 seeds = st.integers(0, 2 ** 32 - 1)
@@ -40,7 +40,7 @@ def write_mnist(root, train: tuple, test: tuple, image_magic: int = IMAGE_MAGIC)
     """Write (images, labels) for both splits under root/MNIST/raw/ with torchvision's names."""
     raw = os.path.join(root, "MNIST", "raw")
     os.makedirs(raw, exist_ok=True)
-    for (image_name, label_name), (images, labels) in zip(data.MNIST_RAW_FILES.values(),
+    for (image_name, label_name), (images, labels) in zip(MNIST_RAW_FILES.values(),
                                                            (train, test)):
         with open(os.path.join(raw, image_name), "wb") as file:
             file.write(idx_bytes(images, image_magic))

@@ -48,3 +48,18 @@ def test_startup_benchmark_quick(tmp_path):
     assert set(results) == {"cold", "warm"}
     assert results["warm"]["import_and_first_step_s"] > 0
     assert (tmp_path / "startup.md").read_text().startswith("| numba cache |")
+
+
+def test_the_framework_never_imports_torch():
+    """DESIGN.md: torch (and torchvision, which imports it) is a test/benchmark reference
+    only. Importing the framework, its kernels and its data layer, and running a step,
+    leaves torch unloaded."""
+    code = ("import sys, minitorch_pairs as mt, minitorch_pairs.data, kernels.cpu\n"
+            "x = mt.randn(2, 1, 6, 6, requires_grad=True)\n"
+            "mt.nn.functional.max_pool2d(mt.nn.Conv2d(1, 2, 3)(x), 2).sum().backward()\n"
+            "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', "
+            "'torchvision'))\n"
+            "assert not loaded, loaded\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr

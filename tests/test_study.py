@@ -219,7 +219,8 @@ def test_a_short_run_learns_the_digits():
     """Report 004's Siamese10 with its own recipe (SGD, lr 0.1) on 300 embedded training
     pairs for 3 epochs: far above the 55 % of always answering 'first <= second' (it
     reached 93.7 % when this test was written)."""
-    from minitorch_pairs.data import generate_pair_sets, load_pools
+    from experiments.sources import load_pools
+    from minitorch_pairs.data import generate_pair_sets
     train, test = generate_pair_sets(load_pools("embedded"), 300, seed=0)
     spec = get_spec("r004_siamese10")
     config = TrainConfig.for_spec(spec, epochs=3, batch_size=25)
