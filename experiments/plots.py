@@ -6,9 +6,7 @@ Each plotting function checks its input, draws one figure and writes it as a PNG
 pyplot, so the user's backend, pyplot's figure list and rcParams are left untouched, and no
 figure outlives the call.
 
-The ranking metrics (ROC, precision-recall, AUC, average precision) are computed here with
-numpy and follow scikit-learn's conventions: one threshold per distinct score value, so tied
-scores move the curve in one diagonal step.
+The numbers behind the ROC/PR and digit-pair figures come from `experiments.metrics`.
 
 Bad input raises ValueError whose message starts with the public function's name, then says
 what was expected and what came.
@@ -29,195 +27,17 @@ from matplotlib.patches import Patch, Rectangle
 
 from minitorch_pairs.files import atomic_write
 
+from .checks import (binary_target_and_score, describe, finite, float_array, input_error,
+                     label_list, non_empty_mapping)
+from .metrics import auc, average_precision, pair_error_rates, precision_recall_curve, roc_curve
+from .training import HISTORY_KEYS
+
 DPI = 150
-HISTORY_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
 SPLIT_STYLES = {"train": {"color": "C0", "linestyle": "-"},
                 "test": {"color": "C1", "linestyle": "--"}}
 JITTER_SEED = 0  # fixed: the same accuracies always give the same picture
 MAX_PANEL_COLUMNS = 4  # training curves wrap after this many models per row
 LONG_LABEL = 8  # tick labels longer than this are rotated so neighbours do not collide
-
-
-# ---------------------------------------------------------------------------------------------
-# Input checks
-# ---------------------------------------------------------------------------------------------
-
-def _describe(value) -> str:
-    """A short account of what was passed, for error messages."""
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{type(value).__name__} {text}"
-
-
-def _error(function: str, expected: str, got) -> ValueError:
-    return ValueError(f"{function}: expected {expected}, got {got}")
-
-
-def _float_array(function: str, name: str, values, ndim: int) -> np.ndarray:
-    """`values` as a non-empty float array with `ndim` dimensions and finite entries."""
-    try:
-        array = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise _error(function, f"{name} to be a {ndim}-D array of numbers",
-                     _describe(values)) from None
-    if array.ndim != ndim or array.size == 0:
-        raise _error(function, f"{name} to be a non-empty {ndim}-D array of numbers",
-                     _describe(array))
-    return array
-
-
-def _finite(function: str, name: str, array: np.ndarray) -> np.ndarray:
-    if not np.all(np.isfinite(array)):
-        raise _error(function, f"{name} to be finite",
-                     f"{int(np.sum(~np.isfinite(array)))} NaN or infinite entries")
-    return array
-
-
-def _non_empty_mapping(function: str, name: str, value) -> Mapping:
-    if not isinstance(value, Mapping) or len(value) == 0:
-        raise _error(function, f"{name} to be a non-empty dict of model name -> data",
-                     _describe(value))
-    for key in value:
-        if not isinstance(key, str):
-            raise _error(function, f"the keys of {name} to be model names (str)",
-                         _describe(key))
-    return value
-
-
-def _labels(function: str, name: str, labels, count: int) -> list[str]:
-    if isinstance(labels, str) or not isinstance(labels, Sequence | np.ndarray):
-        raise _error(function, f"{name} to be a list of {count} labels", _describe(labels))
-    if len(labels) != count:
-        raise _error(function, f"{count} {name} (one per value)", f"{len(labels)}")
-    return [str(label) for label in labels]
-
-
-def _binary_target_and_score(function: str, target, score, need_negative: bool = True):
-    """The 0/1 target as ints and the score as floats, both 1-D and of one length."""
-    target_array = _float_array(function, "target", target, ndim=1)
-    score_array = _finite(function, "score",
-                          _float_array(function, "score", score, ndim=1))
-    if target_array.shape != score_array.shape:
-        raise _error(function, "target and score of the same length",
-                     f"{target_array.size} targets and {score_array.size} scores")
-    if not np.all((target_array == 0) | (target_array == 1)):
-        strange = np.unique(target_array[(target_array != 0) & (target_array != 1)])
-        raise _error(function, "target values 0 or 1", f"also {strange[:5].tolist()}")
-    target_array = target_array.astype(np.int64)
-    positives = int(target_array.sum())
-    if positives == 0:
-        raise _error(function, "at least one positive (target 1)", "none")
-    if need_negative and positives == target_array.size:
-        raise _error(function, "at least one negative (target 0)", "none")
-    return target_array, score_array
-
-
-# ---------------------------------------------------------------------------------------------
-# Ranking metrics
-# ---------------------------------------------------------------------------------------------
-
-def _counts_at_thresholds(target: np.ndarray, score: np.ndarray):
-    """True and false positive counts when predicting 1 for score >= t, for each distinct
-    score t from the highest down. Tied scores cross a threshold together, which is why the
-    cut points are the ends of runs of equal scores rather than every sample."""
-    order = np.argsort(-score, kind="stable")
-    sorted_score = score[order]
-    group_ends = np.r_[np.flatnonzero(np.diff(sorted_score)), sorted_score.size - 1]
-    true_positives = np.cumsum(target[order])[group_ends]
-    false_positives = group_ends + 1 - true_positives
-    return true_positives.astype(float), false_positives.astype(float)
-
-
-def roc_curve(target, score) -> tuple[np.ndarray, np.ndarray]:
-    """The ROC curve of scores `score` for 0/1 labels `target`: (false positive rate, true
-    positive rate), starting at (0, 0) and ending at (1, 1), one point per distinct score.
-    Needs both classes present."""
-    target, score = _binary_target_and_score("roc_curve", target, score)
-    true_positives, false_positives = _counts_at_thresholds(target, score)
-    fpr = np.r_[0.0, false_positives] / false_positives[-1]
-    tpr = np.r_[0.0, true_positives] / true_positives[-1]
-    return fpr, tpr
-
-
-def auc(x, y) -> float:
-    """The area under the curve through the points (x, y) by the trapezoidal rule; x must be
-    monotonic (increasing or decreasing), as for a ROC curve."""
-    x = _finite("auc", "x", _float_array("auc", "x", x, ndim=1))
-    y = _finite("auc", "y", _float_array("auc", "y", y, ndim=1))
-    if x.shape != y.shape or x.size < 2:
-        raise _error("auc", "x and y of one length, at least 2",
-                     f"{x.size} x values and {y.size} y values")
-    steps = np.diff(x)
-    if np.all(steps >= 0):
-        direction = 1.0
-    elif np.all(steps <= 0):
-        direction = -1.0  # a curve traced right to left still encloses a positive area
-    else:
-        raise _error("auc", "x to be monotonic", "x going both up and down")
-    return float(direction * np.sum(steps * (y[1:] + y[:-1]) / 2))
-
-
-def precision_recall_curve(target, score) -> tuple[np.ndarray, np.ndarray]:
-    """The precision-recall curve of `score` for 0/1 labels `target`: (precision, recall),
-    one point per distinct score in order of decreasing recall, ending with the point
-    (precision 1, recall 0) as scikit-learn does. Needs at least one positive."""
-    target, score = _binary_target_and_score("precision_recall_curve", target, score,
-                                             need_negative=False)
-    true_positives, false_positives = _counts_at_thresholds(target, score)
-    precision = true_positives / (true_positives + false_positives)
-    recall = true_positives / true_positives[-1]
-    return np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0]
-
-
-def average_precision(target, score) -> float:
-    """Average precision: the precision at each threshold weighted by the recall gained
-    there (a step-function area, no interpolation, as scikit-learn's score)."""
-    _binary_target_and_score("average_precision", target, score, need_negative=False)
-    precision, recall = precision_recall_curve(target, score)
-    # recall decreases along the curve, hence the minus; clip the -0.0 rounding can leave
-    return max(0.0, float(-np.sum(np.diff(recall) * precision[:-1])))
-
-
-# ---------------------------------------------------------------------------------------------
-# Per-digit-pair error rates
-# ---------------------------------------------------------------------------------------------
-
-def _checked_pairs(function: str, classes, correct):
-    classes = np.asarray(classes)
-    if classes.ndim != 2 or classes.shape[1] != 2 or classes.shape[0] == 0:
-        raise _error(function, "classes of shape (N, 2), N >= 1", _describe(classes))
-    if not np.issubdtype(classes.dtype, np.integer):
-        raise _error(function, "integer digit classes", _describe(classes))
-    if classes.min() < 0 or classes.max() > 9:
-        raise _error(function, "digit classes in 0..9",
-                     f"values from {classes.min()} to {classes.max()}")
-    correct = np.asarray(correct)
-    if correct.ndim != 1 or correct.dtype != np.bool_:
-        raise _error(function, "correct to be a 1-D bool array", _describe(correct))
-    if correct.size != classes.shape[0]:
-        raise _error(function, "one correct flag per pair",
-                     f"{classes.shape[0]} pairs and {correct.size} flags")
-    return classes, correct
-
-
-def _pair_error_rates(function: str, classes, correct) -> np.ndarray:
-    classes, correct = _checked_pairs(function, classes, correct)
-    cell = classes[:, 0] * 10 + classes[:, 1]
-    pairs = np.bincount(cell, minlength=100)
-    errors = np.bincount(cell, weights=~correct, minlength=100)
-    rates = np.full(100, np.nan)
-    # an empty cell has no error rate: NaN keeps it apart from a cell with no errors
-    np.divide(errors, pairs, out=rates, where=pairs > 0)
-    return rates.reshape(10, 10)
-
-
-def pair_error_rates(classes, correct) -> np.ndarray:
-    """The (10, 10) error rate per digit pair: entry [d1, d2] = errors / pairs among the
-    pairs whose first digit is d1 and second d2; NaN where there are no such pairs."""
-    return _pair_error_rates("pair_error_rates", classes, correct)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,19 +108,19 @@ def accuracy_boxplot(accuracies: dict[str, list[float]], path,
     mean (the box's line is the median). Model names go on the x-axis, rotated when long.
     `accuracies` maps model name -> test accuracy per round, in percent (0..100)."""
     function = "accuracy_boxplot"
-    _non_empty_mapping(function, "accuracies", accuracies)
+    non_empty_mapping(function, "accuracies", accuracies)
     names = list(accuracies)
-    data = [_finite(function, f"accuracies[{name!r}]",
-                    _float_array(function, f"accuracies[{name!r}]", accuracies[name], 1))
+    data = [finite(function, f"accuracies[{name!r}]",
+                   float_array(function, f"accuracies[{name!r}]", accuracies[name], 1))
             for name in names]
     every = np.concatenate(data)
     if every.min() < 0 or every.max() > 100:
-        raise _error(function, "accuracies in percent (0..100)",
-                     f"values from {every.min()} to {every.max()}")
+        raise input_error(function, "accuracies in percent (0..100)",
+                          f"values from {every.min()} to {every.max()}")
     if every.max() <= 1:
         # all at most 1 % is not a plausible study result, but fractions are a common slip
-        raise _error(function, "accuracies in percent (0..100)",
-                     "all values <= 1 (fractions? multiply by 100)")
+        raise input_error(function, "accuracies in percent (0..100)",
+                          "all values <= 1 (fractions? multiply by 100)")
 
     positions = np.arange(1, len(names) + 1)
     width = max(4.5, 2.0 + 0.9 * len(names))
@@ -338,25 +158,25 @@ def _stacked_history(function: str, name: str, rounds) -> tuple[dict, int, int]:
     """The rounds of one model as {key: (rounds, epochs) array}, cut to the epochs every
     round reached; also the shortest and longest round length."""
     if isinstance(rounds, Mapping) or not isinstance(rounds, Sequence) or len(rounds) == 0:
-        raise _error(function, f"histories[{name!r}] to be a non-empty list of per-round "
-                     f"history dicts", _describe(rounds))
+        raise input_error(function, f"histories[{name!r}] to be a non-empty list of per-round "
+                          f"history dicts", describe(rounds))
     per_key = {key: [] for key in HISTORY_KEYS}
     for index, history in enumerate(rounds):
         where = f"histories[{name!r}][{index}]"
         if not isinstance(history, Mapping) or not set(HISTORY_KEYS) <= set(history):
-            raise _error(function, f"{where} to be a dict with keys {list(HISTORY_KEYS)}",
-                         _describe(history))
-        series = {key: _finite(function, f"{where}[{key!r}]",
-                               _float_array(function, f"{where}[{key!r}]", history[key], 1))
+            raise input_error(function, f"{where} to be a dict with keys {list(HISTORY_KEYS)}",
+                              describe(history))
+        series = {key: finite(function, f"{where}[{key!r}]",
+                              float_array(function, f"{where}[{key!r}]", history[key], 1))
                   for key in HISTORY_KEYS}
         lengths = {series[key].size for key in HISTORY_KEYS}
         if len(lengths) != 1:
-            raise _error(function, f"the lists of {where} to have one length (one entry "
-                         f"per epoch)", f"lengths {sorted(lengths)}")
+            raise input_error(function, f"the lists of {where} to have one length (one entry "
+                              f"per epoch)", f"lengths {sorted(lengths)}")
         for key in ("train_accuracy", "test_accuracy"):
             if series[key].min() < 0 or series[key].max() > 1:
-                raise _error(function, f"{where}[{key!r}] as a fraction in 0..1",
-                             f"values up to {series[key].max()}")
+                raise input_error(function, f"{where}[{key!r}] as a fraction in 0..1",
+                                  f"values up to {series[key].max()}")
         for key in HISTORY_KEYS:
             per_key[key].append(series[key])
     lengths = [values.size for values in per_key["train_loss"]]
@@ -392,7 +212,7 @@ def training_curves(histories: dict[str, list[dict]], path,
     different lengths (a run that diverged early) are cut to the epochs all rounds reached;
     the panel title then says so."""
     function = "training_curves"
-    _non_empty_mapping(function, "histories", histories)
+    non_empty_mapping(function, "histories", histories)
     models = {name: _stacked_history(function, name, rounds)
               for name, rounds in histories.items()}
 
@@ -447,14 +267,14 @@ def roc_pr_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], path,
     `curves` maps model name -> (target 0/1 array, score array), the score being the
     model's P(target = 1), e.g. averaged over seeds."""
     function = "roc_pr_curves"
-    _non_empty_mapping(function, "curves", curves)
+    non_empty_mapping(function, "curves", curves)
     checked = {}
     for name, pair in curves.items():
         if not isinstance(pair, Sequence) or len(pair) != 2:
-            raise _error(function, f"curves[{name!r}] to be a (target, score) pair",
-                         _describe(pair))
+            raise input_error(function, f"curves[{name!r}] to be a (target, score) pair",
+                              describe(pair))
         try:
-            checked[name] = _binary_target_and_score(function, *pair)
+            checked[name] = binary_target_and_score(function, *pair)
         except ValueError as error:
             raise ValueError(f"{error} (in curves[{name!r}])") from None
 
@@ -506,7 +326,7 @@ def digit_pair_error_heatmap(classes: np.ndarray, correct: np.ndarray, path,
 
     `classes` is the (N, 2) integer array of the two digits of each test pair, `correct` the
     (N,) bool array saying whether the model got the pair right."""
-    rates = _pair_error_rates("digit_pair_error_heatmap", classes, correct) * 100
+    rates = pair_error_rates(classes, correct, caller="digit_pair_error_heatmap") * 100
     top = np.nanmax(rates)
     norm = Normalize(vmin=0.0, vmax=top if top > 0 else 1.0)
     with _figure(6.6, 5.8) as figure:
@@ -537,23 +357,23 @@ def grid_heatmap(values: np.ndarray, row_labels, col_labels, path, title: str,
     value written in (`value_format`); NaN cells (points not run) are blank. `highlight`,
     a (row, column) index, outlines the chosen point in red."""
     function = "grid_heatmap"
-    values = _float_array(function, "values", values, ndim=2)
+    values = float_array(function, "values", values, ndim=2)
     if np.isinf(values).any() or np.isnan(values).all():
-        raise _error(function, "values finite or NaN (not run), at least one finite",
-                     "infinite entries" if np.isinf(values).any() else "only NaN")
-    row_labels = _labels(function, "row_labels", row_labels, values.shape[0])
-    col_labels = _labels(function, "col_labels", col_labels, values.shape[1])
+        raise input_error(function, "values finite or NaN (not run), at least one finite",
+                          "infinite entries" if np.isinf(values).any() else "only NaN")
+    row_labels = label_list(function, "row_labels", row_labels, values.shape[0])
+    col_labels = label_list(function, "col_labels", col_labels, values.shape[1])
     if highlight is not None:
         if (not isinstance(highlight, Sequence) or len(highlight) != 2
                 or not all(isinstance(index, int | np.integer) for index in highlight)
                 or not (0 <= highlight[0] < values.shape[0]
                         and 0 <= highlight[1] < values.shape[1])):
-            raise _error(function, f"highlight as a (row, column) index into a grid of "
-                         f"shape {values.shape}, or None", _describe(highlight))
+            raise input_error(function, f"highlight as a (row, column) index into a grid of "
+                              f"shape {values.shape}, or None", describe(highlight))
     try:
         value_format.format(1.0)
     except (ValueError, IndexError, KeyError, AttributeError):
-        raise _error(function, "value_format like '{:.3g}'", _describe(value_format)) from None
+        raise input_error(function, "value_format like '{:.3g}'", describe(value_format)) from None
 
     rows, columns = values.shape
     norm = Normalize(vmin=np.nanmin(values), vmax=np.nanmax(values))
@@ -588,24 +408,24 @@ def weight_sweep(x: list[float], means, stds, path, xlabel: str, title: str,
     Series are nudged sideways by a small fraction of the smallest x spacing so their
     error bars do not hide each other; the ticks stay at the true x values."""
     function = "weight_sweep"
-    x = _finite(function, "x", _float_array(function, "x", x, ndim=1))
+    x = finite(function, "x", float_array(function, "x", x, ndim=1))
     if x.size > 1 and np.any(np.diff(x) <= 0):
-        raise _error(function, "x strictly increasing", f"{x.tolist()}")
+        raise input_error(function, "x strictly increasing", f"{x.tolist()}")
     series_ndim = 1 if labels is None else 2
     how = ("a list of numbers (one series; pass labels for several)" if labels is None
            else "a list of lists (one per label)")
-    means = _finite(function, "means", _float_array(function, f"means as {how}", means,
-                                                    ndim=series_ndim))
-    stds = _finite(function, "stds", _float_array(function, f"stds as {how}", stds,
+    means = finite(function, "means", float_array(function, f"means as {how}", means,
                                                   ndim=series_ndim))
+    stds = finite(function, "stds", float_array(function, f"stds as {how}", stds,
+                                                ndim=series_ndim))
     means, stds = np.atleast_2d(means), np.atleast_2d(stds)
-    names = [None] if labels is None else _labels(function, "labels", labels, len(means))
+    names = [None] if labels is None else label_list(function, "labels", labels, len(means))
     for name, array in (("means", means), ("stds", stds)):
         if array.shape != (len(names), x.size):
-            raise _error(function, f"{name} of shape {(len(names), x.size)} "
-                         f"(series x weights)", f"shape {array.shape}")
+            raise input_error(function, f"{name} of shape {(len(names), x.size)} "
+                              f"(series x weights)", f"shape {array.shape}")
     if (stds < 0).any():
-        raise _error(function, "stds >= 0", f"minimum {stds.min()}")
+        raise input_error(function, "stds >= 0", f"minimum {stds.min()}")
 
     spacing = np.diff(x).min() if x.size > 1 else 1.0
     offsets = (np.arange(len(names)) - (len(names) - 1) / 2) * 0.25 * spacing / len(names)

@@ -17,7 +17,7 @@ import minitorch_pairs as mt
 from minitorch_pairs import nn
 from torch_reference import torch
 from twins import (assert_close, assert_grads_match, assert_state_matches, copy_torch_into_ours,
-                   dropout_keep_mask, dropout_reference, make_twins, torch_dtype)
+                   dropout_keep_mask, dropout_reference, make_twins)
 
 # Tolerances, relative to the largest magnitude of the torch tensor compared (see
 # twins.assert_close). float64: the same formulas summed in another order leave ~1e-16 per

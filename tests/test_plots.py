@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from experiments import plots
+from experiments import metrics, plots
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")  # a reference for the tests only
 
@@ -164,62 +164,62 @@ CASES = [(seed, ties) for seed in range(6) for ties in (False, True)]
 @pytest.mark.parametrize("seed,ties", CASES)
 def test_roc_curve_and_auc_match_sklearn(seed, ties):
     target, score = _random_case(seed, ties)
-    fpr, tpr = plots.roc_curve(target, score)
+    fpr, tpr = metrics.roc_curve(target, score)
     expected_fpr, expected_tpr, _ = sklearn_metrics.roc_curve(target, score,
                                                               drop_intermediate=False)
     np.testing.assert_allclose(fpr, expected_fpr)
     np.testing.assert_allclose(tpr, expected_tpr)
-    assert plots.auc(fpr, tpr) == pytest.approx(sklearn_metrics.roc_auc_score(target, score))
+    assert metrics.auc(fpr, tpr) == pytest.approx(sklearn_metrics.roc_auc_score(target, score))
 
 
 @pytest.mark.parametrize("seed,ties", CASES)
 def test_precision_recall_and_average_precision_match_sklearn(seed, ties):
     target, score = _random_case(seed, ties)
-    precision, recall = plots.precision_recall_curve(target, score)
+    precision, recall = metrics.precision_recall_curve(target, score)
     expected_precision, expected_recall, _ = sklearn_metrics.precision_recall_curve(
         target, score)
     np.testing.assert_allclose(precision, expected_precision)
     np.testing.assert_allclose(recall, expected_recall)
-    assert plots.average_precision(target, score) == pytest.approx(
+    assert metrics.average_precision(target, score) == pytest.approx(
         sklearn_metrics.average_precision_score(target, score))
 
 
 def test_perfect_reversed_and_constant_scores():
     target = np.array([0, 0, 1, 1, 1])
     perfect = np.array([0.1, 0.2, 0.7, 0.8, 0.9])
-    assert plots.auc(*plots.roc_curve(target, perfect)) == 1.0
-    assert plots.average_precision(target, perfect) == 1.0
-    assert plots.auc(*plots.roc_curve(target, -perfect)) == 0.0
+    assert metrics.auc(*metrics.roc_curve(target, perfect)) == 1.0
+    assert metrics.average_precision(target, perfect) == 1.0
+    assert metrics.auc(*metrics.roc_curve(target, -perfect)) == 0.0
 
     constant = np.full(5, 0.5)
-    fpr, tpr = plots.roc_curve(target, constant)
+    fpr, tpr = metrics.roc_curve(target, constant)
     np.testing.assert_array_equal(fpr, [0, 1])  # one threshold: all predicted 1 at once
     np.testing.assert_array_equal(tpr, [0, 1])
-    assert plots.auc(fpr, tpr) == 0.5
-    assert plots.average_precision(target, constant) == pytest.approx(3 / 5)  # positive rate
+    assert metrics.auc(fpr, tpr) == 0.5
+    assert metrics.average_precision(target, constant) == pytest.approx(3 / 5)  # positive rate
 
 
 def test_hand_computed_tiny_case():
     target = [0, 0, 1, 1]
     score = [0.1, 0.4, 0.35, 0.8]
     # ranked: 0.8 (+), 0.4 (-), 0.35 (+), 0.1 (-); 3 of the 4 (+, -) pairs are ordered right
-    assert plots.auc(*plots.roc_curve(target, score)) == pytest.approx(0.75)
-    precision, recall = plots.precision_recall_curve(target, score)
+    assert metrics.auc(*metrics.roc_curve(target, score)) == pytest.approx(0.75)
+    precision, recall = metrics.precision_recall_curve(target, score)
     np.testing.assert_allclose(precision, [0.5, 2 / 3, 0.5, 1.0, 1.0])
     np.testing.assert_allclose(recall, [1.0, 1.0, 0.5, 0.5, 0.0])
     # precision 1 at recall 1/2, then 2/3 at recall 1
-    assert plots.average_precision(target, score) == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
+    assert metrics.average_precision(target, score) == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
 
 
 def test_a_tie_between_classes_is_one_diagonal_step():
-    fpr, tpr = plots.roc_curve([0, 1], [0.5, 0.5])
+    fpr, tpr = metrics.roc_curve([0, 1], [0.5, 0.5])
     np.testing.assert_array_equal(fpr, [0, 1])
     np.testing.assert_array_equal(tpr, [0, 1])
 
 
 def test_auc_accepts_decreasing_x():
-    assert plots.auc([1, 0.5, 0], [1, 1, 0]) == pytest.approx(0.75)
-    assert plots.auc([0, 0.5, 1], [0, 1, 1]) == pytest.approx(0.75)
+    assert metrics.auc([1, 0.5, 0], [1, 1, 0]) == pytest.approx(0.75)
+    assert metrics.auc([0, 0.5, 1], [0, 1, 1]) == pytest.approx(0.75)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ def test_auc_accepts_decreasing_x():
 def test_pair_error_rates_on_a_hand_made_example():
     classes = np.array([[1, 2], [1, 2], [1, 2], [1, 2], [3, 3], [9, 0], [9, 0]])
     correct = np.array([True, False, True, False, True, False, False])
-    rates = plots.pair_error_rates(classes, correct)
+    rates = metrics.pair_error_rates(classes, correct)
     assert rates.shape == (10, 10)
     assert rates[1, 2] == 0.5
     assert rates[3, 3] == 0.0  # pairs but no errors: 0, not blank
@@ -270,18 +270,18 @@ BAD_INPUTS = [
     ("roc_pr_curves", lambda p: plots.roc_pr_curves({"a": ([0, 2, 1, 0], GOOD_SCORE)}, p)),
     ("roc_pr_curves", lambda p: plots.roc_pr_curves({"a": (GOOD_TARGET, [0.1, 0.2])}, p)),
     ("roc_pr_curves", lambda p: plots.roc_pr_curves({"a": ([1, 1, 1, 1], GOOD_SCORE)}, p)),
-    ("roc_curve", lambda p: plots.roc_curve([0, 0, 0], [0.1, 0.2, 0.3])),
-    ("roc_curve", lambda p: plots.roc_curve([0, 1], [0.1, np.nan])),
-    ("precision_recall_curve", lambda p: plots.precision_recall_curve([0, 0], [0.1, 0.2])),
-    ("average_precision", lambda p: plots.average_precision([0.5, 1], [0.1, 0.2])),
-    ("auc", lambda p: plots.auc([0, 1, 0.5], [0, 1, 1])),
-    ("auc", lambda p: plots.auc([0], [1])),
-    ("pair_error_rates", lambda p: plots.pair_error_rates(np.zeros((3, 3), int),
+    ("roc_curve", lambda p: metrics.roc_curve([0, 0, 0], [0.1, 0.2, 0.3])),
+    ("roc_curve", lambda p: metrics.roc_curve([0, 1], [0.1, np.nan])),
+    ("precision_recall_curve", lambda p: metrics.precision_recall_curve([0, 0], [0.1, 0.2])),
+    ("average_precision", lambda p: metrics.average_precision([0.5, 1], [0.1, 0.2])),
+    ("auc", lambda p: metrics.auc([0, 1, 0.5], [0, 1, 1])),
+    ("auc", lambda p: metrics.auc([0], [1])),
+    ("pair_error_rates", lambda p: metrics.pair_error_rates(np.zeros((3, 3), int),
                                                           np.ones(3, bool))),
-    ("pair_error_rates", lambda p: plots.pair_error_rates([[1, 10]], [True])),
-    ("pair_error_rates", lambda p: plots.pair_error_rates([[1.0, 2.0]], [True])),
-    ("pair_error_rates", lambda p: plots.pair_error_rates([[1, 2]], [1])),
-    ("pair_error_rates", lambda p: plots.pair_error_rates([[1, 2]], [True, False])),
+    ("pair_error_rates", lambda p: metrics.pair_error_rates([[1, 10]], [True])),
+    ("pair_error_rates", lambda p: metrics.pair_error_rates([[1.0, 2.0]], [True])),
+    ("pair_error_rates", lambda p: metrics.pair_error_rates([[1, 2]], [1])),
+    ("pair_error_rates", lambda p: metrics.pair_error_rates([[1, 2]], [True, False])),
     ("digit_pair_error_heatmap", lambda p: plots.digit_pair_error_heatmap(
         np.zeros((0, 2), int), np.zeros(0, bool), p)),
     ("grid_heatmap", lambda p: plots.grid_heatmap([1, 2], ["a"], ["b", "c"], p, "t", "x",
