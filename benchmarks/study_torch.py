@@ -27,40 +27,18 @@ import torch.nn.functional as F
 
 from minitorch_pairs.data import generate_pair_sets
 
-from experiments.models import HEADLINE, get_spec
+from experiments.models import HEADLINE, PairOutput, get_spec
+from experiments.models.report000 import branch, comparator
 from experiments.sources import load_pools
+from experiments.training import HISTORY_KEYS, pair_loss
 
 
 # --- torch twins of experiments/models/report000.py -------------------------------------
 
-def conv_block() -> nn.Module:
-    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten())
-
-
-def digit_head(hidden: int) -> nn.Module:
-    widths = [576, 100, 50, 10] if hidden == 1 else [576, 100, 70, 50, 10]
-    layers = []
-    for i, (a, b) in enumerate(zip(widths, widths[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(widths) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
-
-
-def branch(hidden: int) -> nn.Module:
-    return nn.Sequential(conv_block(), digit_head(hidden))
-
-
-def comparator() -> nn.Module:
-    return nn.Sequential(nn.Linear(20, 10), nn.ReLU(), nn.Linear(10, 2))
-
-
 class Siamese(nn.Module):
     """As experiments.models.base.Siamese: a shared branch runs both images as one batch of
     2N; the comparator sees cat([f1, f2], 1); the digits are stack([f1, f2], 1).
-    forward returns (comparison (N, 2), digits (N, 2, 10))."""
+    forward returns a PairOutput: comparison (N, 2), digits (N, 2, 10)."""
 
     def __init__(self, branch: nn.Module, comparator: nn.Module,
                  second_branch: nn.Module | None = None):
@@ -77,15 +55,16 @@ class Siamese(nn.Module):
             both = self.branch(torch.cat([first, second], dim=0))
             n = x.shape[0]
             f1, f2 = both[:n], both[n:]
-        return self.comparator(torch.cat([f1, f2], 1)), torch.stack([f1, f2], dim=1)
+        return PairOutput(self.comparator(torch.cat([f1, f2], 1)), torch.stack([f1, f2], dim=1))
 
 
 TWINS = {
-    "r000_naive_net1": lambda: Siamese(branch(1), comparator(), second_branch=branch(1)),
-    "r000_shared_net1": lambda: Siamese(branch(1), comparator()),
-    "r000_shared_net1_aux": lambda: Siamese(branch(1), comparator()),
-    "r000_shared_net2_aux": lambda: Siamese(branch(2), comparator()),
-    "r000_benchmark_leq": lambda: Siamese(branch(2), comparator()),
+    "r000_naive_net1": lambda: Siamese(branch(1, nn), comparator(nn),
+                                       second_branch=branch(1, nn)),
+    "r000_shared_net1": lambda: Siamese(branch(1, nn), comparator(nn)),
+    "r000_shared_net1_aux": lambda: Siamese(branch(1, nn), comparator(nn)),
+    "r000_shared_net2_aux": lambda: Siamese(branch(2, nn), comparator(nn)),
+    "r000_benchmark_leq": lambda: Siamese(branch(2, nn), comparator(nn)),
 }
 
 
@@ -101,23 +80,10 @@ def count_parameters(model: nn.Module) -> int:
 
 # --- training, as experiments/training.py ------------------------------------------------
 
-def pair_loss(comparison, digits, target, classes, weights):
-    comparison_weight, digit_weight = weights
-    total = None
-    if comparison_weight:
-        total = F.cross_entropy(comparison, target) * comparison_weight
-    if digit_weight:
-        digit_loss = F.cross_entropy(digits.reshape(-1, 10), classes.reshape(-1))
-        total = digit_loss * digit_weight if total is None else total + digit_loss * digit_weight
-    if total is None:
-        raise ValueError("loss: both loss weights are 0")
-    return total
-
-
-def decide(decision: str, comparison, digits) -> torch.Tensor:
+def decide(decision: str, output: PairOutput) -> torch.Tensor:
     if decision == "digits":
-        return (digits[:, 0].argmax(dim=1) <= digits[:, 1].argmax(dim=1)).long()
-    return comparison.argmax(dim=1)
+        return (output.digits[:, 0].argmax(dim=1) <= output.digits[:, 1].argmax(dim=1)).long()
+    return output.comparison.argmax(dim=1)
 
 
 def _tensors(pairs):
@@ -134,10 +100,9 @@ def evaluate(model, decision, data, weights, batch_size: int = 500) -> dict:
     correct, loss_sum = 0, 0.0
     for start in range(0, len(x), batch_size):
         sl = slice(start, start + batch_size)
-        comparison, digits = model(x[sl])
-        loss_sum += pair_loss(comparison, digits, target[sl], classes[sl], weights).item() \
-            * len(x[sl])
-        correct += int((decide(decision, comparison, digits) == target[sl]).sum())
+        output = model(x[sl])
+        loss_sum += pair_loss(output, target[sl], classes[sl], weights, F).item() * len(x[sl])
+        correct += int((decide(decision, output) == target[sl]).sum())
     model.train(was_training)
     return {"accuracy": correct / len(x), "loss": loss_sum / len(x)}
 
@@ -154,15 +119,14 @@ def train_run(name: str, train, test, seed: int, epochs: int) -> dict:
     order_rng = np.random.default_rng([seed, 1])
     train_data, test_data = _tensors(train), _tensors(test)
     x, target, classes = train_data
-    history = {"train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}
+    history = {key: [] for key in HISTORY_KEYS}
     started = time.perf_counter()
     for _ in range(epochs):
         model.train()
         order = torch.from_numpy(order_rng.permutation(len(x)))
         for start in range(0, len(x), spec.batch_size):
             index = order[start:start + spec.batch_size]
-            comparison, digits = model(x[index])
-            loss = pair_loss(comparison, digits, target[index], classes[index], weights)
+            loss = pair_loss(model(x[index]), target[index], classes[index], weights, F)
             if not math.isfinite(loss.item()):
                 raise FloatingPointError(f"{name}: the training loss became {loss.item()}")
             optimizer.zero_grad()

@@ -92,22 +92,26 @@ def make_optimizer(config: TrainConfig, parameters):
                         weight_decay=config.weight_decay)
 
 
-def comparison_loss(comparison: mt.Tensor, target: mt.Tensor) -> mt.Tensor:
+def comparison_loss(comparison: mt.Tensor, target: mt.Tensor, functional=F) -> mt.Tensor:
     """Cross-entropy for 2 logits per pair, binary cross-entropy for 1 (a sigmoid output)."""
     if comparison.shape[1] == 1:
-        return F.binary_cross_entropy_with_logits(comparison.reshape(-1), target.float())
-    return F.cross_entropy(comparison, target)
+        return functional.binary_cross_entropy_with_logits(comparison.reshape(-1),
+                                                           target.float())
+    return functional.cross_entropy(comparison, target)
 
 
-def pair_loss(output: PairOutput, target: mt.Tensor, classes: mt.Tensor, weights: tuple):
+def pair_loss(output: PairOutput, target: mt.Tensor, classes: mt.Tensor, weights: tuple,
+              functional=F):
     """weights[0] * L_cmp + weights[1] * L_dig, with L_dig the mean digit cross-entropy over
-    all 2N digits (= the mean of the two per-image losses)."""
+    all 2N digits (= the mean of the two per-image losses). `functional` is our F, or
+    torch.nn.functional for the torch twins (benchmarks/study_torch.py): same names."""
     comparison_weight, digit_weight = weights
     total = None
     if comparison_weight and output.comparison is not None:
-        total = comparison_loss(output.comparison, target) * comparison_weight
+        total = comparison_loss(output.comparison, target, functional) * comparison_weight
     if digit_weight and output.digits is not None:
-        digit_loss = F.cross_entropy(output.digits.reshape(-1, 10), classes.reshape(-1))
+        digit_loss = functional.cross_entropy(output.digits.reshape(-1, 10),
+                                              classes.reshape(-1))
         total = digit_loss * digit_weight if total is None else total + digit_loss * digit_weight
     if total is None:
         raise ValueError("loss: this model and configuration give no loss term (comparison "

@@ -25,8 +25,8 @@ def test_twin_parameter_counts_match_ours(name):
 
 def test_twin_forward_shapes():
     from benchmarks.study_torch import build_twin
-    comparison, digits = build_twin("r000_shared_net1")(torch.zeros(3, 2, 14, 14))
-    assert tuple(comparison.shape) == (3, 2) and tuple(digits.shape) == (3, 2, 10)
+    output = build_twin("r000_shared_net1")(torch.zeros(3, 2, 14, 14))
+    assert tuple(output.comparison.shape) == (3, 2) and tuple(output.digits.shape) == (3, 2, 10)
 
 
 @pytest.mark.slow

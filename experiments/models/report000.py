@@ -7,30 +7,33 @@ from minitorch_pairs import nn
 from .base import ModelSpec, Siamese
 
 
-def conv_block() -> nn.Module:
+# The layer builders take the nn namespace (ours by default) so that the torch twins in
+# benchmarks/study_torch.py are built from the same code: `branch(1, torch.nn)`.
+
+def conv_block(f=nn):
     """1x14x14 -> 576: Conv(1->32, 3, p1) ReLU MaxPool(2), Conv(32->64, 3, p1) ReLU MaxPool(2)."""
-    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten())
+    return f.Sequential(f.Conv2d(1, 32, 3, padding=1), f.ReLU(), f.MaxPool2d(2),
+                        f.Conv2d(32, 64, 3, padding=1), f.ReLU(), f.MaxPool2d(2),
+                        f.Flatten())
 
 
-def digit_head(hidden: int) -> nn.Module:
+def digit_head(hidden: int, f=nn):
     """576 -> 10 digit logits: 576->100->50->10 (one hidden block) or 576->100->70->50->10."""
     widths = [576, 100, 50, 10] if hidden == 1 else [576, 100, 70, 50, 10]
     layers = []
     for i, (a, b) in enumerate(zip(widths, widths[1:])):
-        layers.append(nn.Linear(a, b))
+        layers.append(f.Linear(a, b))
         if i < len(widths) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+            layers.append(f.ReLU())
+    return f.Sequential(*layers)
 
 
-def branch(hidden: int) -> nn.Module:
-    return nn.Sequential(conv_block(), digit_head(hidden))
+def branch(hidden: int, f=nn):
+    return f.Sequential(conv_block(f), digit_head(hidden, f))
 
 
-def comparator() -> nn.Module:
-    return nn.Sequential(nn.Linear(20, 10), nn.ReLU(), nn.Linear(10, 2))
+def comparator(f=nn):
+    return f.Sequential(f.Linear(20, 10), f.ReLU(), f.Linear(10, 2))
 
 
 def naive_net1() -> nn.Module:
