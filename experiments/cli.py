@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from minitorch_pairs import backend
+
 from minitorch_pairs.data import NORMALIZATIONS
 
 from .models import MODELS
@@ -104,6 +106,16 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                             "transfer (digits first, then the comparison)")
     group.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                        help="where tensors live (cuda needs the CUDA backend)")
+
+
+def check_data_and_device(parser: argparse.ArgumentParser, args) -> None:
+    """The checks that span options: a usage error (exit 2) naming the options."""
+    if args.data == "mnist" and args.data_root is None:
+        parser.error("--data mnist needs --data-root (the directory holding MNIST/raw)")
+    try:
+        backend.check_device(args.device)
+    except (RuntimeError, ValueError) as error:
+        parser.error(f"--device {args.device}: {error}")
 
 
 def training_overrides(args) -> dict:

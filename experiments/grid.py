@@ -72,8 +72,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error(f"--folds: expected at least 2, got {args.folds}")
     if args.convex and any(w > 1 for w in args.aux_weights):
         parser.error("--convex: aux weights must be <= 1 (comparison weight 1 - w)")
-    if args.data == "mnist" and args.data_root is None:
-        parser.error("--data mnist needs --data-root (the directory holding MNIST/raw)")
+    cli.check_data_and_device(parser, args)
     return args
 
 
@@ -181,8 +180,8 @@ def main(argv=None) -> int:
     todo = [(lr, w) for lr in args.lrs for w in args.aux_weights if (lr, w) not in done]
     for lr, w in tqdm(todo, desc="grid", unit="cell", disable=args.quiet, file=sys.stderr):
         cells.append(run_cell(args, spec, pairs, folds, lr, w))
-        write_grid(args.out, settings, cells)
-    chosen = write_grid(args.out, settings, cells)
+        write_grid(args.out, settings, cells)  # each cell saved as it finishes
+    chosen = choose(cells)
     print(format_grid(args, cells, chosen))
     if not args.no_plots and len(args.lrs) * len(args.aux_weights) > 1:
         from . import plots

@@ -18,7 +18,6 @@ import sys
 
 from tqdm import tqdm
 
-from minitorch_pairs import backend
 from minitorch_pairs.data import generate_pair_sets
 
 from . import cli
@@ -51,12 +50,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.resume and args.overwrite:
         parser.error("--resume and --overwrite exclude each other")
-    if args.data == "mnist" and args.data_root is None:
-        parser.error("--data mnist needs --data-root (the directory holding MNIST/raw)")
-    try:
-        backend.check_device(args.device)
-    except (RuntimeError, ValueError) as error:
-        parser.error(f"--device {args.device}: {error}")
+    cli.check_data_and_device(parser, args)
     return args
 
 
@@ -69,28 +63,30 @@ def study_config(args) -> dict:
 
 def run_study(args, store: StudyStore) -> None:
     """Train every (model, round) not yet in the store, recording each as it finishes."""
-    todo = [(m, r) for r in range(args.rounds) for m in args.models
-            if (m, r) not in store.finished()]
+    finished = store.finished()
+    todo = [(m, r) for r in range(args.rounds) for m in args.models if (m, r) not in finished]
     if not todo:
         return
     pools = load_pools(args.data, args.data_root, args.download)
+    parameters = {m: count_parameters(get_spec(m).build()) for m in args.models}
     overall = tqdm(total=len(todo), desc="study", unit="run", disable=args.quiet,
                    position=0, file=sys.stderr)
-    pairs_of_round = {}
-    for model, round_ in todo:
+    pairs_round = None
+    for model, round_ in todo:  # round by round: every model of a round sees the same pairs
         seed = args.seed + round_
-        if round_ not in pairs_of_round:  # the same pairs for every model of a round
-            pairs_of_round = {round_: generate_pair_sets(pools, args.n_pairs, seed=seed,
-                                                         normalize=args.normalize)}
-        train, test = pairs_of_round[round_]
+        if round_ != pairs_round:
+            pairs_round, (train, test) = round_, generate_pair_sets(
+                pools, args.n_pairs, seed=seed, normalize=args.normalize)
         spec = get_spec(model)
         config = TrainConfig.for_spec(spec, **cli.training_overrides(args))
-        store.record(*train_one(spec, config, train, test, seed, round_, args.quiet))
+        store.record(*train_one(spec, config, train, test, seed, round_, parameters[model],
+                                args.quiet))
         overall.update()
     overall.close()
 
 
-def train_one(spec, config, train, test, seed: int, round_: int, quiet: bool) -> tuple:
+def train_one(spec, config, train, test, seed: int, round_: int, parameters: int,
+              quiet: bool) -> tuple:
     """(row, details, state dict) of one run; a diverged run gives a row saying so."""
     bar = tqdm(total=config.epochs, desc=f"{spec.name} r{round_}", unit="epoch", leave=False,
                disable=quiet, position=1, file=sys.stderr)
@@ -100,7 +96,7 @@ def train_one(spec, config, train, test, seed: int, round_: int, quiet: bool) ->
         bar.update()
 
     row = dict(model=spec.name, round=round_, seed=seed, epochs=config.epochs,
-               parameters=count_parameters(spec.build()))
+               parameters=parameters)
     try:
         result = train_run(spec, config, train, test, seed, on_epoch=on_epoch)
     except Diverged as error:

@@ -138,6 +138,18 @@ def test_bad_arguments_are_usage_errors(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv,message", [
+    (["--device", "cuda"], "--device cuda"),
+    (["--data", "mnist"], "needs --data-root"),
+    (["--folds", "1"], "at least 2"),
+])
+def test_grid_bad_arguments_are_usage_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        grid.parse_args(["--model", "r000_shared_net1", *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_too_many_pairs_for_the_embedded_pool_is_a_clear_error(tmp_path, capsys):
     assert run_main(tmp_path, "--models", "r000_shared_net1", "--n-pairs", "2000") == 2
     assert "pool holds" in capsys.readouterr().err
