@@ -27,8 +27,9 @@ import torch.nn.functional as F
 
 from minitorch_pairs.data import generate_pair_sets
 
-from experiments.models import HEADLINE, PairOutput, get_spec
+from experiments.models import HEADLINE, PairOutput, count_parameters, get_spec
 from experiments.models.report000 import branch, comparator
+from experiments.results import percent, summarise
 from experiments.sources import load_pools
 from experiments.training import HISTORY_KEYS, pair_loss
 
@@ -72,10 +73,6 @@ def build_twin(name: str) -> nn.Module:
     if name not in TWINS:
         raise ValueError(f"model: no torch twin for {name!r}; expected one of {sorted(TWINS)}")
     return TWINS[name]()
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 # --- training, as experiments/training.py ------------------------------------------------
@@ -145,13 +142,10 @@ def train_run(name: str, train, test, seed: int, epochs: int) -> dict:
 
 # --- the study ---------------------------------------------------------------------------
 
-def _std(values) -> float:
-    return float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
-
-
 def run_study(models, rounds: int, n_pairs: int, seed: int, epochs: int | None,
               log=print) -> dict:
     pools = load_pools("embedded")
+    parameters = {name: count_parameters(build_twin(name)) for name in models}
     runs = {name: [] for name in models}
     for round_ in range(rounds):
         round_seed = seed + round_
@@ -164,26 +158,14 @@ def run_study(models, rounds: int, n_pairs: int, seed: int, epochs: int | None,
             runs[name].append(result)
             log(f"{name} round {round_}: test {100 * result['test_accuracy']:.2f} % "
                 f"({result['seconds']:.1f} s)")
-    summary = {}
+    rows = [dict(r, model=name, status="ok", parameters=parameters[name])
+            for name, results in runs.items() for r in results]
+    summary = summarise(rows, list(models))  # the same statistics as our study's summary
     for name, results in runs.items():
-        acc = [r["test_accuracy"] for r in results]
-        summary[name] = {
-            "test_accuracy_mean": float(np.mean(acc)), "test_accuracy_std": _std(acc),
-            "train_accuracy_mean": float(np.mean([r["train_accuracy"] for r in results])),
-            "seconds_mean": float(np.mean([r["seconds"] for r in results])),
-            "rounds": len(results), "parameters": count_parameters(build_twin(name)),
-            "runs": [{k: r[k] for k in ("round", "seed", "epochs", "test_accuracy",
-                                        "train_accuracy", "test_loss", "seconds")}
-                     for r in results]}
+        summary[name]["runs"] = [{k: r[k] for k in ("round", "seed", "epochs", "test_accuracy",
+                                                    "train_accuracy", "test_loss", "seconds")}
+                                 for r in results]
     return summary
-
-
-def _pm(mean, std) -> str:
-    if mean is None or not math.isfinite(mean):
-        return "n/a"
-    if std is None or not math.isfinite(std):
-        return f"{100 * mean:.2f}"
-    return f"{100 * mean:.2f} ± {100 * std:.2f}"
 
 
 def compare(torch_summary: dict, ours: dict | None) -> dict:
@@ -209,13 +191,13 @@ def format_table(torch_summary: dict, ours: dict | None, comparison: dict) -> st
         header += ["ours mean ± std (%)", "ours s/run", "abs diff / larger std", "within 2 std"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, t in torch_summary.items():
-        row = [name, _pm(t["test_accuracy_mean"], t["test_accuracy_std"]),
+        row = [name, percent(t["test_accuracy_mean"], t["test_accuracy_std"]),
                f"{t['seconds_mean']:.1f}"]
         if ours is not None:
             o, c = ours.get(name), comparison.get(name)
             if o:
                 units = c["difference_in_std"]
-                row += [_pm(o.get("test_accuracy_mean"), o.get("test_accuracy_std")),
+                row += [percent(o.get("test_accuracy_mean"), o.get("test_accuracy_std")),
                         f"{o['seconds_mean']:.1f}" if o.get("seconds_mean") is not None
                         else "n/a",
                         f"{units:.2f}" if math.isfinite(units) else "n/a",

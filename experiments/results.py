@@ -175,6 +175,15 @@ def summarise(rows: list, models: list) -> dict:
     return summary
 
 
+def percent(mean, std=None) -> str:
+    """'mean ± std' in percent; 'n/a' without a finite mean, the mean alone without a std."""
+    if mean is None or not math.isfinite(mean):
+        return "n/a"
+    if std is None or not math.isfinite(std):
+        return f"{100 * mean:.2f}"
+    return f"{100 * mean:.2f} ± {100 * std:.2f}"
+
+
 def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if values.size else math.nan
 

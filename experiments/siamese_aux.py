@@ -23,7 +23,7 @@ from minitorch_pairs.data import generate_pair_sets
 from . import cli
 from .models import HEADLINE, count_parameters, get_spec
 from .sources import load_pools
-from .results import StudyFilesError, StudyStore, summarise
+from .results import StudyFilesError, StudyStore, percent, summarise
 from .training import Diverged, TrainConfig, train_run
 
 
@@ -123,21 +123,11 @@ def format_table(summary: dict) -> str:
     for model, s in summary.items():
         rounds = f"{s['rounds'] - s['diverged']}" + (f"+{s['diverged']}d" if s["diverged"]
                                                      else "")
-        lines.append(f"{model:24s} {_pm(s['test_accuracy_mean'], s['test_accuracy_std']):>18s} "
-                     f"{_pct(s['train_accuracy_mean']):>9s} {rounds:>6s} "
+        lines.append(f"{model:24s} {percent(s['test_accuracy_mean'], s['test_accuracy_std']):>18s} "
+                     f"{percent(s['train_accuracy_mean']):>9s} {rounds:>6s} "
                      f"{s['parameters'] or 0:>8d} {s['seconds_mean']:>7.1f}")
     lines.append("mean ± sample std (ddof=1) over rounds; 'Nd' = diverged runs, not averaged")
     return "\n".join(lines)
-
-
-def _pct(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{100 * value:.2f}"
-
-
-def _pm(mean: float, std: float) -> str:
-    if math.isnan(mean):
-        return "n/a"
-    return f"{100 * mean:.2f} ± {100 * std:.2f}" if not math.isnan(std) else f"{100 * mean:.2f}"
 
 
 def main(argv=None) -> int:

@@ -17,10 +17,10 @@ EXPECTED = {"r000_naive_net1": 164_384, "r000_shared_net1": 82_308,
 
 @pytest.mark.parametrize("name", HEADLINE)
 def test_twin_parameter_counts_match_ours(name):
-    from benchmarks.study_torch import build_twin, count_parameters as torch_count
+    from benchmarks.study_torch import build_twin
     ours = count_parameters(get_spec(name).build())
     assert ours == EXPECTED[name]
-    assert torch_count(build_twin(name)) == ours
+    assert count_parameters(build_twin(name)) == ours
 
 
 def test_twin_forward_shapes():
