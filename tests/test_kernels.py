@@ -29,17 +29,17 @@ def test_conv2d_kernels_match_torch(x_shape, w_shape, stride, pad, dtype):
     x, w = rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype)
     b = rng.standard_normal(w_shape[0]).astype(dtype)
     tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
-    ty = TF.conv2d(tx, tw, torch.tensor(b), stride=stride, padding=pad)
+    tb = torch.tensor(b, requires_grad=True)
+    ty = TF.conv2d(tx, tw, tb, stride=stride, padding=pad)
     g = rng.standard_normal(ty.shape).astype(dtype)
     ty.backward(torch.tensor(g))
     out = np.empty(ty.shape, dtype)
-    K.conv2d_forward(x, w, b, out, stride, stride, pad, pad)
+    cols = K.conv2d_forward(x, w, b, out, stride, stride, pad, pad)
     grad_x, grad_w = np.empty_like(x), np.empty_like(w)
-    K.conv2d_backward_input(g, w, grad_x, stride, stride, pad, pad)
-    K.conv2d_backward_weight(x, g, grad_w, stride, stride, pad, pad)
+    grad_b = K.conv2d_backward(g, w, cols, grad_x, grad_w, stride, stride, pad, pad)
     rtol = RTOL[dtype]
     for label, ours, theirs in (("forward", out, ty), ("grad x", grad_x, tx.grad),
-                                ("grad w", grad_w, tw.grad)):
+                                ("grad w", grad_w, tw.grad), ("grad b", grad_b, tb.grad)):
         theirs = theirs.detach().numpy()
         np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * np.abs(theirs).max(),
                                    err_msg=label)

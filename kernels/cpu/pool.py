@@ -1,8 +1,8 @@
 """Max and average pooling over (N, C, H, W), one thread per image plane.
 
-Max pooling pads with -inf and records the argmax as a flat index h * W + w in the
-input plane; ties keep the first maximum in row-major order and a NaN wins its
-window, as torch's CPU kernels do. Average pooling counts the padding in the
+Max pooling records the argmax as a flat index h * W + w in the input plane; ties keep
+the first maximum in row-major order and a NaN wins its window (the last NaN, by
+torch's CPU rule `value > best or isnan(value)`). Average pooling counts the padding in the
 divisor (torch's count_include_pad=True).
 """
 from __future__ import annotations
@@ -12,27 +12,54 @@ from numba import njit, prange
 
 
 @njit(cache=True, parallel=True)
-def max_pool2d_forward(x, out, argmax, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
+def _max_pool_windows(x, out, argmax, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
+    """Any geometry: windows clipped to the image (padding never wins)."""
+    n_batch, channels, height, width = x.shape
+    out_h, out_w = out.shape[2], out.shape[3]
+    for plane in prange(n_batch * channels):
+        n, c = plane // channels, plane % channels
+        for oh in range(out_h):
+            h_start = oh * stride_h - pad_h
+            h_first, h_stop = max(h_start, 0), min(h_start + kernel_h, height)
+            for ow in range(out_w):
+                w_start = ow * stride_w - pad_w
+                w_first, w_stop = max(w_start, 0), min(w_start + kernel_w, width)
+                best, best_index = x[n, c, h_first, w_first], h_first * width + w_first
+                for h in range(h_first, h_stop):
+                    for w in range(w_first, w_stop):
+                        value = x[n, c, h, w]
+                        if value > best or value != value:
+                            best, best_index = value, h * width + w
+                out[n, c, oh, ow] = best
+                argmax[n, c, oh, ow] = best_index
+
+
+@njit(cache=True, parallel=True)
+def _max_pool_2x2(x, out, argmax):
+    """2x2 windows, stride 2, no padding (every model here). The general loop's 2-long inner
+    loops with run-time bounds cost 3-4x more than this unrolled form (measured)."""
     n_batch, channels, height, width = x.shape
     out_h, out_w = out.shape[2], out.shape[3]
     for plane in prange(n_batch * channels):
         n, c = plane // channels, plane % channels
         for oh in range(out_h):
             for ow in range(out_w):
-                best, best_index = -np.inf, -1
-                for i in range(kernel_h):
-                    h = oh * stride_h - pad_h + i
-                    if h < 0 or h >= height:
-                        continue
-                    for j in range(kernel_w):
-                        w = ow * stride_w - pad_w + j
-                        if w < 0 or w >= width:
-                            continue
-                        value = x[n, c, h, w]
-                        if best_index < 0 or value > best or (value != value and best == best):
-                            best, best_index = value, h * width + w
+                h, w = 2 * oh, 2 * ow
+                best, best_index = x[n, c, h, w], h * width + w
+                for dh in range(2):
+                    for dw in range(2):
+                        value = x[n, c, h + dh, w + dw]
+                        if value > best or value != value:
+                            best, best_index = value, (h + dh) * width + w + dw
                 out[n, c, oh, ow] = best
                 argmax[n, c, oh, ow] = best_index
+
+
+def max_pool2d_forward(x, out, argmax, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
+    if (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w) == (2, 2, 2, 2, 0, 0):
+        _max_pool_2x2(x, out, argmax)
+    else:
+        _max_pool_windows(x, out, argmax, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w)
 
 
 @njit(cache=True, parallel=True)

@@ -35,28 +35,25 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
         x, weight = _contiguous(x, weight)
-        ctx.save_for_backward(x, weight)
         ctx.geometry = stride + padding
         n, _, h, w = x.shape
         oh, ow = output_size("conv2d", (h, w), weight.shape[2:], stride, padding)
         out = np.empty((n, weight.shape[0], oh, ow), dtype=x.dtype)
-        ctx.kernels.conv2d_forward(x, weight, bias, out, *ctx.geometry)
+        columns = ctx.kernels.conv2d_forward(x, weight, bias, out, *ctx.geometry)
+        ctx.save_for_backward(weight, columns)
+        ctx.x_shape = x.shape
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved
+        weight, columns = ctx.saved
         (grad,) = _contiguous(grad)
         needs = ctx.needs_input_grad
-        grad_x = grad_weight = None
-        if needs[0]:
-            grad_x = np.empty_like(x)
-            ctx.kernels.conv2d_backward_input(grad, weight, grad_x, *ctx.geometry)
-        if needs[1]:
-            grad_weight = np.empty_like(weight)
-            ctx.kernels.conv2d_backward_weight(x, grad, grad_weight, *ctx.geometry)
-        grads = (grad_x, grad_weight)
-        return grads + (grad.sum(axis=(0, 2, 3)),) if len(needs) == 3 else grads
+        grad_x = np.empty(ctx.x_shape, dtype=weight.dtype) if needs[0] else None
+        grad_weight = np.empty_like(weight) if needs[1] else None
+        grad_bias = ctx.kernels.conv2d_backward(grad, weight, columns, grad_x, grad_weight,
+                                                *ctx.geometry)
+        return (grad_x, grad_weight) + ((grad_bias,) if len(needs) == 3 else ())
 
 
 class MaxPool2d(Function):
