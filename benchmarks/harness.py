@@ -1,0 +1,113 @@
+"""What every benchmark shares: each framework is measured in a fresh worker process (so
+that neither framework's thread pools or environment touch the other's timings), the
+timings are medians after warm-up, and the results are written as JSON and a markdown
+table, atomically."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import zlib
+
+import numpy as np
+
+from minitorch_pairs.files import atomic_write
+from minitorch_pairs.threads import RUNTIME_DEFAULTS, USER_ENV
+
+FRAMEWORKS = ("ours", "torch")
+
+
+def median_ms(step, repeats: int, warmup: int = 3) -> float:
+    """Median wall time of `step()` in milliseconds, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - started)
+    return 1e3 * statistics.median(times)
+
+
+def worker_env(framework: str, threads: int) -> dict:
+    """Environment giving a worker `threads` threads in every pool either framework uses;
+    the torch worker gets torch's own thread-pool defaults, not ours
+    (minitorch_pairs/threads.py)."""
+    count = str(threads)
+    env = dict(os.environ, NUMBA_NUM_THREADS=count, OMP_NUM_THREADS=count,
+               OPENBLAS_NUM_THREADS=count, MKL_NUM_THREADS=count)
+    if framework == "torch":
+        env["MINITORCH_PAIRS_THREAD_DEFAULTS"] = "0"
+        for name in RUNTIME_DEFAULTS:
+            if name not in USER_ENV:
+                env.pop(name, None)
+    return env
+
+
+def run_worker(module: str, framework: str, threads: int, *args: str) -> dict:
+    """`python -m benchmarks.<module> --worker FRAMEWORK --threads N ARGS` in a fresh
+    process; its last stdout line is the JSON result."""
+    command = [sys.executable, "-m", f"benchmarks.{module}", "--worker", framework,
+               "--threads", str(threads), *args]
+    done = subprocess.run(command, env=worker_env(framework, threads), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} worker ({framework}, {threads} threads) failed:\n"
+                           f"{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def setup_torch(threads: int):
+    import torch
+    torch.set_num_threads(threads)
+    return torch
+
+
+def resident_mib() -> float:
+    """The process's resident memory now (Linux /proc), in MiB."""
+    with open("/proc/self/statm") as file:
+        pages = int(file.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_resident_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def named_weights(name: str, shape: tuple) -> np.ndarray:
+    """Deterministic float32 weights for a parameter, keyed by its name, so that our model and
+    its torch twin (same parameter names) start from the same numbers in separate processes."""
+    rng = np.random.default_rng([0, zlib.crc32(name.encode())])
+    fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else int(shape[0])
+    bound = 1.0 / np.sqrt(fan_in)
+    return rng.uniform(-bound, bound, size=shape).astype(np.float32)
+
+
+def markdown_table(header: list, rows: list) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}" if theirs > 0 else "n/a"
+
+
+def write_results(out: str | None, name: str, results: dict, table: str) -> None:
+    if not out:
+        return
+    os.makedirs(out, exist_ok=True)
+    with atomic_write(os.path.join(out, f"{name}.json")) as file:
+        json.dump(results, file, indent=2)
+    with atomic_write(os.path.join(out, f"{name}.md")) as file:
+        file.write(table + "\n")
+
+
+def worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options a driver passes to its own workers (hidden from --help)."""
+    parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=2, help=argparse.SUPPRESS)

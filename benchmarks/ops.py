@@ -1,0 +1,117 @@
+"""`python -m benchmarks.ops`: forward and forward+backward time of each op the study's models
+spend their time in, at the study's shapes (a batch of 100 pairs = 200 images of 1x14x14
+through the report-000 branch; 100 two-channel images through the report-004 baseline),
+ours vs torch, float32, each framework in its own process with the same inputs.
+
+Backward is driven by a fixed random upstream gradient; inputs that need no gradient in the
+models (the images entering the first convolution) need none here either.
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from .harness import (markdown_table, median_ms, ratio, run_worker, setup_torch,
+                      worker_arguments, write_results)
+
+# name: (inputs {name: (shape, needs grad)}, the call on a functional namespace F)
+OPS = {
+    "conv2d 1->32 k3 p1 (200x1x14x14)": (
+        {"x": ((200, 1, 14, 14), False), "w": ((32, 1, 3, 3), True), "b": ((32,), True)},
+        lambda F, t: F.conv2d(t["x"], t["w"], t["b"], padding=1)),
+    "conv2d 32->64 k3 p1 (200x32x7x7)": (
+        {"x": ((200, 32, 7, 7), True), "w": ((64, 32, 3, 3), True), "b": ((64,), True)},
+        lambda F, t: F.conv2d(t["x"], t["w"], t["b"], padding=1)),
+    "conv2d 2->64 k4 (100x2x14x14, baseline)": (
+        {"x": ((100, 2, 14, 14), False), "w": ((64, 2, 4, 4), True), "b": ((64,), True)},
+        lambda F, t: F.conv2d(t["x"], t["w"], t["b"])),
+    "conv2d 64->64 k4 p1 (100x64x2x2, baseline)": (
+        {"x": ((100, 64, 2, 2), True), "w": ((64, 64, 4, 4), True), "b": ((64,), True)},
+        lambda F, t: F.conv2d(t["x"], t["w"], t["b"], padding=1)),
+    "max_pool2d 2 (200x32x14x14)": (
+        {"x": ((200, 32, 14, 14), True)}, lambda F, t: F.max_pool2d(t["x"], 2)),
+    "max_pool2d 2 (200x64x7x7)": (
+        {"x": ((200, 64, 7, 7), True)}, lambda F, t: F.max_pool2d(t["x"], 2)),
+    "max_pool2d 4 (100x64x11x11, baseline)": (
+        {"x": ((100, 64, 11, 11), True)}, lambda F, t: F.max_pool2d(t["x"], 4)),
+    "linear 576->100 (200x576)": (
+        {"x": ((200, 576), True), "w": ((100, 576), True), "b": ((100,), True)},
+        lambda F, t: F.linear(t["x"], t["w"], t["b"])),
+    "batch_norm train (100x64x2x2, baseline)": (
+        {"x": ((100, 64, 2, 2), True), "w": ((64,), True), "b": ((64,), True)},
+        lambda F, t: F.batch_norm(t["x"], None, None, t["w"], t["b"], training=True)),
+    "batch_norm train (200x32x14x14)": (
+        {"x": ((200, 32, 14, 14), True), "w": ((32,), True), "b": ((32,), True)},
+        lambda F, t: F.batch_norm(t["x"], None, None, t["w"], t["b"], training=True)),
+    "relu (200x32x14x14)": ({"x": ((200, 32, 14, 14), True)}, lambda F, t: F.relu(t["x"])),
+    "cross_entropy (200x10)": (
+        {"x": ((200, 10), True)}, lambda F, t: F.cross_entropy(t["x"], t["target"])),
+}
+
+
+def inputs(name: str) -> dict:
+    rng = np.random.default_rng(0)
+    arrays = {key: rng.standard_normal(shape).astype(np.float32)
+              for key, (shape, _) in OPS[name][0].items()}
+    arrays["target"] = rng.integers(0, 10, 200)
+    return arrays
+
+
+def measure(framework: str, threads: int, repeats: int) -> dict:
+    if framework == "torch":
+        torch = setup_torch(threads)
+        import torch.nn.functional as F
+        make = lambda array, grad: torch.tensor(array, requires_grad=grad)  # noqa: E731
+    else:
+        import minitorch_pairs as mt
+        import minitorch_pairs.nn.functional as F
+        make = lambda array, grad: mt.tensor(array, requires_grad=grad)  # noqa: E731
+    results = {}
+    for name, (spec, call) in OPS.items():
+        arrays = inputs(name)
+        t = {key: make(arrays[key], grad) for key, (_, grad) in spec.items()}
+        t["target"] = make(arrays["target"], False)
+        upstream = make(np.random.default_rng(1).standard_normal(
+            call(F, t).shape).astype(np.float32), False)
+
+        def forward_backward():
+            for key, (_, grad) in spec.items():
+                if grad:
+                    t[key].grad = None
+            call(F, t).backward(upstream)
+
+        results[name] = {"forward_ms": median_ms(lambda: call(F, t), repeats),
+                         "forward_backward_ms": median_ms(forward_backward, repeats)}
+    return results
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=50, help="timed calls per op")
+    parser.add_argument("--quick", action="store_true", help="5 timed calls (for CI)")
+    parser.add_argument("--out", help="directory for ops.json and ops.md")
+    worker_arguments(parser)
+    args = parser.parse_args(argv)
+    repeats = 5 if args.quick else args.repeats
+    if args.worker:
+        import json
+        print(json.dumps(measure(args.worker, args.threads, repeats)))
+        return {}
+    ours, theirs = (run_worker("ops", framework, args.threads, "--repeats", str(repeats))
+                    for framework in ("ours", "torch"))
+    rows = [[name, f"{ours[name]['forward_ms']:.3f}", f"{theirs[name]['forward_ms']:.3f}",
+             f"{ours[name]['forward_backward_ms']:.3f}",
+             f"{theirs[name]['forward_backward_ms']:.3f}",
+             ratio(ours[name]["forward_backward_ms"], theirs[name]["forward_backward_ms"])]
+            for name in OPS]
+    table = markdown_table(["op (float32)", "ours fwd (ms)", "torch fwd (ms)",
+                            "ours fwd+bwd (ms)", "torch fwd+bwd (ms)", "ratio fwd+bwd"], rows)
+    print(f"{args.threads} threads, medians of {repeats} calls\n{table}")
+    results = {"threads": args.threads, "repeats": repeats, "ours": ours, "torch": theirs}
+    write_results(args.out, "ops", results, table)
+    return results
+
+
+if __name__ == "__main__":
+    main()

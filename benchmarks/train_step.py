@@ -1,0 +1,141 @@
+"""`python -m benchmarks.train_step`: milliseconds per SGD training step (forward, loss,
+backward, optimizer step) of each headline study model, ours vs torch, at 1 and 2 threads.
+
+Both frameworks get the same weights (generated per parameter name), the same batch (the
+first 100 training pairs of round 0 of the study's protocol) and the same loss
+(`experiments.training.pair_loss` with the model's weights), each in its own process.
+Each (framework, model, thread count) runs in its own process, so peak memory is that
+model's: the process's peak resident set (ru_maxrss) and its growth over the resident set
+before the model was built (the step's own working set).
+
+Beside the times: the FLOPs of one step (counted by torch.utils.flop_counter on the torch
+twin: the convolutions and matrix products, forward and backward) and the machine's fp32
+ceiling, measured as the best float32 GEMM rate NumPy's OpenBLAS reaches (2048^3) at each
+thread count; `step FLOPs / ceiling` is the least time any framework could take.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from .harness import (markdown_table, median_ms, named_weights, peak_resident_mib, ratio,
+                      resident_mib, run_worker, setup_torch, worker_arguments, write_results)
+
+BATCH_PAIRS = 100
+
+
+def first_batch():
+    from minitorch_pairs.data import generate_pair_sets
+    from experiments.sources import load_pools
+    train, _ = generate_pair_sets(load_pools("embedded"), 1000, seed=0, normalize="standardise")
+    return train.subset(np.arange(BATCH_PAIRS))
+
+
+def measure(framework: str, threads: int, models: list, repeats: int) -> dict:
+    from experiments.models import get_spec
+    from experiments.training import pair_loss
+    batch = first_batch()
+    results = {}
+    for name in models:
+        spec = get_spec(name)
+        weights = (spec.comparison_weight, spec.aux_weight)
+        before = resident_mib()
+        if framework == "torch":
+            torch = setup_torch(threads)
+            import torch.nn.functional as F
+            from .study_torch import build_twin
+            model = build_twin(name)
+            with torch.no_grad():
+                for key, p in model.named_parameters():
+                    p.copy_(torch.from_numpy(named_weights(key, tuple(p.shape))))
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+            x = torch.from_numpy(np.ascontiguousarray(batch.input, dtype=np.float32))
+            target = torch.from_numpy(batch.target.astype(np.int64))
+            classes = torch.from_numpy(batch.classes.astype(np.int64))
+        else:
+            import minitorch_pairs as mt
+            import minitorch_pairs.nn.functional as F
+            model = spec.build()
+            for key, p in model.named_parameters():
+                p.data[...] = named_weights(key, p.shape)
+            optimizer = mt.optim.SGD(model.parameters(), lr=0.01)
+            x, target, classes = (mt.tensor(batch.input), mt.tensor(batch.target),
+                                  mt.tensor(batch.classes))
+        model.train()
+
+        def step():
+            loss = pair_loss(model(x), target, classes, weights, F)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+        results[name] = {"step_ms": median_ms(step, repeats),
+                         "peak_rss_mib": peak_resident_mib(),
+                         "rss_growth_mib": peak_resident_mib() - before}
+        if framework == "torch":
+            from torch.utils.flop_counter import FlopCounterMode
+            with FlopCounterMode(display=False) as counter:
+                step()
+            results[name]["step_gflop"] = counter.get_total_flops() / 1e9
+    return results
+
+
+def gemm_ceiling_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """The best float32 GEMM rate OpenBLAS reaches here: a practical fp32 peak."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((size, size)).astype(np.float32) for _ in range(2))
+    return 2 * size**3 / median_ms(lambda: a @ b, repeats, warmup=1) / 1e6
+
+
+def main(argv=None) -> dict:
+    from experiments.models import HEADLINE
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(HEADLINE),
+                        help="study model names (default: the headline set)")
+    parser.add_argument("--thread-counts", type=int, nargs="+", default=[1, 2],
+                        help="thread counts to measure (default: 1 2)")
+    parser.add_argument("--repeats", type=int, default=30, help="timed steps per model")
+    parser.add_argument("--quick", action="store_true", help="3 timed steps (for CI)")
+    parser.add_argument("--out", help="directory for train_step.json and train_step.md")
+    parser.add_argument("--ceiling", action="store_true", help=argparse.SUPPRESS)
+    worker_arguments(parser)
+    args = parser.parse_args(argv)
+    repeats = 3 if args.quick else args.repeats
+    if args.worker:  # NumPy's BLAS, under this process's thread settings
+        result = gemm_ceiling_gflops() if args.ceiling else measure(
+            args.worker, args.threads, args.models, repeats)
+        print(json.dumps(result))
+        return {}
+    results, rows, ceiling_rows = {}, [], []
+    for threads in args.thread_counts:
+        ours, theirs = ({name: run_worker("train_step", framework, threads, "--repeats",
+                                          str(repeats), "--models", name)[name]
+                         for name in args.models} for framework in ("ours", "torch"))
+        ours["gemm_ceiling_gflops"] = run_worker("train_step", "ours", threads, "--ceiling")
+        results[threads] = {"ours": ours, "torch": theirs}
+        rows += [[name, threads, f"{ours[name]['step_ms']:.1f}",
+                  f"{theirs[name]['step_ms']:.1f}",
+                  ratio(ours[name]["step_ms"], theirs[name]["step_ms"]),
+                  f"{ours[name]['peak_rss_mib']:.0f} / {theirs[name]['peak_rss_mib']:.0f}",
+                  f"{ours[name]['rss_growth_mib']:.0f} / {theirs[name]['rss_growth_mib']:.0f}"]
+                 for name in args.models]
+        ceiling = ours["gemm_ceiling_gflops"]
+        ceiling_rows += [[name, threads, f"{theirs[name]['step_gflop']:.3f}", f"{ceiling:.0f}",
+                          f"{1e3 * theirs[name]['step_gflop'] / ceiling:.1f}",
+                          f"{ours[name]['step_ms']:.1f}", f"{theirs[name]['step_ms']:.1f}"]
+                         for name in args.models]
+    table = markdown_table(["model", "threads", "ours (ms/step)", "torch (ms/step)", "ratio",
+                            "peak RSS MiB ours / torch", "RSS growth MiB ours / torch"], rows)
+    table += "\n\n" + markdown_table(
+        ["model", "threads", "GFLOP/step", "GEMM ceiling (GFLOP/s)", "bound (ms/step)",
+         "ours (ms/step)", "torch (ms/step)"], ceiling_rows)
+    print(f"medians of {repeats} SGD steps, batch {BATCH_PAIRS} pairs\n{table}")
+    output = {"repeats": repeats, "batch_pairs": BATCH_PAIRS, "results": results}
+    write_results(args.out, "train_step", output, table)
+    return output
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""benchmarks/ops.py and benchmarks/train_step.py: both frameworks do the same work, and the
+quick runs (what CI runs so they never rot) produce their tables."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from torch_reference import torch
+
+import minitorch_pairs as mt
+import minitorch_pairs.nn.functional as F
+from experiments.models import HEADLINE, get_spec
+from experiments.training import pair_loss
+from test_entry_points import run
+
+
+@pytest.mark.parametrize("name", HEADLINE)
+def test_train_step_gives_both_frameworks_the_same_model_and_batch(name):
+    """The same named weights and batch give the same loss (float32 rounding apart)."""
+    from benchmarks.harness import named_weights
+    from benchmarks.study_torch import build_twin
+    from benchmarks.train_step import first_batch
+    spec, batch = get_spec(name), first_batch()
+    weights = (spec.comparison_weight, spec.aux_weight)
+    ours, theirs = spec.build(), build_twin(name)
+    for key, p in ours.named_parameters():
+        p.data[...] = named_weights(key, p.shape)
+    with torch.no_grad():
+        for key, p in theirs.named_parameters():
+            p.copy_(torch.from_numpy(named_weights(key, tuple(p.shape))))
+    our_loss = pair_loss(ours(mt.tensor(batch.input)), mt.tensor(batch.target),
+                         mt.tensor(batch.classes), weights).item()
+    their_loss = pair_loss(theirs(torch.from_numpy(batch.input.astype(np.float32))),
+                           torch.from_numpy(batch.target.astype(np.int64)),
+                           torch.from_numpy(batch.classes.astype(np.int64)), weights,
+                           torch.nn.functional).item()
+    assert our_loss == pytest.approx(their_loss, rel=1e-5)
+
+
+def test_every_op_runs_the_same_call_in_both_frameworks():
+    from benchmarks.ops import OPS, inputs
+    for name, (spec, call) in OPS.items():
+        arrays = inputs(name)
+        ours = {k: mt.tensor(arrays[k]) for k in spec} | {"target": mt.tensor(arrays["target"])}
+        theirs = {k: torch.tensor(arrays[k]) for k in spec} | {
+            "target": torch.tensor(arrays["target"])}
+        np.testing.assert_allclose(call(F, ours).numpy(),
+                                   call(torch.nn.functional, theirs).numpy(),
+                                   rtol=1e-4, atol=1e-4, err_msg=name)
+
+
+@pytest.mark.slow
+def test_ops_benchmark_quick(tmp_path):
+    from benchmarks.ops import OPS
+    run("benchmarks.ops", "--quick", "--out", str(tmp_path))
+    results = json.loads((tmp_path / "ops.json").read_text())
+    for framework in ("ours", "torch"):
+        assert set(results[framework]) == set(OPS)
+        assert all(r["forward_backward_ms"] > 0 for r in results[framework].values())
+    assert (tmp_path / "ops.md").read_text().startswith("| op (float32) |")
+
+
+@pytest.mark.slow
+def test_train_step_benchmark_quick(tmp_path):
+    run("benchmarks.train_step", "--quick", "--models", "r000_shared_net1_aux",
+        "--out", str(tmp_path))
+    results = json.loads((tmp_path / "train_step.json").read_text())["results"]
+    assert set(results) == {"1", "2"}
+    for framework in ("ours", "torch"):
+        step = results["2"][framework]["r000_shared_net1_aux"]
+        assert step["step_ms"] > 0 and step["peak_rss_mib"] > 0
+    assert (tmp_path / "train_step.md").read_text().startswith("| model |")
