@@ -1,14 +1,15 @@
 """2-D convolution (cross-correlation, zero padding) as im2col + one BLAS GEMM per pass.
 
 The whole batch is one matrix product, not N small ones. Columns are laid out
-cols[(n, oh, ow), (c, i, j)], one row per output pixel, so that each image's block is
-contiguous (writing it is a local, cache-friendly job; the transposed layout strides
-through every row and was 4x slower). Forward is cols @ W.T -> (N*L, O); the weight
-gradient is grad_rows.T @ cols; the input gradient is col2im(grad_rows @ W). The forward's
-columns are returned and kept for the weight gradient instead of being rebuilt.
-im2col/col2im and the layout changes (N*L, O) <-> (N, O, L) are numba loops over the batch
-(each image's block is local); the products go to NumPy's BLAS
-(numba's own np.dot would need SciPy's BLAS bindings at compile time).
+cols[(n, oh, ow), (i, j, c)]: one row per output pixel, and within a row the channels
+innermost, so that im2col copies runs of C contiguous floats from a zero-padded
+channels-last (NHWC) copy of the input (the (c, i, j) order copied one float at a time
+with run-time loop bounds and was ~2x slower). Forward is cols @ W.T -> (N*L, O), with the
+weight reordered to (O, KH, KW, C); the weight gradient is grad_rows.T @ cols; the input
+gradient is col2im(grad_rows @ W). The forward's columns are returned and kept for the
+weight gradient instead of being rebuilt. im2col/col2im and the layout changes
+(N*L, O) <-> (N, O, L) are numba loops over the batch (each image's block is local); the
+products go to NumPy's BLAS (numba's own np.dot would need SciPy's BLAS bindings).
 """
 from __future__ import annotations
 
@@ -22,18 +23,21 @@ def im2col(x, cols, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
     out_h = (height + 2 * pad_h - kernel_h) // stride_h + 1
     out_w = (width + 2 * pad_w - kernel_w) // stride_w + 1
     for n in prange(n_batch):
-        # a zero-padded copy of the image, so that the copy loop below needs no bounds tests
-        padded = np.zeros((channels, height + 2 * pad_h, width + 2 * pad_w), dtype=x.dtype)
-        padded[:, pad_h:pad_h + height, pad_w:pad_w + width] = x[n]
+        # zero-padded and channels-last, so that each (i, j) tap is one contiguous run of C
+        padded = np.zeros((height + 2 * pad_h, width + 2 * pad_w, channels), dtype=x.dtype)
+        for c in range(channels):
+            for h in range(height):
+                for w in range(width):
+                    padded[pad_h + h, pad_w + w, c] = x[n, c, h, w]
         for oh in range(out_h):
             for ow in range(out_w):
                 row = (n * out_h + oh) * out_w + ow
-                column = 0
-                for c in range(channels):
-                    for i in range(kernel_h):
-                        for j in range(kernel_w):
-                            cols[row, column] = padded[c, oh * stride_h + i, ow * stride_w + j]
-                            column += 1
+                for i in range(kernel_h):
+                    for j in range(kernel_w):
+                        start = (i * kernel_w + j) * channels
+                        h, w = oh * stride_h + i, ow * stride_w + j
+                        for c in range(channels):
+                            cols[row, start + c] = padded[h, w, c]
 
 
 @njit(cache=True, parallel=True)
@@ -43,17 +47,25 @@ def col2im(cols, grad_x, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
     out_h = (height + 2 * pad_h - kernel_h) // stride_h + 1
     out_w = (width + 2 * pad_w - kernel_w) // stride_w + 1
     for n in prange(n_batch):
-        padded = np.zeros((channels, height + 2 * pad_h, width + 2 * pad_w), dtype=grad_x.dtype)
+        padded = np.zeros((height + 2 * pad_h, width + 2 * pad_w, channels), dtype=grad_x.dtype)
         for oh in range(out_h):
             for ow in range(out_w):
                 row = (n * out_h + oh) * out_w + ow
-                column = 0
-                for c in range(channels):
-                    for i in range(kernel_h):
-                        for j in range(kernel_w):
-                            padded[c, oh * stride_h + i, ow * stride_w + j] += cols[row, column]
-                            column += 1
-        grad_x[n] = padded[:, pad_h:pad_h + height, pad_w:pad_w + width]
+                for i in range(kernel_h):
+                    for j in range(kernel_w):
+                        start = (i * kernel_w + j) * channels
+                        h, w = oh * stride_h + i, ow * stride_w + j
+                        for c in range(channels):
+                            padded[h, w, c] += cols[row, start + c]
+        for c in range(channels):
+            for h in range(height):
+                for w in range(width):
+                    grad_x[n, c, h, w] = padded[pad_h + h, pad_w + w, c]
+
+
+def _taps_last(weight):
+    """(O, C, KH, KW) -> (O, KH*KW*C), the column order of im2col."""
+    return np.ascontiguousarray(weight.transpose(0, 2, 3, 1)).reshape(weight.shape[0], -1)
 
 
 @njit(cache=True, parallel=True)
@@ -83,7 +95,7 @@ def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
     kernel_h, kernel_w = weight.shape[2:]
     cols = np.empty((n * out_h * out_w, x.shape[1] * kernel_h * kernel_w), dtype=x.dtype)
     im2col(x, cols, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w)
-    product = cols @ weight.reshape(o, -1).T
+    product = cols @ _taps_last(weight).T
     shift = np.zeros(o, dtype=x.dtype) if bias is None else bias
     rows_to_images(product, shift, out.reshape(n, o, out_h * out_w))
     return cols
@@ -97,8 +109,10 @@ def conv2d_backward(grad_out, weight, cols, grad_x, grad_weight, stride_h, strid
     rows = np.empty((n * out_h * out_w, o), dtype=grad_out.dtype)
     images_to_rows(grad_out.reshape(n, o, out_h * out_w), rows)
     if grad_x is not None:
-        col2im(rows @ weight.reshape(o, -1), grad_x, weight.shape[2], weight.shape[3],
+        col2im(rows @ _taps_last(weight), grad_x, weight.shape[2], weight.shape[3],
                stride_h, stride_w, pad_h, pad_w)
     if grad_weight is not None:
-        np.matmul(rows.T, cols, out=grad_weight.reshape(o, -1))
+        _, channels, kernel_h, kernel_w = grad_weight.shape
+        grad_taps_last = (rows.T @ cols).reshape(o, kernel_h, kernel_w, channels)
+        grad_weight[...] = grad_taps_last.transpose(0, 3, 1, 2)
     return rows.sum(axis=0)

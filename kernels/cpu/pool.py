@@ -7,7 +7,6 @@ divisor (torch's count_include_pad=True).
 """
 from __future__ import annotations
 
-import numpy as np
 from numba import njit, prange
 
 
