@@ -61,6 +61,33 @@ def run_worker(module: str, framework: str, threads: int, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def alternate(module: str, threads: int, rounds: int, *args: str) -> dict:
+    """Workers of both frameworks, alternating, `rounds` times: {framework: [result, ...]}.
+    The machine is shared and its speed drifts over minutes; alternating puts ours and
+    torch's measurements of each round side by side, so their ratio is paired."""
+    runs = {framework: [] for framework in FRAMEWORKS}
+    for _ in range(rounds):
+        for framework in FRAMEWORKS:
+            runs[framework].append(run_worker(module, framework, threads, *args))
+    return runs
+
+
+def median_of(runs: list, *keys: str) -> float:
+    """The median over rounds of runs[i][key0][key1]..."""
+    values = []
+    for run in runs:
+        for key in keys:
+            run = run[key]
+        values.append(run)
+    return statistics.median(values)
+
+
+def paired_ratio(ours: list, theirs: list, *keys: str) -> float:
+    """Median over rounds of ours/torch within the same round."""
+    return statistics.median(median_of([a], *keys) / median_of([b], *keys)
+                             for a, b in zip(ours, theirs))
+
+
 def setup_torch(threads: int):
     import torch
     torch.set_num_threads(threads)
@@ -93,10 +120,6 @@ def markdown_table(header: list, rows: list) -> str:
     return "\n".join(lines)
 
 
-def ratio(ours: float, theirs: float) -> str:
-    return f"{ours / theirs:.2f}" if theirs > 0 else "n/a"
-
-
 def write_results(out: str | None, name: str, results: dict, table: str) -> None:
     if not out:
         return
@@ -110,4 +133,6 @@ def write_results(out: str | None, name: str, results: dict, table: str) -> None
 def worker_arguments(parser: argparse.ArgumentParser) -> None:
     """The options a driver passes to its own workers (hidden from --help)."""
     parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
-    parser.add_argument("--threads", type=int, default=2, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads for each framework (default 2; the driver sets it for "
+                             "its workers)")

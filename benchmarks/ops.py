@@ -12,8 +12,8 @@ import argparse
 
 import numpy as np
 
-from .harness import (markdown_table, median_ms, ratio, run_worker, setup_torch,
-                      worker_arguments, write_results)
+from .harness import (alternate, markdown_table, median_ms, median_of, paired_ratio,
+                      setup_torch, worker_arguments, write_results)
 
 # name: (inputs {name: (shape, needs grad)}, the call on a functional namespace F)
 OPS = {
@@ -89,26 +89,29 @@ def measure(framework: str, threads: int, repeats: int) -> dict:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=50, help="timed calls per op")
-    parser.add_argument("--quick", action="store_true", help="5 timed calls (for CI)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating ours/torch worker pairs (default 3)")
+    parser.add_argument("--quick", action="store_true", help="5 timed calls, 1 round (CI)")
     parser.add_argument("--out", help="directory for ops.json and ops.md")
     worker_arguments(parser)
     args = parser.parse_args(argv)
-    repeats = 5 if args.quick else args.repeats
+    repeats, rounds = (5, 1) if args.quick else (args.repeats, args.rounds)
     if args.worker:
         import json
         print(json.dumps(measure(args.worker, args.threads, repeats)))
         return {}
-    ours, theirs = (run_worker("ops", framework, args.threads, "--repeats", str(repeats))
-                    for framework in ("ours", "torch"))
-    rows = [[name, f"{ours[name]['forward_ms']:.3f}", f"{theirs[name]['forward_ms']:.3f}",
-             f"{ours[name]['forward_backward_ms']:.3f}",
-             f"{theirs[name]['forward_backward_ms']:.3f}",
-             ratio(ours[name]["forward_backward_ms"], theirs[name]["forward_backward_ms"])]
+    runs = alternate("ops", args.threads, rounds, "--repeats", str(repeats))
+    ours, theirs = runs["ours"], runs["torch"]
+    rows = [[name] + [f"{median_of(runs[f], name, key):.3f}"
+                      for key in ("forward_ms", "forward_backward_ms") for f in ("ours", "torch")]
+            + [f"{paired_ratio(ours, theirs, name, 'forward_backward_ms'):.2f}"]
             for name in OPS]
     table = markdown_table(["op (float32)", "ours fwd (ms)", "torch fwd (ms)",
                             "ours fwd+bwd (ms)", "torch fwd+bwd (ms)", "ratio fwd+bwd"], rows)
-    print(f"{args.threads} threads, medians of {repeats} calls\n{table}")
-    results = {"threads": args.threads, "repeats": repeats, "ours": ours, "torch": theirs}
+    print(f"{args.threads} threads; per worker the median of {repeats} calls; medians over "
+          f"{rounds} alternating rounds; ratio = median of the rounds' ours/torch\n{table}")
+    results = {"threads": args.threads, "repeats": repeats, "rounds": rounds, "runs": runs,
+               "table": rows}
     write_results(args.out, "ops", results, table)
     return results
 

@@ -20,8 +20,9 @@ import json
 
 import numpy as np
 
-from .harness import (markdown_table, median_ms, named_weights, peak_resident_mib, ratio,
-                      resident_mib, run_worker, setup_torch, worker_arguments, write_results)
+from .harness import (alternate, markdown_table, median_ms, median_of, named_weights,
+                      paired_ratio, peak_resident_mib, resident_mib, run_worker, setup_torch,
+                      worker_arguments, write_results)
 
 BATCH_PAIRS = 100
 
@@ -41,11 +42,11 @@ def measure(framework: str, threads: int, models: list, repeats: int) -> dict:
     for name in models:
         spec = get_spec(name)
         weights = (spec.comparison_weight, spec.aux_weight)
-        before = resident_mib()
         if framework == "torch":
             torch = setup_torch(threads)
             import torch.nn.functional as F
             from .study_torch import build_twin
+            before = resident_mib()  # after the imports: growth = model + step working set
             model = build_twin(name)
             with torch.no_grad():
                 for key, p in model.named_parameters():
@@ -57,6 +58,7 @@ def measure(framework: str, threads: int, models: list, repeats: int) -> dict:
         else:
             import minitorch_pairs as mt
             import minitorch_pairs.nn.functional as F
+            before = resident_mib()
             model = spec.build()
             for key, p in model.named_parameters():
                 p.data[...] = named_weights(key, p.shape)
@@ -97,12 +99,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--thread-counts", type=int, nargs="+", default=[1, 2],
                         help="thread counts to measure (default: 1 2)")
     parser.add_argument("--repeats", type=int, default=30, help="timed steps per model")
-    parser.add_argument("--quick", action="store_true", help="3 timed steps (for CI)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating ours/torch worker pairs per model (default 3)")
+    parser.add_argument("--quick", action="store_true", help="3 timed steps, 1 round (CI)")
     parser.add_argument("--out", help="directory for train_step.json and train_step.md")
     parser.add_argument("--ceiling", action="store_true", help=argparse.SUPPRESS)
     worker_arguments(parser)
     args = parser.parse_args(argv)
-    repeats = 3 if args.quick else args.repeats
+    repeats, rounds = (3, 1) if args.quick else (args.repeats, args.rounds)
     if args.worker:  # NumPy's BLAS, under this process's thread settings
         result = gemm_ceiling_gflops() if args.ceiling else measure(
             args.worker, args.threads, args.models, repeats)
@@ -110,29 +114,36 @@ def main(argv=None) -> dict:
         return {}
     results, rows, ceiling_rows = {}, [], []
     for threads in args.thread_counts:
-        ours, theirs = ({name: run_worker("train_step", framework, threads, "--repeats",
-                                          str(repeats), "--models", name)[name]
-                         for name in args.models} for framework in ("ours", "torch"))
-        ours["gemm_ceiling_gflops"] = run_worker("train_step", "ours", threads, "--ceiling")
-        results[threads] = {"ours": ours, "torch": theirs}
-        rows += [[name, threads, f"{ours[name]['step_ms']:.1f}",
-                  f"{theirs[name]['step_ms']:.1f}",
-                  ratio(ours[name]["step_ms"], theirs[name]["step_ms"]),
-                  f"{ours[name]['peak_rss_mib']:.0f} / {theirs[name]['peak_rss_mib']:.0f}",
-                  f"{ours[name]['rss_growth_mib']:.0f} / {theirs[name]['rss_growth_mib']:.0f}"]
-                 for name in args.models]
-        ceiling = ours["gemm_ceiling_gflops"]
-        ceiling_rows += [[name, threads, f"{theirs[name]['step_gflop']:.3f}", f"{ceiling:.0f}",
-                          f"{1e3 * theirs[name]['step_gflop'] / ceiling:.1f}",
-                          f"{ours[name]['step_ms']:.1f}", f"{theirs[name]['step_ms']:.1f}"]
-                         for name in args.models]
+        results[threads] = {"ceiling_gflops": run_worker("train_step", "ours", threads,
+                                                         "--ceiling")}
+        for name in args.models:
+            runs = alternate("train_step", threads, rounds, "--repeats", str(repeats),
+                             "--models", name)
+            ours, theirs = runs["ours"], runs["torch"]
+            summary = {framework: {key: median_of(runs[framework], name, key)
+                                   for key in runs[framework][0][name]}
+                       for framework in runs}
+            summary["ratio"] = paired_ratio(ours, theirs, name, "step_ms")
+            results[threads][name] = dict(summary, runs=runs)
+            o, t = summary["ours"], summary["torch"]
+            rows.append([name, threads, f"{o['step_ms']:.1f}", f"{t['step_ms']:.1f}",
+                         f"{summary['ratio']:.2f}",
+                         f"{o['peak_rss_mib']:.0f} / {t['peak_rss_mib']:.0f}",
+                         f"{o['rss_growth_mib']:.0f} / {t['rss_growth_mib']:.0f}"])
+            ceiling = results[threads]["ceiling_gflops"]
+            ceiling_rows.append([name, threads, f"{t['step_gflop']:.3f}", f"{ceiling:.0f}",
+                                 f"{1e3 * t['step_gflop'] / ceiling:.1f}",
+                                 f"{o['step_ms']:.1f}", f"{t['step_ms']:.1f}"])
     table = markdown_table(["model", "threads", "ours (ms/step)", "torch (ms/step)", "ratio",
                             "peak RSS MiB ours / torch", "RSS growth MiB ours / torch"], rows)
     table += "\n\n" + markdown_table(
         ["model", "threads", "GFLOP/step", "GEMM ceiling (GFLOP/s)", "bound (ms/step)",
          "ours (ms/step)", "torch (ms/step)"], ceiling_rows)
-    print(f"medians of {repeats} SGD steps, batch {BATCH_PAIRS} pairs\n{table}")
-    output = {"repeats": repeats, "batch_pairs": BATCH_PAIRS, "results": results}
+    print(f"batch {BATCH_PAIRS} pairs; per worker the median of {repeats} SGD steps; "
+          f"medians over {rounds} alternating rounds; ratio = median of the rounds' "
+          f"ours/torch\n{table}")
+    output = {"repeats": repeats, "rounds": rounds, "batch_pairs": BATCH_PAIRS,
+              "results": results}
     write_results(args.out, "train_step", output, table)
     return output
 

@@ -55,10 +55,11 @@ def test_every_op_runs_the_same_call_in_both_frameworks():
 def test_ops_benchmark_quick(tmp_path):
     from benchmarks.ops import OPS
     run("benchmarks.ops", "--quick", "--out", str(tmp_path))
-    results = json.loads((tmp_path / "ops.json").read_text())
+    runs = json.loads((tmp_path / "ops.json").read_text())["runs"]
     for framework in ("ours", "torch"):
-        assert set(results[framework]) == set(OPS)
-        assert all(r["forward_backward_ms"] > 0 for r in results[framework].values())
+        (result,) = runs[framework]  # --quick: one round
+        assert set(result) == set(OPS)
+        assert all(r["forward_backward_ms"] > 0 for r in result.values())
     assert (tmp_path / "ops.md").read_text().startswith("| op (float32) |")
 
 
@@ -68,7 +69,10 @@ def test_train_step_benchmark_quick(tmp_path):
         "--out", str(tmp_path))
     results = json.loads((tmp_path / "train_step.json").read_text())["results"]
     assert set(results) == {"1", "2"}
-    for framework in ("ours", "torch"):
-        step = results["2"][framework]["r000_shared_net1_aux"]
-        assert step["step_ms"] > 0 and step["peak_rss_mib"] > 0
+    for threads in ("1", "2"):
+        model = results[threads]["r000_shared_net1_aux"]
+        assert results[threads]["ceiling_gflops"] > 0 and model["ratio"] > 0
+        for framework in ("ours", "torch"):
+            assert model[framework]["step_ms"] > 0 and model[framework]["peak_rss_mib"] > 0
+    assert model["torch"]["step_gflop"] > 1  # ~1.2 GFLOP: conv, linear, fwd and bwd
     assert (tmp_path / "train_step.md").read_text().startswith("| model |")

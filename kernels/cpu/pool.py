@@ -62,16 +62,22 @@ def max_pool2d_forward(x, out, argmax, kernel_h, kernel_w, stride_h, stride_w, p
 
 
 @njit(cache=True, parallel=True)
-def max_pool2d_backward(grad_out, argmax, grad_x):
-    n_batch, channels, height, width = grad_x.shape
+def _max_pool_scatter(grad_out, argmax, grad_planes):
+    """grad_planes (N, C, H*W): each output's gradient added at its flat argmax index."""
+    n_batch, channels = grad_planes.shape[:2]
     out_h, out_w = grad_out.shape[2], grad_out.shape[3]
     for plane in prange(n_batch * channels):
         n, c = plane // channels, plane % channels
-        grad_x[n, c] = 0.0
+        grad_planes[n, c] = 0.0
         for oh in range(out_h):
             for ow in range(out_w):
-                index = argmax[n, c, oh, ow]
-                grad_x[n, c, index // width, index % width] += grad_out[n, c, oh, ow]
+                grad_planes[n, c, argmax[n, c, oh, ow]] += grad_out[n, c, oh, ow]
+
+
+def max_pool2d_backward(grad_out, argmax, grad_x):
+    """Overwrites grad_x (contiguous); flat indices need no division to place them."""
+    n, c, h, w = grad_x.shape
+    _max_pool_scatter(grad_out, argmax, grad_x.reshape(n, c, h * w))
 
 
 @njit(cache=True, parallel=True)
