@@ -26,6 +26,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from minitorch_pairs.data import generate_pair_sets
+from minitorch_pairs.files import atomic_write
 
 from experiments.models import HEADLINE, PairOutput, count_parameters, get_spec
 from experiments.models.report000 import branch, comparator
@@ -241,6 +242,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="write study_torch.json and study_torch.md here")
     parser.add_argument("--quick", action="store_true",
                         help="1 round, 1 epoch, 100 pairs (a smoke run for CI)")
+    parser.add_argument("--reuse", default=None, metavar="DIR",
+                        help="take torch's results from an earlier run's study_torch.json in "
+                             "DIR instead of training again (to set a new run of ours beside "
+                             "them)")
     args = parser.parse_args(argv)
     args.models = [m.strip() for m in args.models.replace(" ", ",").split(",") if m.strip()]
     for name in args.models:
@@ -269,8 +274,17 @@ def main(argv=None) -> int:
         except (OSError, ValueError) as error:
             print(f"error: --ours: cannot read {path}: {error}", file=sys.stderr)
             return 2
-    summary = run_study(args.models, args.rounds, args.n_pairs, args.seed, args.epochs,
-                        log=lambda line: print(line, file=sys.stderr, flush=True))
+    if args.reuse is not None:
+        path = os.path.join(args.reuse, "study_torch.json")
+        try:
+            with open(path) as f:
+                summary = json.load(f)["models"]
+        except (OSError, ValueError, KeyError) as error:
+            print(f"error: --reuse: cannot read {path}: {error}", file=sys.stderr)
+            return 2
+    else:
+        summary = run_study(args.models, args.rounds, args.n_pairs, args.seed, args.epochs,
+                            log=lambda line: print(line, file=sys.stderr, flush=True))
     comparison = compare(summary, ours)
     table = format_table(summary, ours, comparison)
     print(table)
@@ -279,10 +293,10 @@ def main(argv=None) -> int:
         settings = dict(models=args.models, rounds=args.rounds, epochs=args.epochs,
                         n_pairs=args.n_pairs, seed=args.seed, threads=args.threads,
                         ours=args.ours, torch=torch.__version__)
-        with open(os.path.join(args.out, "study_torch.json"), "w") as f:
+        with atomic_write(os.path.join(args.out, "study_torch.json")) as f:
             json.dump(_finite({"settings": settings, "models": summary,
                                "comparison": comparison}), f, indent=2, allow_nan=False)
-        with open(os.path.join(args.out, "study_torch.md"), "w") as f:
+        with atomic_write(os.path.join(args.out, "study_torch.md")) as f:
             f.write("# The study trained with PyTorch\n\n`python -m benchmarks.study_torch "
                     + " ".join(sys.argv[1:] if argv is None else argv) + "`\n\n" + table)
         print(f"results in {args.out}")

@@ -41,3 +41,16 @@ def test_quick_study_torch(tmp_path):
     for name in HEADLINE:
         assert 0.0 <= result["models"][name]["test_accuracy_mean"] <= 1.0
     assert (out / "study_torch.md").is_file()
+
+    # --reuse sets an earlier torch run beside a (here: fake) study of ours, no training
+    ours = tmp_path / "ours"
+    ours.mkdir()
+    fake = {name: dict(result["models"][name], test_accuracy_mean=0.5) for name in HEADLINE}
+    (ours / "summary.json").write_text(json.dumps(fake))
+    again = subprocess.run([sys.executable, "-m", "benchmarks.study_torch", "--reuse", str(out),
+                            "--ours", str(ours), "--out", str(tmp_path / "again")], cwd=ROOT,
+                           check=True, timeout=120, capture_output=True, text=True)
+    assert "ours mean ± std" in again.stdout and "r000_shared_net1" in again.stdout
+    reused = json.loads((tmp_path / "again" / "study_torch.json").read_text())
+    assert reused["models"] == result["models"]
+    assert set(reused["comparison"]) == set(HEADLINE)
