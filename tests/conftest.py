@@ -6,8 +6,14 @@ instead of skipping tests silently. Slow end-to-end tests run in CI and with
 """
 import os
 
-import pytest
-from hypothesis import HealthCheck, settings
+# The CUDA kernels run on a GPU where there is one, else under numba's CUDA simulator. The
+# switch must be set before numba.cuda is first imported, so it is here, at the top.
+HAS_GPU = os.path.exists("/dev/nvidiactl")
+if not HAS_GPU:
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -18,6 +24,11 @@ settings.register_profile("dev", deadline=None, max_examples=25,
 settings.register_profile("ci", deadline=None, max_examples=25, derandomize=True,
                           print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
+
+
+def pytest_report_header(config):
+    simulated = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+    return f"CUDA kernels: {'numba CUDA simulator' if simulated else 'GPU'}"
 
 
 def pytest_addoption(parser):

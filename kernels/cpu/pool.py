@@ -74,8 +74,10 @@ def _max_pool_scatter(grad_out, argmax, grad_planes):
                 grad_planes[n, c, argmax[n, c, oh, ow]] += grad_out[n, c, oh, ow]
 
 
-def max_pool2d_backward(grad_out, argmax, grad_x):
-    """Overwrites grad_x (contiguous); flat indices need no division to place them."""
+def max_pool2d_backward(grad_out, argmax, grad_x, kernel_h, kernel_w, stride_h, stride_w, pad_h,
+                        pad_w):
+    """Overwrites grad_x (contiguous); flat indices need no division to place them. (The
+    geometry is not needed here; the CUDA kernel, which gathers, uses it.)"""
     n, c, h, w = grad_x.shape
     _max_pool_scatter(grad_out, argmax, grad_x.reshape(n, c, h * w))
 

@@ -64,14 +64,15 @@ class MaxPool2d(Function):
         oh, ow = output_size("max_pool2d", (h, w), kernel_size, stride, padding)
         out = np.empty((n, c, oh, ow), dtype=x.dtype)
         argmax = np.empty((n, c, oh, ow), dtype=np.int64)
-        ctx.kernels.max_pool2d_forward(x, out, argmax, *kernel_size, *stride, *padding)
+        ctx.geometry = kernel_size + stride + padding
+        ctx.kernels.max_pool2d_forward(x, out, argmax, *ctx.geometry)
         ctx.shape, ctx.dtype, ctx.argmax = x.shape, x.dtype, argmax
         return out
 
     @staticmethod
     def backward(ctx, grad):
         grad_x = np.empty(ctx.shape, dtype=ctx.dtype)
-        ctx.kernels.max_pool2d_backward(*_contiguous(grad), ctx.argmax, grad_x)
+        ctx.kernels.max_pool2d_backward(*_contiguous(grad), ctx.argmax, grad_x, *ctx.geometry)
         return grad_x
 
 

@@ -1,0 +1,121 @@
+"""Max and average pooling over (N, C, H, W) device arrays, one thread per element.
+
+Forward: one thread per output, the CPU kernels' rules (max: first maximum in row-major
+order, a NaN wins by torch's `value > best or isnan(value)`; average: padding counts in the
+divisor). Backward gathers: one thread per *input* element sums the outputs whose window
+holds it, so no atomics are needed and the result does not depend on thread order.
+"""
+from __future__ import annotations
+
+from numba import cuda
+
+from .launch import THREADS, blocks
+
+
+@cuda.jit
+def _max_pool_forward(x, out, argmax, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
+    n_batch, channels, height, width = x.shape
+    out_h, out_w = out.shape[2], out.shape[3]
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for k in range(start, out.size, step):
+        ow, oh = k % out_w, (k // out_w) % out_h
+        c, n = (k // (out_w * out_h)) % channels, k // (out_w * out_h * channels)
+        h_first = max(oh * stride_h - pad_h, 0)
+        w_first = max(ow * stride_w - pad_w, 0)
+        h_stop = min(oh * stride_h - pad_h + kernel_h, height)
+        w_stop = min(ow * stride_w - pad_w + kernel_w, width)
+        best, best_index = x[n, c, h_first, w_first], h_first * width + w_first
+        for h in range(h_first, h_stop):
+            for w in range(w_first, w_stop):
+                value = x[n, c, h, w]
+                if value > best or value != value:
+                    best, best_index = value, h * width + w
+        out[n, c, oh, ow] = best
+        argmax[n, c, oh, ow] = best_index
+
+
+@cuda.jit(device=True, inline=True)
+def _windows_holding(position, kernel, stride, pad, count):
+    """The output range [first, stop) whose windows (o*stride - pad, + kernel) hold
+    `position`."""
+    shifted = position + pad
+    first = 0 if shifted < kernel else (shifted - kernel) // stride + 1
+    stop = min(count, shifted // stride + 1)
+    return first, stop
+
+
+@cuda.jit
+def _max_pool_backward(grad_out, argmax, grad_x, kernel_h, kernel_w, stride_h, stride_w, pad_h,
+                       pad_w):
+    n_batch, channels, height, width = grad_x.shape
+    out_h, out_w = grad_out.shape[2], grad_out.shape[3]
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for k in range(start, grad_x.size, step):
+        w, h = k % width, (k // width) % height
+        c, n = (k // (width * height)) % channels, k // (width * height * channels)
+        oh_first, oh_stop = _windows_holding(h, kernel_h, stride_h, pad_h, out_h)
+        ow_first, ow_stop = _windows_holding(w, kernel_w, stride_w, pad_w, out_w)
+        total = 0.0
+        # only the windows that hold this input can have chosen it
+        for oh in range(oh_first, oh_stop):
+            for ow in range(ow_first, ow_stop):
+                if argmax[n, c, oh, ow] == h * width + w:
+                    total += grad_out[n, c, oh, ow]
+        grad_x[n, c, h, w] = total
+
+
+@cuda.jit
+def _avg_pool_forward(x, out, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
+    n_batch, channels, height, width = x.shape
+    out_h, out_w = out.shape[2], out.shape[3]
+    scale = 1.0 / (kernel_h * kernel_w)
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for k in range(start, out.size, step):
+        ow, oh = k % out_w, (k // out_w) % out_h
+        c, n = (k // (out_w * out_h)) % channels, k // (out_w * out_h * channels)
+        total = 0.0
+        for h in range(max(oh * stride_h - pad_h, 0),
+                       min(oh * stride_h - pad_h + kernel_h, height)):
+            for w in range(max(ow * stride_w - pad_w, 0),
+                           min(ow * stride_w - pad_w + kernel_w, width)):
+                total += x[n, c, h, w]
+        out[n, c, oh, ow] = total * scale
+
+
+@cuda.jit
+def _avg_pool_backward(grad_out, grad_x, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
+    n_batch, channels, height, width = grad_x.shape
+    out_h, out_w = grad_out.shape[2], grad_out.shape[3]
+    scale = 1.0 / (kernel_h * kernel_w)
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for k in range(start, grad_x.size, step):
+        w, h = k % width, (k // width) % height
+        c, n = (k // (width * height)) % channels, k // (width * height * channels)
+        oh_first, oh_stop = _windows_holding(h, kernel_h, stride_h, pad_h, out_h)
+        ow_first, ow_stop = _windows_holding(w, kernel_w, stride_w, pad_w, out_w)
+        total = 0.0
+        for oh in range(oh_first, oh_stop):
+            for ow in range(ow_first, ow_stop):
+                total += grad_out[n, c, oh, ow]
+        grad_x[n, c, h, w] = total * scale
+
+
+def max_pool2d_forward(x, out, argmax, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
+    _max_pool_forward[blocks(out.size), THREADS](x, out, argmax, kernel_h, kernel_w,
+                                                 stride_h, stride_w, pad_h, pad_w)
+
+
+def max_pool2d_backward(grad_out, argmax, grad_x, kernel_h, kernel_w, stride_h, stride_w, pad_h,
+                        pad_w):
+    _max_pool_backward[blocks(grad_x.size), THREADS](grad_out, argmax, grad_x, kernel_h,
+                                                     kernel_w, stride_h, stride_w, pad_h, pad_w)
+
+
+def avg_pool2d_forward(x, out, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
+    _avg_pool_forward[blocks(out.size), THREADS](x, out, kernel_h, kernel_w, stride_h,
+                                                 stride_w, pad_h, pad_w)
+
+
+def avg_pool2d_backward(grad_out, grad_x, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
+    _avg_pool_backward[blocks(grad_x.size), THREADS](grad_out, grad_x, kernel_h, kernel_w,
+                                                     stride_h, stride_w, pad_h, pad_w)
