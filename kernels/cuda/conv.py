@@ -8,7 +8,7 @@ import numpy as np
 from numba import cuda
 
 from .gemm import matmul
-from .launch import THREADS, blocks
+from .launch import THREADS, blocks, unravel
 
 
 @cuda.jit
@@ -32,8 +32,7 @@ def _col2im(grad_cols, grad_x, kernel_h, kernel_w, stride_h, stride_w, pad_h, pa
     channels, height, width = grad_x.shape[1], grad_x.shape[2], grad_x.shape[3]
     start, step = cuda.grid(1), cuda.gridsize(1)
     for k in range(start, grad_x.size, step):
-        w, h = k % width, (k // width) % height
-        c, n = (k // (width * height)) % channels, k // (width * height * channels)
+        n, c, h, w = unravel(k, channels, height, width)
         total = 0.0
         for i in range(kernel_h):
             top = h + pad_h - i
@@ -73,8 +72,7 @@ def _taps_last(weight, taps):
     channels, kernel_h, kernel_w = weight.shape[1], weight.shape[2], weight.shape[3]
     start, step = cuda.grid(1), cuda.gridsize(1)
     for k in range(start, weight.size, step):
-        j, i = k % kernel_w, (k // kernel_w) % kernel_h
-        c, o = (k // (kernel_w * kernel_h)) % channels, k // (kernel_w * kernel_h * channels)
+        o, c, i, j = unravel(k, channels, kernel_h, kernel_w)
         taps[o, (i * kernel_w + j) * channels + c] = weight[o, c, i, j]
 
 
@@ -84,8 +82,7 @@ def _taps_first(taps, weight):
     channels, kernel_h, kernel_w = weight.shape[1], weight.shape[2], weight.shape[3]
     start, step = cuda.grid(1), cuda.gridsize(1)
     for k in range(start, weight.size, step):
-        j, i = k % kernel_w, (k // kernel_w) % kernel_h
-        c, o = (k // (kernel_w * kernel_h)) % channels, k // (kernel_w * kernel_h * channels)
+        o, c, i, j = unravel(k, channels, kernel_h, kernel_w)
         weight[o, c, i, j] = taps[o, (i * kernel_w + j) * channels + c]
 
 

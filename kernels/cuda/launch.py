@@ -2,6 +2,8 @@
 THREADS, with a grid-stride loop inside each kernel so any grid size is correct."""
 from __future__ import annotations
 
+from numba import cuda
+
 THREADS = 128
 MAX_BLOCKS = 4096
 
@@ -9,3 +11,12 @@ MAX_BLOCKS = 4096
 def blocks(count: int) -> int:
     """Blocks for `count` elements (at least 1, at most MAX_BLOCKS: the kernels stride)."""
     return max(1, min(MAX_BLOCKS, (count + THREADS - 1) // THREADS))
+
+
+@cuda.jit(device=True, inline=True)
+def unravel(k, size1, size2, size3):
+    """The 4-D index (a, b, c, d) of flat position k in a C-ordered (_, size1, size2, size3)
+    array."""
+    d, c = k % size3, (k // size3) % size2
+    b, a = (k // (size3 * size2)) % size1, k // (size3 * size2 * size1)
+    return a, b, c, d

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from numba import cuda
 
-from .launch import THREADS, blocks
+from .launch import THREADS, blocks, unravel
 
 
 @cuda.jit
@@ -18,8 +18,7 @@ def _max_pool_forward(x, out, argmax, kernel_h, kernel_w, stride_h, stride_w, pa
     out_h, out_w = out.shape[2], out.shape[3]
     start, step = cuda.grid(1), cuda.gridsize(1)
     for k in range(start, out.size, step):
-        ow, oh = k % out_w, (k // out_w) % out_h
-        c, n = (k // (out_w * out_h)) % channels, k // (out_w * out_h * channels)
+        n, c, oh, ow = unravel(k, channels, out_h, out_w)
         h_first = max(oh * stride_h - pad_h, 0)
         w_first = max(ow * stride_w - pad_w, 0)
         h_stop = min(oh * stride_h - pad_h + kernel_h, height)
@@ -51,8 +50,7 @@ def _max_pool_backward(grad_out, argmax, grad_x, kernel_h, kernel_w, stride_h, s
     out_h, out_w = grad_out.shape[2], grad_out.shape[3]
     start, step = cuda.grid(1), cuda.gridsize(1)
     for k in range(start, grad_x.size, step):
-        w, h = k % width, (k // width) % height
-        c, n = (k // (width * height)) % channels, k // (width * height * channels)
+        n, c, h, w = unravel(k, channels, height, width)
         oh_first, oh_stop = _windows_holding(h, kernel_h, stride_h, pad_h, out_h)
         ow_first, ow_stop = _windows_holding(w, kernel_w, stride_w, pad_w, out_w)
         total = 0.0
@@ -71,8 +69,7 @@ def _avg_pool_forward(x, out, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad
     scale = 1.0 / (kernel_h * kernel_w)
     start, step = cuda.grid(1), cuda.gridsize(1)
     for k in range(start, out.size, step):
-        ow, oh = k % out_w, (k // out_w) % out_h
-        c, n = (k // (out_w * out_h)) % channels, k // (out_w * out_h * channels)
+        n, c, oh, ow = unravel(k, channels, out_h, out_w)
         total = 0.0
         for h in range(max(oh * stride_h - pad_h, 0),
                        min(oh * stride_h - pad_h + kernel_h, height)):
@@ -89,8 +86,7 @@ def _avg_pool_backward(grad_out, grad_x, kernel_h, kernel_w, stride_h, stride_w,
     scale = 1.0 / (kernel_h * kernel_w)
     start, step = cuda.grid(1), cuda.gridsize(1)
     for k in range(start, grad_x.size, step):
-        w, h = k % width, (k // width) % height
-        c, n = (k // (width * height)) % channels, k // (width * height * channels)
+        n, c, h, w = unravel(k, channels, height, width)
         oh_first, oh_stop = _windows_holding(h, kernel_h, stride_h, pad_h, out_h)
         ow_first, ow_stop = _windows_holding(w, kernel_w, stride_w, pad_w, out_w)
         total = 0.0
