@@ -170,3 +170,39 @@ def test_relu_softmax_and_cross_entropy(dtype):
     (*_, gpu_grad_logits), _ = on_device(gpu.log_softmax_backward, grad_out, log_probs,
                                          np.empty_like(logits))
     close(gpu_grad_logits, grad_logits, dtype, "log softmax grad")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("options", [
+    dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False),
+    dict(momentum=0.9, dampening=0.1, weight_decay=0.01, nesterov=False, maximize=True),
+    dict(momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=True, maximize=False),
+])
+def test_fused_sgd_step(dtype, options):
+    rng = np.random.default_rng(5)
+    param, buffer = rng.standard_normal(37).astype(dtype), np.zeros(37, dtype)
+    gpu_param, gpu_buffer = cuda.to_device(param), cuda.to_device(buffer)
+    for step in range(3):
+        grad = rng.standard_normal(37).astype(dtype)
+        args = (0.1, *options.values(), step == 0)
+        cpu.sgd_step(param, grad, buffer, *args)
+        gpu.sgd_step(gpu_param, cuda.to_device(grad), gpu_buffer, *args)
+    close(gpu_param.copy_to_host(), param, dtype, "param")
+    close(gpu_buffer.copy_to_host(), buffer, dtype, "momentum buffer")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("amsgrad,maximize,weight_decay", [(False, False, 0.0),
+                                                           (True, True, 0.01)])
+def test_fused_adam_step(dtype, amsgrad, maximize, weight_decay):
+    rng = np.random.default_rng(6)
+    host = [rng.standard_normal(29).astype(dtype)] + [np.zeros(29, dtype) for _ in range(3)]
+    device = [cuda.to_device(a) for a in host]
+    for step in range(1, 4):
+        grad = rng.standard_normal(29).astype(dtype)
+        args = (1e-2, 0.9, 0.999, 1e-8, weight_decay, step, amsgrad, maximize)
+        cpu.adam_step(host[0], grad, *host[1:], *args)
+        gpu.adam_step(device[0], cuda.to_device(grad), *device[1:], *args)
+    for label, ours, theirs in zip(("param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+                                   device, host):
+        close(ours.copy_to_host(), theirs, dtype, label)

@@ -1,8 +1,6 @@
 """Adam (Kingma & Ba) with L2 weight decay and AMSGrad, following torch.optim.Adam's update."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .optimizer import Optimizer
@@ -17,29 +15,16 @@ class Adam(Optimizer):
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize))
 
-    def _update(self, param, grad, state, group) -> None:
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+    def _update(self, kernels, param, grad, state, group) -> None:
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(param)
             state["exp_avg_sq"] = np.zeros_like(param)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(param)
-        beta1, beta2 = group["betas"]
         state["step"] += 1
-        step = state["step"]
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (1 - beta1) * (grad - exp_avg)  # torch's lerp form
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
-        if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-            second_moment = state["max_exp_avg_sq"]
-        else:
-            second_moment = exp_avg_sq
-        step_size = group["lr"] / (1 - beta1 ** step)
-        denom = np.sqrt(second_moment) / math.sqrt(1 - beta2 ** step) + group["eps"]
-        param -= (step_size * exp_avg / denom).astype(param.dtype, copy=False)
+        beta1, beta2 = group["betas"]
+        kernels.adam_step(param, grad, state["exp_avg"], state["exp_avg_sq"],
+                          state.get("max_exp_avg_sq", state["exp_avg_sq"]), group["lr"], beta1,
+                          beta2, group["eps"], group["weight_decay"], state["step"],
+                          group["amsgrad"], group["maximize"])

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
+from .. import backend
 from ..tensor import Tensor
 
 
@@ -55,9 +58,24 @@ class Optimizer:
     def step(self) -> None:
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p.data, p.grad.data, self.state.setdefault(id(p), {}), group)
+                if p.grad is None:
+                    continue
+                state = self.state.setdefault(id(p), {})
+                kernels = backend.kernels(p.device)
+                if p.data.flags.c_contiguous:
+                    self._update(kernels, p.data.reshape(-1), flat(p.grad.data), state, group)
+                else:  # a user-assigned strided array: update a copy, then write it back
+                    param = np.ascontiguousarray(p.data)
+                    self._update(kernels, param.reshape(-1), flat(p.grad.data), state, group)
+                    p.data[...] = param
 
-    def _update(self, param, grad, state: dict, group: dict) -> None:
+    def _update(self, kernels, param, grad, state: dict, group: dict) -> None:
+        """One step for one parameter: flat contiguous arrays, updated in place by the
+        device's fused kernel."""
         raise NotImplementedError
+
+
+def flat(array):
+    """A flat contiguous view of `array` (a copy only where it is strided)."""
+    return np.ascontiguousarray(array).reshape(-1)
 

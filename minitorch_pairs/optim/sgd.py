@@ -1,6 +1,8 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (torch's rule)."""
 from __future__ import annotations
 
+import numpy as np
+
 from .optimizer import Optimizer
 
 
@@ -13,18 +15,12 @@ class SGD(Optimizer):
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-    def _update(self, param, grad, state, group) -> None:
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+    def _update(self, kernels, param, grad, state, group) -> None:
         momentum = group["momentum"]
-        if momentum:
-            buffer = state.get("momentum_buffer")
-            if buffer is None:
-                buffer = state["momentum_buffer"] = grad.copy()
-            else:
-                buffer *= momentum
-                buffer += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buffer if group["nesterov"] else buffer
-        param -= group["lr"] * grad
+        first_step = "momentum_buffer" not in state
+        if momentum and first_step:
+            state["momentum_buffer"] = np.empty_like(param)
+        buffer = state.get("momentum_buffer", param)  # not touched without momentum
+        kernels.sgd_step(param, grad, buffer, group["lr"], momentum, group["dampening"],
+                         group["weight_decay"], group["nesterov"], group["maximize"],
+                         first_step)
