@@ -76,3 +76,19 @@ def test_train_step_benchmark_quick(tmp_path):
             assert model[framework]["step_ms"] > 0 and model[framework]["peak_rss_mib"] > 0
     assert model["torch"]["step_gflop"] > 1  # ~1.2 GFLOP: conv, linear, fwd and bwd
     assert (tmp_path / "train_step.md").read_text().startswith("| model |")
+
+
+def test_workers_get_the_thread_counts_and_torch_keeps_its_own_wait_policy(monkeypatch):
+    """Ours runs with minitorch_pairs.threads' defaults; torch with torch's (unless the
+    user set a value, which both keep)."""
+    from benchmarks import harness
+    monkeypatch.setattr(harness, "USER_ENV", {})
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # as minitorch_pairs.threads sets it
+    ours, theirs = harness.worker_env("ours", 3), harness.worker_env("torch", 3)
+    for env in (ours, theirs):
+        assert env["NUMBA_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == "3"
+    assert ours["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert "OMP_WAIT_POLICY" not in theirs
+    assert theirs["MINITORCH_PAIRS_THREAD_DEFAULTS"] == "0"
+    monkeypatch.setattr(harness, "USER_ENV", {"OMP_WAIT_POLICY": "PASSIVE"})
+    assert harness.worker_env("torch", 3)["OMP_WAIT_POLICY"] == "PASSIVE"

@@ -1,17 +1,19 @@
-"""Row-wise log-softmax and the fused cross-entropy over (M, K) logits, one thread per row.
+"""Row-wise log-softmax and the fused cross-entropy over (M, K) logits.
 
-Every row is shifted by its maximum before exp, so large logits cannot overflow.
+Every row is shifted by its maximum before exp, so large logits cannot overflow. Serial:
+the study's logits are at most a few thousand values, and a parallel launch (waking the
+second thread) took longer than the work (200 x 10: 22 us parallel, 12 us serial).
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def log_softmax_forward(x, out):
     rows, classes = x.shape
-    for r in prange(rows):
+    for r in range(rows):
         peak = x[r, 0]
         for k in range(1, classes):
             if x[r, k] > peak:
@@ -24,10 +26,10 @@ def log_softmax_forward(x, out):
             out[r, k] = x[r, k] - log_total
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def log_softmax_backward(grad_out, out, grad_x):
     rows, classes = out.shape
-    for r in prange(rows):
+    for r in range(rows):
         total = 0.0
         for k in range(classes):
             total += grad_out[r, k]
@@ -46,10 +48,10 @@ def _pick_negative(log_probs, target, losses):
         losses[r] = -log_probs[r, target[r]]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def cross_entropy_backward(log_probs, target, grad_losses, grad_logits):
     rows, classes = log_probs.shape
-    for r in prange(rows):
+    for r in range(rows):
         g = grad_losses[r]
         for k in range(classes):
             grad_logits[r, k] = np.exp(log_probs[r, k]) * g
