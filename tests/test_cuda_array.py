@@ -104,3 +104,52 @@ def test_no_implicit_host_copies_and_clear_errors():
         d[3]
     with pytest.raises(ValueError):
         d + device(np.ones(4))
+
+
+def test_matmul_2d_and_batched():
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((3, 4))
+    same(device(a) @ device(b), a @ b)
+    same(np.matmul(device(a).T.T, device(b)), a @ b)
+    same(device(b).T @ device(a).T, b.T @ a.T)  # transposed views
+    batch = rng.standard_normal((2, 5, 3))
+    same(np.matmul(device(batch), device(b)), np.matmul(batch, b))
+
+
+def test_the_array_functions_the_ops_use():
+    rng = np.random.default_rng(3)
+    x = np.round(rng.standard_normal((2, 3, 4)), 1)
+    d = device(x)
+    same(np.zeros((2, 3), np.float32, like=d), np.zeros((2, 3), np.float32))
+    same(np.ones_like(d), np.ones_like(x))
+    same(np.full((3,), 2.5, like=d), np.full((3,), 2.5))
+    assert np.empty((4, 2), np.float64, like=d).shape == (4, 2)
+    same(np.ascontiguousarray(d.T, like=d), np.ascontiguousarray(x.T))
+    same(np.where(d > 0, d, 0.5), np.where(x > 0, x, 0.5))
+    same(np.concatenate([d, d[:, :1]], axis=1), np.concatenate([x, x[:, :1]], axis=1))
+    same(np.stack([d[0], d[1]], axis=1), np.stack([x[0], x[1]], axis=1))
+    for ours, theirs in zip(np.split(d, [1, 3], axis=2), np.split(x, [1, 3], axis=2)):
+        same(ours, theirs)
+    same(np.expand_dims(d, 1), np.expand_dims(x, 1))
+    same(np.squeeze(d[:, :1], axis=1), np.squeeze(x[:, :1], axis=1))
+    same(np.moveaxis(d, 0, -1), np.moveaxis(x, 0, -1))
+    same(np.swapaxes(d, -1, -2), np.swapaxes(x, -1, -2))
+    same(np.broadcast_to(d[:1], (3, 3, 4)), np.broadcast_to(x[:1], (3, 3, 4)))
+    for axis in (None, 0, 2):
+        same(d.max(axis=axis, keepdims=axis is not None), x.max(axis=axis,
+                                                                keepdims=axis is not None))
+        same(np.argmax(d, axis=axis), np.argmax(x, axis=axis))
+    index = np.expand_dims(np.argmax(x, axis=1), 1)
+    same(np.take_along_axis(d, device(index), axis=1), np.take_along_axis(x, index, axis=1))
+    target, expected = np.zeros(x.shape, like=d), np.zeros(x.shape)
+    np.put_along_axis(target, device(index), device(x.max(axis=1, keepdims=True)), axis=1)
+    np.put_along_axis(expected, index, x.max(axis=1, keepdims=True), axis=1)
+    same(target, expected)
+    with pytest.raises(TypeError, match="np.cumsum is not implemented for CUDA arrays"):
+        np.cumsum(d)
+
+
+def test_max_and_argmax_follow_numpy_on_ties_and_nan():
+    x = np.array([[1.0, 3.0, 3.0], [np.nan, 2.0, np.nan]])
+    same(device(x).max(axis=1), x.max(axis=1))
+    same(np.argmax(device(x), axis=1), np.argmax(x, axis=1))

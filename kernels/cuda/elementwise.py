@@ -97,3 +97,88 @@ def unary(name, a, a_offset, a_strides, out, shape4):
 
 def row_sums(rows, out):
     _row_sums[blocks(rows.shape[0]), THREADS](rows, out)
+
+
+@cuda.jit
+def _row_max(rows, out, index):
+    """out[r], index[r] = the max of rows[r, :] and its first position (a NaN wins, at its
+    first position, as in NumPy)."""
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for r in range(start, rows.shape[0], step):
+        best, at = rows[r, 0], 0
+        for k in range(1, rows.shape[1]):
+            value = rows[r, k]
+            if best == best and (value > best or value != value):
+                best, at = value, k
+        out[r] = best
+        index[r] = at
+
+
+@cuda.jit
+def _pick(rows, index, out):
+    """out[r] = rows[r, index[r]]."""
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for r in range(start, rows.shape[0], step):
+        out[r] = rows[r, index[r]]
+
+
+@cuda.jit
+def _place(values, index, rows):
+    """rows[r, :] = 0 except rows[r, index[r]] = values[r]."""
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for r in range(start, rows.shape[0], step):
+        for k in range(rows.shape[1]):
+            rows[r, k] = 0
+        rows[r, index[r]] = values[r]
+
+
+def row_max(rows, out, index):
+    _row_max[blocks(rows.shape[0]), THREADS](rows, out, index)
+
+
+def pick(rows, index, out):
+    _pick[blocks(rows.shape[0]), THREADS](rows, index, out)
+
+
+def place(values, index, rows):
+    _place[blocks(rows.shape[0]), THREADS](values, index, rows)
+
+
+@cuda.jit
+def _select(c, c_offset, c_strides, a, a_offset, a_strides, b, b_offset, b_strides, out,
+            size1, size2, size3):
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for k in range(start, out.size, step):
+        i0, i1, i2, i3 = unravel(k, size1, size2, size3)
+        ic = c_offset + i0 * c_strides[0] + i1 * c_strides[1] + i2 * c_strides[2] \
+            + i3 * c_strides[3]
+        if c[ic]:
+            out[k] = a[a_offset + i0 * a_strides[0] + i1 * a_strides[1] + i2 * a_strides[2]
+                       + i3 * a_strides[3]]
+        else:
+            out[k] = b[b_offset + i0 * b_strides[0] + i1 * b_strides[1] + i2 * b_strides[2]
+                       + i3 * b_strides[3]]
+
+
+@cuda.jit
+def _scatter_copy(a, a_offset, a_strides, out, out_offset, out_strides, size0, size1, size2,
+                  size3):
+    """A strided write: out[view index] = a[view index] over the view's 4-D shape."""
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for k in range(start, size0 * size1 * size2 * size3, step):
+        i0, i1, i2, i3 = unravel(k, size1, size2, size3)
+        out[out_offset + i0 * out_strides[0] + i1 * out_strides[1] + i2 * out_strides[2]
+            + i3 * out_strides[3]] = a[a_offset + i0 * a_strides[0] + i1 * a_strides[1]
+                                       + i2 * a_strides[2] + i3 * a_strides[3]]
+
+
+def select(c, c_offset, c_strides, a, a_offset, a_strides, b, b_offset, b_strides, out,
+           shape4):
+    _select[blocks(out.size), THREADS](c, c_offset, c_strides, a, a_offset, a_strides, b,
+                                       b_offset, b_strides, out, *shape4[1:])
+
+
+def scatter_copy(a, a_offset, a_strides, out, out_offset, out_strides, shape4):
+    count = shape4[0] * shape4[1] * shape4[2] * shape4[3]
+    _scatter_copy[blocks(count), THREADS](a, a_offset, a_strides, out, out_offset, out_strides,
+                                          *shape4)
