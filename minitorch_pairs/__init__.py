@@ -1,7 +1,7 @@
 """minitorch_pairs: a from-scratch tensor library with reverse-mode autograd, numba kernels
 and a PyTorch-like API (`import minitorch_pairs as mt`)."""
 from . import threads  # first: sets the thread pools' wait policy before numpy loads  # noqa
-from . import nn, optim
+from . import cuda, nn, optim
 from .autograd import Function, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradient_errors
 from .ops.elementwise import abs, exp, log, relu, sigmoid, sqrt, tanh

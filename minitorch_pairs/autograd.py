@@ -108,6 +108,13 @@ def _common_device(op: str, inputs) -> str:
     return devices.pop() if devices else "cpu"
 
 
+def _with_dtype(grad, dtype):
+    """A backward's result as an array of `dtype` (host scalars become 0-d arrays)."""
+    if isinstance(grad, (np.ndarray, np.generic, float, int)):
+        return np.asarray(grad, dtype=dtype)
+    return grad if grad.dtype == dtype else grad.astype(dtype)
+
+
 def unbroadcast(grad, shape: tuple):
     """Sum a gradient of a broadcast result back down to the operand's shape."""
     if grad.shape == shape:
@@ -167,7 +174,7 @@ def backward(root, grad, retain_graph: bool = False) -> None:
         for index, (parent, parent_grad) in enumerate(zip(node.inputs, input_grads)):
             if parent_grad is None or not parent.requires_grad:
                 continue
-            parent_grad = unbroadcast(np.asarray(parent_grad, dtype=parent.dtype), parent.shape)
+            parent_grad = unbroadcast(_with_dtype(parent_grad, parent.dtype), parent.shape)
             if parent_grad.shape != parent.shape:
                 raise RuntimeError(f"{node.name}.backward: gradient of input {index} has shape "
                                    f"{parent_grad.shape}, expected {parent.shape}")

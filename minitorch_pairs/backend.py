@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib
 
+import numpy as np
+
 DEVICES = ("cpu", "cuda")
 _KERNEL_MODULES = {"cpu": "kernels.cpu", "cuda": "kernels.cuda"}
 _loaded = {}
@@ -16,10 +18,34 @@ def check_device(device) -> str:
     name = str(device)
     if name not in DEVICES:
         raise ValueError(f"device: expected one of {DEVICES}, got {device!r}")
-    if name != "cpu":
-        raise RuntimeError(f"device {name!r} is not available in this build of minitorch_pairs "
-                           "(only 'cpu' is implemented so far)")
+    if name == "cuda" and not cuda_available():
+        raise RuntimeError("device 'cuda': no CUDA GPU is available (numba.cuda.is_available() "
+                           "is False); use device='cpu', or NUMBA_ENABLE_CUDASIM=1 to run the "
+                           "CUDA code on numba's simulator")
     return name
+
+
+def cuda_available() -> bool:
+    """Whether numba can reach a CUDA GPU (or its simulator, when NUMBA_ENABLE_CUDASIM=1)."""
+    try:
+        from numba import cuda
+    except ImportError:
+        return False
+    return bool(cuda.is_available())
+
+
+def transfer(array, device: str):
+    """`array` (host or device) as an array of `device`; a copy only when it has to move."""
+    from_host = isinstance(array, (np.ndarray, np.generic))
+    if device == "cpu":
+        return array if from_host else array.get()
+    from kernels.cuda.array import CudaArray
+    return CudaArray.from_host(np.asarray(array)) if from_host else array
+
+
+def is_contiguous(array) -> bool:
+    flags = getattr(array, "flags", None)
+    return flags.c_contiguous if flags is not None else array.is_contiguous
 
 
 def kernels(device: str):
@@ -27,3 +53,28 @@ def kernels(device: str):
     if device not in _loaded:
         _loaded[device] = importlib.import_module(_KERNEL_MODULES[check_device(device)])
     return _loaded[device]
+
+
+# NumPy hands creation functions to a device array only when asked with `like=`; these two
+# are what ops call so that one op body serves host and device arrays.
+
+
+def empty(shape, dtype, like):
+    """An uninitialised array on the device of `like`."""
+    if isinstance(like, (np.ndarray, np.generic)):
+        return np.empty(shape, dtype=dtype)
+    return np.empty(shape, dtype=dtype, like=like)
+
+
+def zeros(shape, dtype, like):
+    """Zeros on the device of `like`."""
+    if isinstance(like, (np.ndarray, np.generic)):
+        return np.zeros(shape, dtype=dtype)
+    return np.zeros(shape, dtype=dtype, like=like)
+
+
+def contiguous(array):
+    """`array` in C order (itself when it already is)."""
+    if isinstance(array, (np.ndarray, np.generic)):
+        return np.ascontiguousarray(array) if np.ndim(array) else np.asarray(array)
+    return array.contiguous()

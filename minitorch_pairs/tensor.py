@@ -35,7 +35,7 @@ def as_dtype(dtype) -> np.dtype:
 def _to_array(data, dtype) -> np.ndarray:
     """A fresh array from Python data or an array; Python floats default to float32."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = backend.transfer(data.data, "cpu")
     array = np.array(data, copy=True)
     if dtype is not None:
         return array.astype(dtype, copy=False)
@@ -55,8 +55,8 @@ class Tensor:
     __array_priority__ = 1000  # make `ndarray + Tensor` call Tensor.__radd__
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, device: str = "cpu"):
-        self.data = _to_array(data, as_dtype(dtype))
         self.device = backend.check_device(device)
+        self.data = backend.transfer(_to_array(data, as_dtype(dtype)), self.device)
         self.grad = None
         self.grad_fn = None
         self.requires_grad = False
@@ -126,9 +126,10 @@ class Tensor:
             if self.numel() != 1:
                 raise RuntimeError(f"backward: gradient can be implicit only for a scalar output; "
                                    f"got shape {self.shape}, pass gradient= of that shape")
-            grad = np.ones(self.shape, dtype=self.dtype)
+            grad = backend.transfer(np.ones(self.shape, dtype=self.dtype), self.device)
         else:
             grad = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            grad = backend.transfer(grad, self.device)
             if grad.shape != self.shape:
                 raise ValueError(f"backward: expected gradient of shape {self.shape}, "
                                  f"got {grad.shape}")
@@ -137,7 +138,7 @@ class Tensor:
 
     def _accumulate_grad(self, grad) -> None:
         if self.grad is None:
-            self.grad = Tensor._from_array(np.array(grad, dtype=self.dtype), self.device)
+            self.grad = Tensor._from_array(grad.astype(self.dtype), self.device)  # a copy
         else:
             self.grad.data += grad
 
@@ -148,25 +149,35 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         if self.requires_grad:
             raise RuntimeError("numpy: call .detach().numpy() on a tensor that requires grad")
-        return self.data
+        return backend.transfer(self.data, "cpu")  # a device tensor: copied to the host
 
     def item(self):
         if self.numel() != 1:
             raise ValueError(f"item: expected a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        return backend.transfer(self.data, "cpu").item()
 
     def tolist(self):
-        return self.data.tolist()
+        return backend.transfer(self.data, "cpu").tolist()
 
     def clone(self) -> "Tensor":
         return shape_ops.clone(self)
 
     def to(self, device=None, dtype=None) -> "Tensor":
-        if device is not None:
-            backend.check_device(device)
-        if dtype is None or as_dtype(dtype) == self.dtype:
-            return self
-        return elementwise.cast(self, as_dtype(dtype))
+        """On another device: a copy there, as a new leaf (moving does not carry gradients
+        back across devices); with a dtype: a differentiable cast."""
+        moved = self
+        if device is not None and backend.check_device(device) != self.device:
+            moved = Tensor._from_array(backend.transfer(self.data, str(device)), str(device),
+                                       requires_grad=self.requires_grad)
+        if dtype is None or as_dtype(dtype) == moved.dtype:
+            return moved
+        return elementwise.cast(moved, as_dtype(dtype))
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self) -> "Tensor":
+        return self.to("cuda")
 
     def float(self) -> "Tensor":
         return self.to(dtype=float32)
@@ -247,7 +258,8 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     if isinstance(value, numbers.Number) and like is not None:
         dtype = like.dtype if like.dtype.kind == "f" or isinstance(value, numbers.Integral) \
             else _default_float
-        return Tensor._from_array(np.asarray(value, dtype=dtype), like.device)
+        return Tensor._from_array(backend.transfer(np.asarray(value, dtype=dtype), like.device),
+                                  like.device)
     return tensor(value)
 
 

@@ -100,5 +100,13 @@ def test_non_contiguous_inputs_work_and_match_contiguous_ones():
 
 
 def test_ops_on_different_devices_are_refused():
-    with pytest.raises(RuntimeError, match="not available"):
+    with pytest.raises(RuntimeError, match=r"expected all tensors on one device, got \['cpu', "
+                                           r"'cuda'\]"):
+        mt.ones(2) + mt.ones(2, device="cuda")  # the simulator stands in for a GPU in CI
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
+    from minitorch_pairs import backend
+    monkeypatch.setattr(backend, "cuda_available", lambda: False)
+    with pytest.raises(RuntimeError, match="no CUDA GPU is available"):
         mt.ones(2, device="cuda")

@@ -149,6 +149,11 @@ def test_the_array_functions_the_ops_use():
         np.cumsum(d)
 
 
+def test_booleans_sum_as_integers():
+    x = np.array([[True, False, True], [True, True, True]])
+    same(device(x).sum(axis=1), x.sum(axis=1))
+
+
 def test_max_and_argmax_follow_numpy_on_ties_and_nan():
     x = np.array([[1.0, 3.0, 3.0], [np.nan, 2.0, np.nan]])
     same(device(x).max(axis=1), x.max(axis=1))

@@ -23,8 +23,8 @@ def on_device(kernel, *args):
     device = [cuda.to_device(a) if isinstance(a, np.ndarray) else a for a in args]
     result = kernel(*device)
     host = [d.copy_to_host() if hasattr(d, "copy_to_host") else d for d in device]
-    if hasattr(result, "copy_to_host"):
-        result = result.copy_to_host()
+    if hasattr(result, "get"):  # a CudaArray (what the kernels return)
+        result = result.get()
     return host, result
 
 

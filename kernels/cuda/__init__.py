@@ -1,13 +1,51 @@
 """CUDA kernels (numba.cuda): the same functions, names and arguments as kernels.cpu, on
 device arrays, launched without host synchronisation. They run on a GPU or, with
-NUMBA_ENABLE_CUDASIM=1, under numba's CUDA simulator (how CI exercises them)."""
-from .activation import relu_backward, relu_forward
-from .batchnorm import batch_norm_backward, batch_norm_eval_forward, batch_norm_train_forward
-from .conv import conv2d_backward, conv2d_forward
-from .optim import adam_step, sgd_step
-from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
-from .softmax import (cross_entropy_backward, cross_entropy_forward, log_softmax_backward,
-                      log_softmax_forward)
+NUMBA_ENABLE_CUDASIM=1, under numba's CUDA simulator (how CI exercises them).
+
+Each takes numba device arrays or CudaArrays (what device tensors hold): a CudaArray goes in
+as a view of its buffer, and a device array coming back comes out as a CudaArray."""
+import functools
+
+from . import activation, batchnorm, conv, optim, pool, softmax
+from .array import CudaArray
+
+
+def _buffer_view(value):
+    if not isinstance(value, CudaArray):
+        return value
+    if not value.is_contiguous:
+        raise ValueError(f"CUDA kernels take contiguous arrays, got strides {value.strides} "
+                         f"for shape {value.shape}")
+    return value.buffer[value.offset:value.offset + max(value.size, 1)].reshape(value.shape)
+
+
+def _on_device_arrays(kernel):
+    @functools.wraps(kernel)
+    def call(*args):
+        result = kernel(*(_buffer_view(a) for a in args))
+        if result is None or isinstance(result, CudaArray):
+            return result
+        return CudaArray(result.reshape(result.size), result.shape)
+    return call
+
+
+relu_forward = _on_device_arrays(activation.relu_forward)
+relu_backward = _on_device_arrays(activation.relu_backward)
+batch_norm_train_forward = _on_device_arrays(batchnorm.batch_norm_train_forward)
+batch_norm_eval_forward = _on_device_arrays(batchnorm.batch_norm_eval_forward)
+batch_norm_backward = _on_device_arrays(batchnorm.batch_norm_backward)
+conv2d_forward = _on_device_arrays(conv.conv2d_forward)
+conv2d_backward = _on_device_arrays(conv.conv2d_backward)
+adam_step = _on_device_arrays(optim.adam_step)
+sgd_step = _on_device_arrays(optim.sgd_step)
+max_pool2d_forward = _on_device_arrays(pool.max_pool2d_forward)
+max_pool2d_backward = _on_device_arrays(pool.max_pool2d_backward)
+avg_pool2d_forward = _on_device_arrays(pool.avg_pool2d_forward)
+avg_pool2d_backward = _on_device_arrays(pool.avg_pool2d_backward)
+cross_entropy_forward = _on_device_arrays(softmax.cross_entropy_forward)
+cross_entropy_backward = _on_device_arrays(softmax.cross_entropy_backward)
+log_softmax_forward = _on_device_arrays(softmax.log_softmax_forward)
+log_softmax_backward = _on_device_arrays(softmax.log_softmax_backward)
 
 __all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward",
            "batch_norm_eval_forward", "batch_norm_train_forward", "conv2d_backward",

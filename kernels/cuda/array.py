@@ -153,9 +153,18 @@ class CudaArray:
         strides += self.strides[len(key):]
         return CudaArray(self.buffer, shape, strides, offset)
 
+    def __setitem__(self, key, value) -> None:
+        """self[key] = value for basic indices (a strided write into the view)."""
+        view = self[key]
+        value = value if isinstance(value, CudaArray) else \
+            CudaArray.from_host(np.asarray(value, dtype=self.dtype))
+        _copy_into(value.astype(self.dtype, copy=False).broadcast_to(view.shape), view)
+
     # --- computation ---------------------------------------------------------------------
 
-    def astype(self, dtype) -> "CudaArray":
+    def astype(self, dtype, copy: bool = True) -> "CudaArray":
+        if not copy and np.dtype(dtype) == self.dtype:
+            return self
         out = CudaArray.empty(self.shape, dtype)
         elementwise.unary("copy", self.buffer, self.offset, _padded(self.strides, 0),
                           out.buffer, _padded(self.shape, 1))
@@ -179,7 +188,9 @@ class CudaArray:
 
     def sum(self, axis=None, keepdims: bool = False, dtype=None) -> "CudaArray":
         rows, kept, keep_shape = self._rows(axis)
-        out = CudaArray.empty(kept, dtype or self.dtype)
+        if dtype is None:  # NumPy: booleans and small integers sum as int64
+            dtype = np.int64 if self.dtype.kind in "biu" else self.dtype
+        out = CudaArray.empty(kept, dtype)
         elementwise.row_sums(rows, out.buffer[:rows.shape[0]])
         return out.reshape(keep_shape) if keepdims else out
 

@@ -5,6 +5,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .. import backend
+
 from ..tensor import Tensor
 
 
@@ -138,12 +140,16 @@ class Module:
         return self
 
     def to(self, device=None, dtype=None) -> "Module":
-        """Cast floating parameters and buffers to `dtype` in place (device: cpu only)."""
+        """Move parameters and buffers to `device` and cast the floating ones to `dtype`, in
+        place (the same Parameter objects, as in torch; their gradients are dropped)."""
+        if device is not None:
+            device = backend.check_device(device)
         for tensor in list(self.parameters()) + list(self.buffers()):
             if dtype is not None and tensor.dtype.kind == "f":
                 tensor.data = tensor.data.astype(dtype)
-            if device is not None:
-                tensor.to(device)
+            if device is not None and device != tensor.device:
+                tensor.data, tensor.device, tensor.grad = \
+                    backend.transfer(tensor.data, device), device, None
         return self
 
     def double(self) -> "Module":

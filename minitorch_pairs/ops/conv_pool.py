@@ -5,6 +5,7 @@ import numbers
 
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 
@@ -28,7 +29,7 @@ def output_size(op: str, size: tuple, kernel: tuple, stride: tuple, padding: tup
 
 
 def _contiguous(*arrays):
-    return tuple(np.ascontiguousarray(a) for a in arrays)
+    return tuple(backend.contiguous(a) for a in arrays)
 
 
 class Conv2d(Function):
@@ -38,7 +39,7 @@ class Conv2d(Function):
         ctx.geometry = stride + padding
         n, _, h, w = x.shape
         oh, ow = output_size("conv2d", (h, w), weight.shape[2:], stride, padding)
-        out = np.empty((n, weight.shape[0], oh, ow), dtype=x.dtype)
+        out = backend.empty((n, weight.shape[0], oh, ow), x.dtype, like=x)
         columns = ctx.kernels.conv2d_forward(x, weight, bias, out, *ctx.geometry)
         ctx.save_for_backward(weight, columns)
         ctx.x_shape = x.shape
@@ -49,7 +50,7 @@ class Conv2d(Function):
         weight, columns = ctx.saved
         (grad,) = _contiguous(grad)
         needs = ctx.needs_input_grad
-        grad_x = np.empty(ctx.x_shape, dtype=weight.dtype) if needs[0] else None
+        grad_x = backend.empty(ctx.x_shape, weight.dtype, like=weight) if needs[0] else None
         grad_weight = np.empty_like(weight) if needs[1] else None
         grad_bias = ctx.kernels.conv2d_backward(grad, weight, columns, grad_x, grad_weight,
                                                 *ctx.geometry)
@@ -62,8 +63,8 @@ class MaxPool2d(Function):
         (x,) = _contiguous(x)
         n, c, h, w = x.shape
         oh, ow = output_size("max_pool2d", (h, w), kernel_size, stride, padding)
-        out = np.empty((n, c, oh, ow), dtype=x.dtype)
-        argmax = np.empty((n, c, oh, ow), dtype=np.int64)
+        out = backend.empty((n, c, oh, ow), x.dtype, like=x)
+        argmax = backend.empty((n, c, oh, ow), np.int64, like=x)
         ctx.geometry = kernel_size + stride + padding
         ctx.kernels.max_pool2d_forward(x, out, argmax, *ctx.geometry)
         ctx.shape, ctx.dtype, ctx.argmax = x.shape, x.dtype, argmax
@@ -71,7 +72,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        grad_x = np.empty(ctx.shape, dtype=ctx.dtype)
+        grad_x = backend.empty(ctx.shape, ctx.dtype, like=grad)
         ctx.kernels.max_pool2d_backward(*_contiguous(grad), ctx.argmax, grad_x, *ctx.geometry)
         return grad_x
 
@@ -82,7 +83,7 @@ class AvgPool2d(Function):
         (x,) = _contiguous(x)
         n, c, h, w = x.shape
         oh, ow = output_size("avg_pool2d", (h, w), kernel_size, stride, padding)
-        out = np.empty((n, c, oh, ow), dtype=x.dtype)
+        out = backend.empty((n, c, oh, ow), x.dtype, like=x)
         ctx.geometry = kernel_size + stride + padding
         ctx.kernels.avg_pool2d_forward(x, out, *ctx.geometry)
         ctx.shape, ctx.dtype = x.shape, x.dtype
@@ -90,7 +91,7 @@ class AvgPool2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        grad_x = np.empty(ctx.shape, dtype=ctx.dtype)
+        grad_x = backend.empty(ctx.shape, ctx.dtype, like=grad)
         ctx.kernels.avg_pool2d_backward(*_contiguous(grad), grad_x, *ctx.geometry)
         return grad_x
 

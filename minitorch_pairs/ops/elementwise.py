@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor, as_tensor
 
@@ -157,7 +158,7 @@ class Abs(Function):
 class Relu(Function):
     @staticmethod
     def forward(ctx, a):
-        out = np.empty(a.shape, dtype=a.dtype)
+        out = backend.empty(a.shape, a.dtype, like=a)
         ctx.kernels.relu_forward(a.reshape(-1), out.reshape(-1))
         ctx.save_for_backward(out)
         return out

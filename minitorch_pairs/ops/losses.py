@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from . import reduction
@@ -67,9 +68,9 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, target):
-        logits = np.ascontiguousarray(logits)
+        logits = backend.contiguous(logits)
         log_probs = np.empty_like(logits)
-        losses = np.empty(logits.shape[0], dtype=logits.dtype)
+        losses = backend.empty(logits.shape[0], logits.dtype, like=logits)
         ctx.kernels.cross_entropy_forward(logits, target, log_probs, losses)
         ctx.save_for_backward(log_probs, target)
         return losses
@@ -78,7 +79,7 @@ class CrossEntropy(Function):
     def backward(ctx, grad):
         log_probs, target = ctx.saved
         grad_logits = np.empty_like(log_probs)
-        ctx.kernels.cross_entropy_backward(log_probs, target, np.ascontiguousarray(grad),
+        ctx.kernels.cross_entropy_backward(log_probs, target, backend.contiguous(grad),
                                            grad_logits)
         return grad_logits
 
@@ -133,13 +134,14 @@ def _check_class_targets(op: str, scores: Tensor, target, reduction_name: str) -
         raise ValueError(f"{op}: expected target of shape ({scores.shape[0]},) for input "
                          f"{scores.shape}, got {target.shape}")
     classes = scores.shape[1]
-    if target.numel() and (target.data.min() < 0 or target.data.max() >= classes):
-        bad = target.data[(target.data < 0) | (target.data >= classes)][0]
+    values = backend.transfer(target.data, "cpu")  # NOTE: on a GPU, a small sync per loss
+    if target.numel() and (values.min() < 0 or values.max() >= classes):
+        bad = values[(values < 0) | (values >= classes)][0]
         raise IndexError(f"{op}: target {bad} is out of range for {classes} classes "
                          f"(expected 0 <= target < {classes})")
     if scores.shape[0] == 0 and reduction_name == "mean":
         raise ValueError(f"{op}: mean over an empty batch (input shape {scores.shape})")
-    return Tensor._from_array(np.ascontiguousarray(target.data, dtype=np.int64), target.device)
+    return Tensor._from_array(backend.contiguous(target.data).astype(np.int64), target.device)
 
 
 

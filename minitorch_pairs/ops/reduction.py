@@ -33,7 +33,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        return np.asarray(a.sum(axis=axes, keepdims=keepdim))
+        out = a.sum(axis=axes, keepdims=keepdim)
+        return np.asarray(out) if isinstance(out, np.generic) else out
 
     @staticmethod
     def backward(ctx, grad):
@@ -46,7 +47,8 @@ class MaxAll(Function):
 
     @staticmethod
     def forward(ctx, a, axes, keepdim):
-        out = np.asarray(a.max(axis=axes, keepdims=True))
+        out = a.max(axis=axes, keepdims=True)
+        out = np.asarray(out) if np.isscalar(out) else out
         ctx.save_for_backward(a, out)
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
         return out if keepdim else np.squeeze(out, axis=axes)

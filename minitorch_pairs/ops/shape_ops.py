@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from .reduction import normalize_dims
@@ -37,13 +38,23 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, a, index):
         ctx.shape, ctx.index = a.shape, index
-        return np.asarray(a[index])
+        out = a[index]
+        return np.asarray(out) if np.isscalar(out) else out
 
     @staticmethod
     def backward(ctx, grad):
-        full = np.zeros(ctx.shape, dtype=grad.dtype)
-        np.add.at(full, ctx.index, grad)  # repeated integer indices add up
+        full = backend.zeros(ctx.shape, grad.dtype, like=grad)
+        if _is_basic(ctx.index):
+            full[ctx.index] = grad  # slices and integers: each element is picked at most once
+        else:
+            np.add.at(full, ctx.index, grad)  # repeated integer indices add up
         return full
+
+
+def _is_basic(index) -> bool:
+    """Integers and slices only (NumPy's basic indexing: a view, no repeats)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (slice, numbers.Integral)) for p in parts)
 
 
 class Cat(Function):

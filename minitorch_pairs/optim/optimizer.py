@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
 from .. import backend
 from ..tensor import Tensor
 
@@ -62,10 +60,10 @@ class Optimizer:
                     continue
                 state = self.state.setdefault(id(p), {})
                 kernels = backend.kernels(p.device)
-                if p.data.flags.c_contiguous:
+                if backend.is_contiguous(p.data):
                     self._update(kernels, p.data.reshape(-1), flat(p.grad.data), state, group)
                 else:  # a user-assigned strided array: update a copy, then write it back
-                    param = np.ascontiguousarray(p.data)
+                    param = backend.contiguous(p.data)
                     self._update(kernels, param.reshape(-1), flat(p.grad.data), state, group)
                     p.data[...] = param
 
@@ -77,5 +75,5 @@ class Optimizer:
 
 def flat(array):
     """A flat contiguous view of `array` (a copy only where it is strided)."""
-    return np.ascontiguousarray(array).reshape(-1)
+    return backend.contiguous(array).reshape(-1)
 
