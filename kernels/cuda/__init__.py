@@ -10,19 +10,10 @@ from . import activation, batchnorm, conv, optim, pool, softmax
 from .array import CudaArray
 
 
-def _buffer_view(value):
-    if not isinstance(value, CudaArray):
-        return value
-    if not value.is_contiguous:
-        raise ValueError(f"CUDA kernels take contiguous arrays, got strides {value.strides} "
-                         f"for shape {value.shape}")
-    return value.buffer[value.offset:value.offset + max(value.size, 1)].reshape(value.shape)
-
-
 def _on_device_arrays(kernel):
     @functools.wraps(kernel)
     def call(*args):
-        result = kernel(*(_buffer_view(a) for a in args))
+        result = kernel(*(a.device_view() if isinstance(a, CudaArray) else a for a in args))
         if result is None or isinstance(result, CudaArray):
             return result
         return CudaArray(result.reshape(result.size), result.shape)

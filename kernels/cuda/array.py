@@ -6,7 +6,8 @@ arithmetic, comparisons and the math functions go through NumPy's ufunc protocol
 (`np.exp(a)`, `a + b`, `np.maximum(a, 0)`) to the kernels in elementwise.py, with NumPy's
 broadcasting and type promotion; `sum` reduces over any axes. Data reaches the host only
 through `.get()`: converting implicitly (np.asarray) is an error, so a hidden round trip
-cannot creep into a training step. A ufunc not implemented here says so by name.
+cannot creep into a training step. A ufunc not implemented here says so by name. NumPy's
+array functions (np.where, np.concatenate, ...) live in array_functions.py.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def contiguous_strides(shape) -> tuple:
     return tuple(reversed(strides))
 
 
-def _padded(values, fill) -> tuple:
+def padded(values, fill) -> tuple:
     """Left-pad a shape or strides to MAX_DIMS entries (the kernels are 4-D)."""
     return (fill,) * (MAX_DIMS - len(values)) + tuple(values)
 
@@ -95,6 +96,14 @@ class CudaArray:
 
     # --- views ---------------------------------------------------------------------------
 
+    def device_view(self):
+        """The numba device array behind this contiguous array, in its shape (no copy): what
+        kernels take."""
+        if not self.is_contiguous:
+            raise ValueError(f"CUDA kernels take contiguous arrays, got strides {self.strides} "
+                             f"for shape {self.shape}")
+        return self.buffer[self.offset:self.offset + max(self.size, 1)].reshape(self.shape)
+
     def contiguous(self) -> "CudaArray":
         return self if self.is_contiguous else self.astype(self.dtype)
 
@@ -158,7 +167,7 @@ class CudaArray:
         view = self[key]
         value = value if isinstance(value, CudaArray) else \
             CudaArray.from_host(np.asarray(value, dtype=self.dtype))
-        _copy_into(value.astype(self.dtype, copy=False).broadcast_to(view.shape), view)
+        copy_into(value.astype(self.dtype, copy=False).broadcast_to(view.shape), view)
 
     # --- computation ---------------------------------------------------------------------
 
@@ -166,8 +175,8 @@ class CudaArray:
         if not copy and np.dtype(dtype) == self.dtype:
             return self
         out = CudaArray.empty(self.shape, dtype)
-        elementwise.unary("copy", self.buffer, self.offset, _padded(self.strides, 0),
-                          out.buffer, _padded(self.shape, 1))
+        elementwise.unary("copy", self.buffer, self.offset, padded(self.strides, 0),
+                          out.buffer, padded(self.shape, 1))
         return out
 
     def copy(self) -> "CudaArray":
@@ -218,7 +227,7 @@ class CudaArray:
                 (name not in elementwise.BINARY and name not in elementwise.UNARY):
             raise TypeError(f"np.{name} ({method}, out={out is not None}, {sorted(kwargs)}) "
                             "is not implemented for CUDA arrays")
-        arrays = [x if isinstance(x, CudaArray) else _scalar(x, inputs) for x in inputs]
+        arrays = [x if isinstance(x, CudaArray) else scalar_array(x, inputs) for x in inputs]
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
         if name in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"):
             dtype = np.dtype(np.bool_)
@@ -228,14 +237,15 @@ class CudaArray:
         result = CudaArray.empty(shape, dtype)
         views = [a.broadcast_to(shape) for a in arrays]
         arguments = [value for v in views
-                     for value in (v.buffer, v.offset, _padded(v.strides, 0))]
+                     for value in (v.buffer, v.offset, padded(v.strides, 0))]
         if len(arrays) == 2:
-            elementwise.binary(name, *arguments, result.buffer, _padded(shape, 1))
+            elementwise.binary(name, *arguments, result.buffer, padded(shape, 1))
         else:
-            elementwise.unary(name, *arguments, result.buffer, _padded(shape, 1))
+            elementwise.unary(name, *arguments, result.buffer, padded(shape, 1))
         return result
 
     def __array_function__(self, func, types, args, kwargs):
+        from .array_functions import ARRAY_FUNCTIONS  # NumPy's functions, on CudaArrays
         implementation = ARRAY_FUNCTIONS.get(func.__name__)
         if implementation is None:
             raise TypeError(f"np.{func.__name__} is not implemented for CUDA arrays")
@@ -262,7 +272,7 @@ class CudaArray:
     __hash__ = None
 
 
-def _scalar(value, inputs) -> CudaArray:
+def scalar_array(value, inputs) -> CudaArray:
     """A Python/NumPy scalar as a 0-d device array of the dtype NumPy would promote it to
     (float32 stays float32 beside a Python float)."""
     if not isinstance(value, (numbers.Number, np.generic)):
@@ -282,177 +292,25 @@ def _matmul(a, b) -> CudaArray:
     a, b = a.astype(dtype), b.astype(dtype)  # contiguous copies the kernel can index
     if a.ndim == b.ndim == 2:
         out = CudaArray.empty((a.shape[0], b.shape[1]), dtype)
-        gemm(_matrix(a), _matrix(b), _matrix(out))
+        gemm(a.device_view(), b.device_view(), out.device_view())
         return out
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a3, b3 = (x.reshape((1,) + x.shape) if x.ndim == 2 else x for x in (a, b))
     out = CudaArray.empty(batch + (a.shape[-2], b.shape[-1]), dtype)
     for i in range(batch[0]):
-        gemm(_matrix(a3[i % a3.shape[0]].contiguous()), _matrix(b3[i % b3.shape[0]].contiguous()),
-             _matrix(out[i]))
+        gemm(a3[i % a3.shape[0]].contiguous().device_view(),
+             b3[i % b3.shape[0]].contiguous().device_view(), out[i].device_view())
     return out
 
 
-def _matrix(array: CudaArray):
-    """The numba 2-D device array behind a contiguous 2-D CudaArray (a view, no copy)."""
-    return array.buffer[array.offset:array.offset + array.size].reshape(array.shape)
-
-
-def _like(shape, dtype, fill, options: dict) -> CudaArray:
-    """A new device array; `options` are NumPy's pass-through creation options."""
-    if options.get("order", "C") not in ("C", "K", "A") or \
-            options.get("device") not in (None, "cpu"):
-        raise TypeError(f"CUDA arrays: unsupported creation options {options}")
-    out = CudaArray.empty(shape if isinstance(shape, tuple) else (shape,)
-                          if isinstance(shape, numbers.Integral) else tuple(shape), dtype)
-    if fill is not None:
-        out.buffer[:] = np.asarray(fill, dtype=out.dtype)  # a device-side fill
-    return out
-
-
-def _where(condition, x, y) -> CudaArray:
-    """np.where(condition, x, y): elementwise choice, with broadcasting and promotion."""
-    inputs = (x, y)
-    x, y = (v if isinstance(v, CudaArray) else _scalar(v, inputs) for v in inputs)
-    condition = condition if isinstance(condition, CudaArray) else \
-        CudaArray.from_host(np.asarray(condition, dtype=np.bool_))
-    shape = np.broadcast_shapes(condition.shape, x.shape, y.shape)
-    out = CudaArray.empty(shape, np.result_type(x.dtype, y.dtype))
-    views = [v.broadcast_to(shape) for v in (condition, x, y)]
-    elementwise.select(*[value for v in views for value in (v.buffer, v.offset,
-                                                           _padded(v.strides, 0))],
-                       out.buffer, _padded(shape, 1))
-    return out
-
-
-def _concatenate(arrays, axis=0) -> CudaArray:
-    arrays = list(arrays)
-    axis %= arrays[0].ndim
-    shape = list(arrays[0].shape)
-    shape[axis] = sum(a.shape[axis] for a in arrays)
-    out = CudaArray.empty(shape, np.result_type(*(a.dtype for a in arrays)))
-    start = 0
-    for a in arrays:  # copy each into its slab of the output
-        index = (slice(None),) * axis + (slice(start, start + a.shape[axis]),)
-        _copy_into(a, out[index])
-        start += a.shape[axis]
-    return out
-
-
-def _copy_into(source: CudaArray, target: CudaArray) -> None:
+def copy_into(source: CudaArray, target: CudaArray) -> None:
     """target[...] = source for a (possibly strided) target view, by a select kernel that
     always picks the source: the only strided write the elementwise kernels need."""
     if target.is_contiguous:
-        elementwise.unary("copy", source.buffer, source.offset, _padded(source.strides, 0),
+        elementwise.unary("copy", source.buffer, source.offset, padded(source.strides, 0),
                           target.buffer[target.offset:target.offset + target.size],
-                          _padded(target.shape, 1))
+                          padded(target.shape, 1))
     else:
-        elementwise.scatter_copy(source.buffer, source.offset, _padded(source.strides, 0),
-                                 target.buffer, target.offset, _padded(target.strides, 0),
-                                 _padded(target.shape, 1))
-
-
-def _split(array, indices, axis=0) -> list:
-    axis %= array.ndim
-    bounds = [0] + [int(i) for i in indices] + [array.shape[axis]]
-    return [array[(slice(None),) * axis + (slice(a, b),)] for a, b in zip(bounds, bounds[1:])]
-
-
-def _expand_dims(array, axis) -> CudaArray:
-    axes = sorted(a % (array.ndim + len(axis if isinstance(axis, tuple) else (axis,)))
-                  for a in (axis if isinstance(axis, tuple) else (axis,)))
-    shape = list(array.shape)
-    for a in axes:
-        shape.insert(a, 1)
-    return array.reshape(shape)
-
-
-def _squeeze(array, axis=None) -> CudaArray:
-    axes = tuple(range(array.ndim)) if axis is None else \
-        tuple(a % array.ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
-    for a in axes:
-        if axis is not None and array.shape[a] != 1:
-            raise ValueError(f"cannot squeeze axis {a} of size {array.shape[a]}")
-    keep = [a for a in range(array.ndim) if not (a in axes and array.shape[a] == 1)]
-    return CudaArray(array.buffer, [array.shape[a] for a in keep],
-                     [array.strides[a] for a in keep], array.offset)
-
-
-def _moveaxis(array, source, destination) -> CudaArray:
-    order = [a for a in range(array.ndim) if a != source % array.ndim]
-    order.insert(destination % array.ndim, source % array.ndim)
-    return array.transpose(*order)
-
-
-def _swapaxes(array, axis1, axis2) -> CudaArray:
-    order = list(range(array.ndim))
-    order[axis1], order[axis2] = order[axis2], order[axis1]
-    return array.transpose(*order)
-
-
-def _along_axis_rows(array, axis):
-    """(rows, rest shape) for an array whose `axis` is moved last and made contiguous."""
-    moved = _moveaxis(array, axis, -1).contiguous()
-    return _matrix(moved.reshape(-1, array.shape[axis])), moved.shape[:-1]
-
-
-def _take_along_axis(array, index, axis) -> CudaArray:
-    """Only the max/argmax case: `index` has size 1 along `axis`."""
-    if index.shape[axis] != 1:
-        raise TypeError("take_along_axis on CUDA arrays: only an index of size 1 along axis")
-    rows, rest = _along_axis_rows(array, axis)
-    out = CudaArray.empty(rest, array.dtype)
-    flat_index = index.reshape(-1).astype(np.int64)
-    elementwise.pick(rows, _matrix(flat_index), out.buffer[:rows.shape[0]])
-    return _expand_dims(out, axis % array.ndim)
-
-
-def _put_along_axis(array, index, values, axis) -> None:
-    """Only the max backward's case: `array` is all zeros, `index` has size 1 along axis,
-    and array is contiguous with `axis` last or handled through a moved copy."""
-    if index.shape[axis] != 1 or not array.is_contiguous:
-        raise TypeError("put_along_axis on CUDA arrays: only a contiguous array and an index "
-                        "of size 1 along axis")
-    rows, rest = _along_axis_rows(array, axis)
-    values = values.broadcast_to(index.shape).contiguous().reshape(-1)
-    elementwise.place(_matrix(values), _matrix(index.reshape(-1).astype(np.int64)), rows)
-    moved_back = _moveaxis(CudaArray(rows.reshape(-1), rest + (array.shape[axis],)),
-                           -1, axis)
-    _copy_into(moved_back, array)
-
-
-ARRAY_FUNCTIONS = {
-    # creation: NumPy passes its options (like=, device=, order=) through; C order only
-    "empty": lambda shape, dtype=float, **options: _like(shape, dtype, None, options),
-    "zeros": lambda shape, dtype=float, **options: _like(shape, dtype, 0, options),
-    "ones": lambda shape, dtype=float, **options: _like(shape, dtype, 1, options),
-    "full": lambda shape, fill_value, dtype=None, **options: _like(
-        shape, dtype or np.asarray(fill_value).dtype, fill_value, options),
-    "empty_like": lambda a, dtype=None, shape=None, **options: _like(
-        shape or a.shape, dtype or a.dtype, None, options),
-    "zeros_like": lambda a, dtype=None, shape=None, **options: _like(
-        shape or a.shape, dtype or a.dtype, 0, options),
-    "ones_like": lambda a, dtype=None, shape=None, **options: _like(
-        shape or a.shape, dtype or a.dtype, 1, options),
-    # (NumPy dispatches ascontiguousarray only when called with like=)
-    "ascontiguousarray": lambda a, dtype=None, like=None: a.contiguous()
-    if dtype in (None, a.dtype) else a.astype(dtype),
-    "where": _where,
-    "concatenate": _concatenate,
-    "stack": lambda arrays, axis=0: _concatenate([_expand_dims(a, axis) for a in arrays],
-                                                 axis),
-    "split": _split,
-    "expand_dims": _expand_dims,
-    "squeeze": _squeeze,
-    "moveaxis": _moveaxis,
-    "swapaxes": _swapaxes,
-    "transpose": lambda a, axes=None: a.transpose(*(axes or ())),
-    "reshape": lambda a, shape: a.reshape(shape),
-    "broadcast_to": lambda a, shape: a.broadcast_to(shape),
-    "sum": lambda a, axis=None, keepdims=False, dtype=None: a.sum(axis, keepdims, dtype),
-    "max": lambda a, axis=None, keepdims=False: a.max(axis, keepdims),
-    "amax": lambda a, axis=None, keepdims=False: a.max(axis, keepdims),
-    "argmax": lambda a, axis=None, keepdims=False: a.argmax(axis, keepdims),
-    "take_along_axis": _take_along_axis,
-    "put_along_axis": _put_along_axis,
-}
+        elementwise.scatter_copy(source.buffer, source.offset, padded(source.strides, 0),
+                                 target.buffer, target.offset, padded(target.strides, 0),
+                                 padded(target.shape, 1))
