@@ -216,9 +216,9 @@ def _dropout_ours(x, p, seed):
 
 
 def _dropout_theirs(torch, x, p, seed):
-    mt.manual_seed(seed)  # draw our mask, then apply it the torch way
-    keep = mt.default_generator().random(tuple(x.shape)) >= p
-    return x * torch.tensor(keep / (1 - p), dtype=x.dtype)
+    mt.manual_seed(seed)  # draw our mask (dropout of ones), then apply it the torch way
+    mask = F.dropout(mt.ones(*x.shape, dtype=mt.float64), p, training=True).numpy()
+    return x * torch.tensor(mask, dtype=x.dtype)
 
 
 def _permute_dims(shape_len):
@@ -275,9 +275,10 @@ CASES = [
          lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
          lambda t, x, w, b: t.nn.functional.batch_norm(x, None, None, w, b, training=True)),
     Case("batch_norm eval", draw_batch_norm,
-         lambda x, w, b: F.batch_norm(x, mt.tensor(np.linspace(-1, 1, w.shape[0]), dtype=x.dtype),
-                                      mt.tensor(np.linspace(0.5, 2, w.shape[0]), dtype=x.dtype),
-                                      w, b, training=False),
+         lambda x, w, b: F.batch_norm(
+             x, mt.tensor(np.linspace(-1, 1, w.shape[0]), dtype=x.dtype).to(x.device),
+             mt.tensor(np.linspace(0.5, 2, w.shape[0]), dtype=x.dtype).to(x.device),
+             w, b, training=False),
          lambda t, x, w, b: t.nn.functional.batch_norm(
              x, t.tensor(np.linspace(-1, 1, w.shape[0]), dtype=x.dtype),
              t.tensor(np.linspace(0.5, 2, w.shape[0]), dtype=x.dtype), w, b, training=False)),

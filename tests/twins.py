@@ -97,11 +97,18 @@ def assert_state_matches(ours, theirs, rtol: float, what: str = "") -> None:
 
 
 def dropout_keep_mask(rng_state: dict, shape: tuple, p: float) -> np.ndarray:
-    """The keep-mask our F.dropout draws from a generator in state `rng_state`: one uniform
-    per element, kept where u >= p (probability 1 - p)."""
+    """The keep-mask our F.dropout draws from a generator in state `rng_state`, written
+    independently of the kernels: one 63-bit seed from the generator, then SplitMix64's
+    output for counters 1..n (top 53 bits as a uniform in [0, 1)); kept where u >= p."""
     rng = np.random.default_rng()
     rng.bit_generator.state = rng_state
-    return rng.random(shape) >= p
+    seed = np.uint64(rng.integers(2 ** 63))
+    z = seed + np.arange(1, int(np.prod(shape)) + 1, dtype=np.uint64) * \
+        np.uint64(0x9E3779B97F4A7C15)  # array arithmetic wraps modulo 2**64 silently
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return ((z >> np.uint64(11)).astype(np.float64) / 2.0 ** 53 >= p).reshape(shape)
 
 
 def dropout_reference(x: np.ndarray, keep: np.ndarray, p: float) -> np.ndarray:

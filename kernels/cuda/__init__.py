@@ -6,7 +6,7 @@ Each takes numba device arrays or CudaArrays (what device tensors hold): a CudaA
 as a view of its buffer, and a device array coming back comes out as a CudaArray."""
 import functools
 
-from . import activation, batchnorm, conv, optim, pool, softmax
+from . import activation, batchnorm, conv, dropout, optim, pool, softmax
 from .array import CudaArray
 
 
@@ -27,6 +27,7 @@ batch_norm_eval_forward = _on_device_arrays(batchnorm.batch_norm_eval_forward)
 batch_norm_backward = _on_device_arrays(batchnorm.batch_norm_backward)
 conv2d_forward = _on_device_arrays(conv.conv2d_forward)
 conv2d_backward = _on_device_arrays(conv.conv2d_backward)
+dropout_mask = _on_device_arrays(dropout.dropout_mask)
 adam_step = _on_device_arrays(optim.adam_step)
 sgd_step = _on_device_arrays(optim.sgd_step)
 max_pool2d_forward = _on_device_arrays(pool.max_pool2d_forward)
@@ -40,7 +41,7 @@ log_softmax_backward = _on_device_arrays(softmax.log_softmax_backward)
 
 __all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward",
            "batch_norm_eval_forward", "batch_norm_train_forward", "conv2d_backward",
-           "conv2d_forward", "cross_entropy_backward",
+           "conv2d_forward", "cross_entropy_backward", "dropout_mask",
            "cross_entropy_forward", "log_softmax_backward", "log_softmax_forward",
            "max_pool2d_backward", "max_pool2d_forward", "relu_backward", "relu_forward",
            "adam_step", "sgd_step"]

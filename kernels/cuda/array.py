@@ -1,5 +1,6 @@
 """CudaArray: a NumPy-like array on the GPU, a strided view (shape, element strides, offset)
-over a flat numba device buffer, for up to 4 dimensions.
+over a flat numba device buffer. The kernels are 4-D: an operation whose operands cannot be
+folded into 4 dimensions (size-1 dims dropped, mergeable neighbours merged) is refused.
 
 Views (reshape of contiguous data, transpose, basic slicing, broadcast_to) cost nothing;
 arithmetic, comparisons and the math functions go through NumPy's ufunc protocol
@@ -16,9 +17,9 @@ import numbers
 import numpy as np
 from numba import cuda
 
-from . import elementwise
+from . import elementwise, indexing
 
-MAX_DIMS = 4
+MAX_DIMS = 4  # what the elementwise kernels index; views may have more
 
 
 def contiguous_strides(shape) -> tuple:
@@ -34,12 +35,31 @@ def padded(values, fill) -> tuple:
     return (fill,) * (MAX_DIMS - len(values)) + tuple(values)
 
 
+def kernel_operands(shape, *views) -> tuple:
+    """(4-D shape, [(buffer, offset, 4-D strides) per view]) for a kernel that walks `shape`
+    in C order over views broadcast to it: size-1 dims are dropped and neighbouring dims
+    merged where every view steps through them as one, so any rank that folds to 4 runs."""
+    dims = []  # (size, [stride in each view])
+    for axis, size in enumerate(shape):
+        if size == 1:
+            continue
+        strides = [v.strides[axis] for v in views]
+        if dims and all(outer == inner * size for outer, inner in zip(dims[-1][1], strides)):
+            dims[-1] = (dims[-1][0] * size, strides)
+        else:
+            dims.append((size, strides))
+    if len(dims) > MAX_DIMS:
+        raise ValueError(f"CudaArray: the kernels walk at most {MAX_DIMS} dimensions; shape "
+                         f"{tuple(shape)} with these strides does not fold into {MAX_DIMS}")
+    shape4 = padded([size for size, _ in dims], 1)
+    return shape4, [(v.buffer, v.offset, padded([s[k] for _, s in dims], 0))
+                    for k, v in enumerate(views)]
+
+
 class CudaArray:
     __array_priority__ = 100  # ndarray (op) CudaArray defers to us
 
     def __init__(self, buffer, shape, strides=None, offset: int = 0):
-        if len(shape) > MAX_DIMS:
-            raise ValueError(f"CudaArray: at most {MAX_DIMS} dimensions, got shape {shape}")
         self.buffer = buffer
         self.shape = tuple(int(s) for s in shape)
         self.strides = contiguous_strides(self.shape) if strides is None else tuple(strides)
@@ -108,7 +128,8 @@ class CudaArray:
         return self if self.is_contiguous else self.astype(self.dtype)
 
     def reshape(self, *shape) -> "CudaArray":
-        shape = tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        shape = tuple(shape[0]) if len(shape) == 1 and \
+            not isinstance(shape[0], numbers.Integral) else shape
         if -1 in shape:
             known = int(np.prod([s for s in shape if s != -1]))
             shape = tuple(self.size // max(known, 1) if s == -1 else s for s in shape)
@@ -118,8 +139,9 @@ class CudaArray:
         return CudaArray(source.buffer, shape, offset=source.offset)
 
     def transpose(self, *axes) -> "CudaArray":
-        axes = tuple(axes[0]) if len(axes) == 1 and not isinstance(axes[0], int) else axes
-        axes = axes or tuple(reversed(range(self.ndim)))
+        axes = tuple(axes[0]) if len(axes) == 1 and \
+            not isinstance(axes[0], numbers.Integral) else axes
+        axes = tuple(int(a) % self.ndim for a in axes) or tuple(reversed(range(self.ndim)))
         return CudaArray(self.buffer, [self.shape[a] for a in axes],
                          [self.strides[a] for a in axes], self.offset)
 
@@ -136,37 +158,50 @@ class CudaArray:
         return CudaArray(self.buffer, shape, strides, self.offset)
 
     def __getitem__(self, key) -> "CudaArray":
-        """Basic indexing: integers and slices (steps > 0), fewer than ndim allowed."""
+        """Basic indexing (integers, slices with steps > 0, None, ...) is a view; index
+        arrays gather a copy (indexing.py)."""
+        if indexing.is_advanced(key):
+            return indexing.take(self, key)
         key = key if isinstance(key, tuple) else (key,)
-        if len(key) > self.ndim:
+        if Ellipsis in key:
+            at = key.index(Ellipsis)
+            rest = key[:at] + key[at + 1:]
+            fill = self.ndim - sum(part is not None for part in rest)
+            key = key[:at] + (slice(None),) * fill + key[at + 1:]
+        if sum(part is not None for part in key) > self.ndim:
             raise IndexError(f"too many indices ({len(key)}) for an array of shape {self.shape}")
-        shape, strides, offset = [], [], self.offset
-        for axis, index in enumerate(key):
+        shape, strides, offset, axis = [], [], self.offset, 0
+        for index in key:
+            if index is None:  # a new axis of size 1
+                shape.append(1)
+                strides.append(0)
+                continue
             size, stride = self.shape[axis], self.strides[axis]
+            axis += 1
             if isinstance(index, numbers.Integral):
                 if not -size <= index < size:
-                    raise IndexError(f"index {index} is out of bounds for axis {axis} with "
+                    raise IndexError(f"index {index} is out of bounds for axis {axis - 1} with "
                                      f"size {size}")
                 offset += (index % size) * stride
-            elif isinstance(index, slice):
+            else:
                 start, stop, step = index.indices(size)
                 if step < 1:
                     raise IndexError("CudaArray: only positive slice steps are supported")
                 shape.append(len(range(start, stop, step)))
                 strides.append(stride * step)
                 offset += start * stride
-            else:
-                raise TypeError(f"CudaArray: unsupported index {index!r} (integers and "
-                                "slices only)")
-        shape += self.shape[len(key):]
-        strides += self.strides[len(key):]
+        shape += self.shape[axis:]
+        strides += self.strides[axis:]
         return CudaArray(self.buffer, shape, strides, offset)
 
     def __setitem__(self, key, value) -> None:
-        """self[key] = value for basic indices (a strided write into the view)."""
-        view = self[key]
+        """self[key] = value: a strided write into a view, or a scatter for index arrays."""
         value = value if isinstance(value, CudaArray) else \
             CudaArray.from_host(np.asarray(value, dtype=self.dtype))
+        if indexing.is_advanced(key):
+            indexing.put(self, key, value)
+            return
+        view = self[key]
         copy_into(value.astype(self.dtype, copy=False).broadcast_to(view.shape), view)
 
     # --- computation ---------------------------------------------------------------------
@@ -175,8 +210,8 @@ class CudaArray:
         if not copy and np.dtype(dtype) == self.dtype:
             return self
         out = CudaArray.empty(self.shape, dtype)
-        elementwise.unary("copy", self.buffer, self.offset, padded(self.strides, 0),
-                          out.buffer, padded(self.shape, 1))
+        shape4, operands = kernel_operands(self.shape, self)
+        elementwise.unary("copy", *operands[0], out.buffer, shape4)
         return out
 
     def copy(self) -> "CudaArray":
@@ -223,6 +258,12 @@ class CudaArray:
         name = ufunc.__name__
         if name == "matmul" and method == "__call__" and out is None and not kwargs:
             return _matmul(*inputs)
+        if name == "add" and method == "at" and not kwargs:  # np.add.at(a, key, values)
+            target, key, values = inputs
+            values = values if isinstance(values, CudaArray) else \
+                CudaArray.from_host(np.asarray(values, dtype=target.dtype))
+            indexing.put(target, key, values, add=True)
+            return None
         if method != "__call__" or out is not None or kwargs or \
                 (name not in elementwise.BINARY and name not in elementwise.UNARY):
             raise TypeError(f"np.{name} ({method}, out={out is not None}, {sorted(kwargs)}) "
@@ -235,13 +276,12 @@ class CudaArray:
             dtype = np.result_type(*(x.dtype if isinstance(x, CudaArray) else x
                                      for x in inputs))
         result = CudaArray.empty(shape, dtype)
-        views = [a.broadcast_to(shape) for a in arrays]
-        arguments = [value for v in views
-                     for value in (v.buffer, v.offset, padded(v.strides, 0))]
+        shape4, operands = kernel_operands(shape, *(a.broadcast_to(shape) for a in arrays))
+        arguments = [value for operand in operands for value in operand]
         if len(arrays) == 2:
-            elementwise.binary(name, *arguments, result.buffer, padded(shape, 1))
+            elementwise.binary(name, *arguments, result.buffer, shape4)
         else:
-            elementwise.unary(name, *arguments, result.buffer, padded(shape, 1))
+            elementwise.unary(name, *arguments, result.buffer, shape4)
         return result
 
     def __array_function__(self, func, types, args, kwargs):
@@ -263,6 +303,8 @@ class CudaArray:
     def __rtruediv__(self, other): return np.divide(other, self)
     def __pow__(self, other): return np.power(self, other)
     def __neg__(self): return np.negative(self)
+    def __and__(self, other): return np.bitwise_and(self, other)
+    def __or__(self, other): return np.bitwise_or(self, other)
     def __eq__(self, other): return np.equal(self, other)
     def __ne__(self, other): return np.not_equal(self, other)
     def __lt__(self, other): return np.less(self, other)
@@ -283,23 +325,22 @@ def scalar_array(value, inputs) -> CudaArray:
 
 
 def _matmul(a, b) -> CudaArray:
-    """2-D @ 2-D, or a batch of them (3-D, broadcast over the batch), on the GEMM kernel."""
+    """2-D @ 2-D on the GEMM kernel, or a stack of them (NumPy's broadcasting over the
+    leading dims; one launch per matrix)."""
     from .gemm import matmul as gemm
-    if a.ndim < 2 or b.ndim < 2 or a.ndim > 3 or b.ndim > 3:
-        raise TypeError(f"matmul on CUDA arrays: 2-D or 3-D operands only, got {a.shape} and "
-                        f"{b.shape}")
+    if a.ndim < 2 or b.ndim < 2:
+        raise TypeError(f"matmul on CUDA arrays: operands of 2 or more dims (the ops reshape "
+                        f"vectors), got {a.shape} and {b.shape}")
     dtype = np.result_type(a.dtype, b.dtype)
-    a, b = a.astype(dtype), b.astype(dtype)  # contiguous copies the kernel can index
-    if a.ndim == b.ndim == 2:
-        out = CudaArray.empty((a.shape[0], b.shape[1]), dtype)
-        gemm(a.device_view(), b.device_view(), out.device_view())
-        return out
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a3, b3 = (x.reshape((1,) + x.shape) if x.ndim == 2 else x for x in (a, b))
-    out = CudaArray.empty(batch + (a.shape[-2], b.shape[-1]), dtype)
-    for i in range(batch[0]):
-        gemm(a3[i % a3.shape[0]].contiguous().device_view(),
-             b3[i % b3.shape[0]].contiguous().device_view(), out[i].device_view())
+    n, m = a.shape[-2], b.shape[-1]
+    # contiguous (count, rows, cols) copies the kernel can index
+    a3, b3 = (x.broadcast_to(batch + x.shape[-2:]).astype(dtype).reshape(
+        (-1,) + x.shape[-2:]) for x in (a, b))
+    out = CudaArray.empty(batch + (n, m), dtype)
+    out3 = out.reshape((-1, n, m))
+    for i in range(out3.shape[0]):
+        gemm(a3[i].device_view(), b3[i].device_view(), out3[i].device_view())
     return out
 
 
@@ -307,10 +348,9 @@ def copy_into(source: CudaArray, target: CudaArray) -> None:
     """target[...] = source for a (possibly strided) target view, by a select kernel that
     always picks the source: the only strided write the elementwise kernels need."""
     if target.is_contiguous:
-        elementwise.unary("copy", source.buffer, source.offset, padded(source.strides, 0),
-                          target.buffer[target.offset:target.offset + target.size],
-                          padded(target.shape, 1))
+        shape4, operands = kernel_operands(target.shape, source)
+        elementwise.unary("copy", *operands[0],
+                          target.buffer[target.offset:target.offset + target.size], shape4)
     else:
-        elementwise.scatter_copy(source.buffer, source.offset, padded(source.strides, 0),
-                                 target.buffer, target.offset, padded(target.strides, 0),
-                                 padded(target.shape, 1))
+        shape4, operands = kernel_operands(target.shape, source, target)
+        elementwise.scatter_copy(*operands[0], *operands[1], shape4)

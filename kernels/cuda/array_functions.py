@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from . import elementwise
-from .array import CudaArray, copy_into, padded, scalar_array
+from .array import CudaArray, copy_into, kernel_operands, scalar_array
 
 
 def _like(shape, dtype, fill, options: dict) -> CudaArray:
@@ -31,10 +31,8 @@ def _where(condition, x, y) -> CudaArray:
         CudaArray.from_host(np.asarray(condition, dtype=np.bool_))
     shape = np.broadcast_shapes(condition.shape, x.shape, y.shape)
     out = CudaArray.empty(shape, np.result_type(x.dtype, y.dtype))
-    views = [v.broadcast_to(shape) for v in (condition, x, y)]
-    elementwise.select(*[value for v in views for value in (v.buffer, v.offset,
-                                                           padded(v.strides, 0))],
-                       out.buffer, padded(shape, 1))
+    shape4, operands = kernel_operands(shape, *(v.broadcast_to(shape) for v in (condition, x, y)))
+    elementwise.select(*[value for operand in operands for value in operand], out.buffer, shape4)
     return out
 
 

@@ -26,11 +26,15 @@ BINARY = {
     "less_equal": lambda a, b: a <= b,
     "greater": lambda a, b: a > b,
     "greater_equal": lambda a, b: a >= b,
+    "bitwise_and": lambda a, b: a & b,  # on masks (bool): logical and
+    "bitwise_or": lambda a, b: a | b,
 }
 UNARY = {
     "copy": lambda a: a,  # also the cast: the output buffer's dtype converts
     "negative": lambda a: -a,
     "exp": lambda a: math.exp(a),
+    "expm1": lambda a: math.expm1(a),
+    "log1p": lambda a: math.log1p(a) if a > -1 else (-math.inf if a == -1 else math.nan),
     "log": lambda a: math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan),
     "sqrt": lambda a: math.sqrt(a) if a >= 0 else math.nan,
     "tanh": lambda a: math.tanh(a),
@@ -87,11 +91,15 @@ def _row_sums(rows, out):
 def binary(name, a, a_offset, a_strides, b, b_offset, b_strides, out, shape4):
     """out (flat, contiguous, of shape4) = name(a, b) for flat buffers a, b read through
     4-D element strides (0 where broadcast) from their offsets."""
+    if 0 in shape4:
+        return
     _binary_kernel(name)[blocks(out.size), THREADS](a, a_offset, a_strides, b, b_offset,
                                                     b_strides, out, *shape4[1:])
 
 
 def unary(name, a, a_offset, a_strides, out, shape4):
+    if 0 in shape4:
+        return
     _unary_kernel(name)[blocks(out.size), THREADS](a, a_offset, a_strides, out, *shape4[1:])
 
 
@@ -174,6 +182,8 @@ def _scatter_copy(a, a_offset, a_strides, out, out_offset, out_strides, size0, s
 
 def select(c, c_offset, c_strides, a, a_offset, a_strides, b, b_offset, b_strides, out,
            shape4):
+    if 0 in shape4:
+        return
     _select[blocks(out.size), THREADS](c, c_offset, c_strides, a, a_offset, a_strides, b,
                                        b_offset, b_strides, out, *shape4[1:])
 

@@ -16,7 +16,7 @@ REDUCTIONS = ("mean", "sum", "none")
 def _rows(x, axis):
     """x with `axis` moved last, as a contiguous (rows, K) array, and the moved shape."""
     moved = np.moveaxis(x, axis, -1)
-    return np.ascontiguousarray(moved).reshape(-1, x.shape[axis]), moved.shape
+    return backend.contiguous(moved).reshape(-1, x.shape[axis]), moved.shape
 
 
 class LogSoftmax(Function):

@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from .. import random
+from .. import backend, random
 from ..autograd import Function, no_grad
 from ..tensor import Tensor
 from .elementwise import mul
@@ -16,11 +16,11 @@ class BatchNormTrain(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
-        rows = np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+        rows = backend.contiguous(x).reshape(x.shape[0], x.shape[1], -1)
         channels = x.shape[1]
         out = np.empty_like(rows)
-        mean = np.empty(channels, dtype=x.dtype)
-        invstd = np.empty(channels, dtype=x.dtype)
+        mean = backend.empty(channels, x.dtype, like=x)
+        invstd = backend.empty(channels, x.dtype, like=x)
         ctx.kernels.batch_norm_train_forward(rows, weight, bias, eps, out, mean, invstd)
         ctx.save_for_backward(rows, weight, mean, invstd)
         ctx.shape = x.shape
@@ -29,7 +29,7 @@ class BatchNormTrain(Function):
     @staticmethod
     def backward(ctx, grad):
         rows, weight, mean, invstd = ctx.saved
-        grad_rows = np.ascontiguousarray(grad).reshape(rows.shape)
+        grad_rows = backend.contiguous(grad).reshape(rows.shape)
         grad_x = np.empty_like(rows)
         grad_weight, grad_bias = np.empty_like(weight), np.empty_like(weight)
         ctx.kernels.batch_norm_backward(grad_rows, rows, mean, invstd, weight,
@@ -42,7 +42,7 @@ class BatchNormEval(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, eps):
-        rows = np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+        rows = backend.contiguous(x).reshape(x.shape[0], x.shape[1], -1)
         out = np.empty_like(rows)
         ctx.kernels.batch_norm_eval_forward(rows, weight, bias, running_mean, running_var,
                                             eps, out)
@@ -61,10 +61,15 @@ class BatchNormEval(Function):
                 grad_rows.sum(axis=(0, 2)))
 
 
-def _check_channel_vector(name: str, t, channels: int, dtype) -> None:
-    if t is not None and (t.shape != (channels,) or t.dtype != dtype):
-        raise ValueError(f"batch_norm: expected {name} of shape ({channels},) and dtype {dtype}, "
-                         f"got shape {t.shape} and dtype {t.dtype}")
+def _check_channel_vector(name: str, t, channels: int, x: Tensor) -> None:
+    if t is None:
+        return
+    if t.shape != (channels,) or t.dtype != x.dtype:
+        raise ValueError(f"batch_norm: expected {name} of shape ({channels},) and dtype "
+                         f"{x.dtype}, got shape {t.shape} and dtype {t.dtype}")
+    if t.device != x.device:
+        raise RuntimeError(f"batch_norm: expected all tensors on one device, got input on "
+                           f"{x.device} and {name} on {t.device}")
 
 
 def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -79,9 +84,12 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     channels = x.shape[1]
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                     ("running_var", running_var)):
-        _check_channel_vector(name, t, channels, x.dtype)
-    weight = weight if weight is not None else Tensor._from_array(np.ones(channels, x.dtype))
-    bias = bias if bias is not None else Tensor._from_array(np.zeros(channels, x.dtype))
+        _check_channel_vector(name, t, channels, x)
+    if weight is None:
+        weight = Tensor._from_array(backend.transfer(np.ones(channels, x.dtype), x.device),
+                                    x.device)
+    if bias is None:
+        bias = Tensor._from_array(backend.zeros(channels, x.dtype, like=x.data), x.device)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
@@ -101,9 +109,10 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
 def _update_running_stats(x, out, running_mean, running_var, momentum, count) -> None:
     """running = (1 - momentum) * running + momentum * batch (unbiased variance), as torch."""
     axes = (0,) + tuple(range(2, x.ndim))
-    mean = x.data.mean(axis=axes, dtype=np.float64)
-    var = x.data.var(axis=axes, dtype=np.float64) * count / (count - 1)
-    running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean
+    mean = x.data.sum(axis=axes, keepdims=True, dtype=np.float64) / count  # float64, as np.var
+    centered = x.data - mean
+    var = (centered * centered).sum(axis=axes, dtype=np.float64) / (count - 1)
+    running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean.reshape(-1)
     running_var.data[...] = (1 - momentum) * running_var.data + momentum * var
 
 
@@ -113,7 +122,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         raise ValueError(f"dropout: expected a probability p in [0, 1], got {p!r}")
     if not training or p == 0:
         return x
-    keep = random.default_generator().random(x.shape) >= p
-    scale = 0.0 if p == 1 else 1.0 / (1 - p)
-    mask = Tensor._from_array((keep * scale).astype(x.dtype), x.device)
-    return mul(x, mask)
+    seed = np.uint64(random.default_generator().integers(2 ** 63))  # one draw per call
+    mask = backend.empty(x.shape, x.dtype, like=x.data)
+    backend.kernels(x.device).dropout_mask(seed, float(p), 0.0 if p == 1 else 1.0 / (1 - p),
+                                           mask.reshape(-1))
+    return mul(x, Tensor._from_array(mask, x.device))

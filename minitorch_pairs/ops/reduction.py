@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 
@@ -74,7 +75,7 @@ class MaxDim(Function):
     @staticmethod
     def backward(ctx, grad):
         grad = _expand_back(grad, ctx.shape, (ctx.axis,), ctx.keepdim)
-        full = np.zeros(ctx.shape, dtype=grad.dtype)
+        full = backend.zeros(ctx.shape, grad.dtype, like=grad)
         np.put_along_axis(full, ctx.index, grad, axis=ctx.axis)
         return full
 

@@ -164,11 +164,10 @@ def _check_index(a: Tensor, index) -> object:
 def getitem(a: Tensor, index) -> Tensor:
     index = _check_index(a, index)
     try:
-        a.data[index]
+        return GetItem.apply(a, index=index)
     except IndexError as error:
         raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape "
                          f"{a.shape}: {error}") from None
-    return GetItem.apply(a, index=index)
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
