@@ -105,7 +105,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                        help="fixed weights; decay (digit weight (E-e)/E, report 002); "
                             "transfer (digits first, then the comparison)")
     group.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                       help="where tensors live (cuda: not yet for the study)")
+                       help="where tensors live and the kernels run (cuda: a GPU through numba-cuda, or its simulator with NUMBA_ENABLE_CUDASIM=1)")
 
 
 def check_data_and_device(parser: argparse.ArgumentParser, args) -> None:
@@ -116,9 +116,6 @@ def check_data_and_device(parser: argparse.ArgumentParser, args) -> None:
         backend.check_device(args.device)
     except (RuntimeError, ValueError) as error:
         parser.error(f"--device {args.device}: {error}")
-    if args.device == "cuda":  # NOTE: lift once every op the models use runs on CudaArray
-        parser.error("--device cuda: the study does not run on the CUDA backend yet (device "
-                     "tensors and the CUDA kernels exist, but not every op the models use)")
 
 
 def training_overrides(args) -> dict:

@@ -91,7 +91,8 @@ def run_cell(args, spec, pairs, folds, lr: float, aux_weight: float) -> dict:
     for k, (train_index, valid_index) in enumerate(folds):
         try:
             result = train_run(spec, config, pairs.subset(train_index),
-                               pairs.subset(valid_index), seed=args.seed * 1000 + k)
+                               pairs.subset(valid_index), seed=args.seed * 1000 + k,
+                               device=args.device)
             accuracies.append(result.test["accuracy"])
         except Diverged:
             diverged += 1

@@ -80,13 +80,13 @@ def run_study(args, store: StudyStore) -> None:
         spec = get_spec(model)
         config = TrainConfig.for_spec(spec, **cli.training_overrides(args))
         store.record(*train_one(spec, config, train, test, seed, round_, parameters[model],
-                                args.quiet))
+                                args.quiet, args.device))
         overall.update()
     overall.close()
 
 
 def train_one(spec, config, train, test, seed: int, round_: int, parameters: int,
-              quiet: bool) -> tuple:
+              quiet: bool, device: str = "cpu") -> tuple:
     """(row, details, state dict) of one run; a diverged run gives a row saying so."""
     bar = tqdm(total=config.epochs, desc=f"{spec.name} r{round_}", unit="epoch", leave=False,
                disable=quiet, position=1, file=sys.stderr)
@@ -98,7 +98,7 @@ def train_one(spec, config, train, test, seed: int, round_: int, parameters: int
     row = dict(model=spec.name, round=round_, seed=seed, epochs=config.epochs,
                parameters=parameters)
     try:
-        result = train_run(spec, config, train, test, seed, on_epoch=on_epoch)
+        result = train_run(spec, config, train, test, seed, on_epoch=on_epoch, device=device)
     except Diverged as error:
         bar.close()
         nan = math.nan

@@ -1,6 +1,7 @@
 """One training run of a study model on a pair set: the loss (comparison + weighted digit
 losses, with the reports' weight schedules), the decision rules, evaluation, and the
-per-epoch history. A run whose loss stops being finite is stopped and reported as diverged.
+per-epoch history, on the CPU or a CUDA device. A run whose loss stops being finite is
+stopped and reported as diverged.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import minitorch_pairs as mt
 import minitorch_pairs.nn.functional as F
 from minitorch_pairs.data import PairSet
 
+from .batches import DevicePairs
 from .models import ModelSpec, PairOutput
 
 OPTIMIZERS = ("sgd", "adam")
@@ -122,91 +124,87 @@ def pair_loss(output: PairOutput, target: mt.Tensor, classes: mt.Tensor, weights
 
 # P(d1 <= d2) = sum over i <= j of p1(i) p2(j), for independent digit posteriors
 _LEQ = np.triu(np.ones((10, 10)))
+_leq_on = {}  # device -> _LEQ as a float64 tensor there (uploaded once)
 
 
 def decide(spec: ModelSpec, output: PairOutput) -> tuple:
-    """(predicted target (N,), score = probability that digit 1 <= digit 2 (N,))."""
+    """(predicted target (N,) int64, score = probability that digit 1 <= digit 2 (N,)
+    float64), as tensors on the output's device."""
     if spec.decision == "digits":
-        first, second = output.digits.data[:, 0].argmax(axis=1), \
-            output.digits.data[:, 1].argmax(axis=1)
-        probs = F.softmax(output.digits, dim=2).data.astype(np.float64)
-        score = np.einsum("ni,nj,ij->n", probs[:, 0], probs[:, 1], _LEQ)
-        return (first <= second).astype(np.int64), score
+        digits = output.digits
+        if digits.device not in _leq_on:
+            _leq_on[digits.device] = mt.tensor(_LEQ, dtype=mt.float64).to(digits.device)
+        probs = F.softmax(digits, dim=2).double()
+        score = ((probs[:, 0] @ _leq_on[digits.device]) * probs[:, 1]).sum(dim=1)
+        predicted = digits[:, 0].argmax(dim=1) <= digits[:, 1].argmax(dim=1)
+        return predicted.long(), score
     if output.comparison.shape[1] == 1:
-        score = F.sigmoid(output.comparison).data[:, 0].astype(np.float64)
-        return (score >= 0.5).astype(np.int64), score
-    probs = F.softmax(output.comparison, dim=1).data.astype(np.float64)
-    return probs.argmax(axis=1).astype(np.int64), probs[:, 1]
+        score = F.sigmoid(output.comparison)[:, 0].double()
+        return (score >= 0.5).long(), score
+    probs = F.softmax(output.comparison, dim=1).double()
+    return probs.argmax(dim=1), probs[:, 1]
 
 
 @mt.no_grad()
-def evaluate(model, spec: ModelSpec, pairs: PairSet, weights: tuple, batch_size: int = 500):
-    """Accuracy, mean loss, predictions and scores of `model` (in eval mode) on `pairs`."""
+def evaluate(model, spec: ModelSpec, pairs: DevicePairs, weights: tuple,
+             batch_size: int = 500):
+    """Accuracy, mean loss, predictions and scores of `model` (in eval mode) on `pairs`; the
+    results reach the host once, at the end."""
     was_training = model.training
     model.eval()
     predictions, scores, loss_sum = [], [], 0.0
-    for start in range(0, len(pairs), batch_size):
-        part = pairs.subset(slice(start, start + batch_size))
-        output = model(mt.tensor(part.input))
-        loss = pair_loss(output, mt.tensor(part.target), mt.tensor(part.classes), weights)
-        loss_sum += loss.item() * len(part)
+    for inputs, target, classes in pairs.in_order(batch_size):
+        output = model(inputs)
+        loss_sum = loss_sum + pair_loss(output, target, classes, weights).double() * \
+            target.shape[0]
         predicted, score = decide(spec, output)
         predictions.append(predicted)
         scores.append(score)
     model.train(was_training)
-    predictions = np.concatenate(predictions)
-    return {"accuracy": float((predictions == pairs.target).mean()),
-            "loss": loss_sum / len(pairs), "predictions": predictions,
-            "scores": np.concatenate(scores)}
+    predictions = mt.cat(predictions).numpy()
+    return {"accuracy": float((predictions == pairs.target.numpy()).mean()),
+            "loss": loss_sum.item() / len(pairs), "predictions": predictions,
+            "scores": mt.cat(scores).numpy()}
 
 
 def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSet, seed: int,
-              on_epoch=None, batches=None) -> RunResult:
-    """Train a fresh model (initialisation and dropout from `seed`), evaluating it on both
-    sets after every epoch. `batches(epoch, rng)` may replace the default shuffled
-    mini-batches (it yields PairSets); raises Diverged when the loss is not finite."""
+              on_epoch=None, device: str = "cpu") -> RunResult:
+    """Train a fresh model (initialisation and dropout from `seed`) on `device`, evaluating
+    it on both sets after every epoch. The data go to the device once; the loss reaches the
+    host once per epoch, where a non-finite epoch loss raises Diverged."""
     mt.manual_seed(seed)
-    model = spec.build()
+    model = spec.build().to(device)
     optimizer = make_optimizer(config, model.parameters())
     order_rng = np.random.default_rng([seed, 1])  # batch order, independent of init
-    if batches is None:
-        batches = lambda epoch, rng: shuffled_batches(train, config.batch_size, rng)  # noqa
+    on_device = {"train": DevicePairs(train, device), "test": DevicePairs(test, device)}
     history = {key: [] for key in HISTORY_KEYS}
     started = time.perf_counter()
     previous_epoch_loss = None
     for epoch in range(config.epochs):
         weights = config.loss_weights(epoch)
         model.train()
-        loss_sum, seen = 0.0, 0
-        for batch in batches(epoch, order_rng):
-            loss = pair_loss(model(mt.tensor(batch.input)), mt.tensor(batch.target),
-                             mt.tensor(batch.classes), weights)
-            value = loss.item()
-            if not np.isfinite(value):
-                raise Diverged(f"{spec.name}: the training loss became {value} in epoch "
-                               f"{epoch + 1} (lr {config.lr} too large?)")
+        loss_sum = 0.0
+        for inputs, target, classes in on_device["train"].shuffled(config.batch_size,
+                                                                   order_rng):
+            loss = pair_loss(model(inputs), target, classes, weights)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            loss_sum, seen = loss_sum + value * len(batch), seen + len(batch)
+            loss_sum = loss_sum + loss.detach().double() * target.shape[0]  # float64 sum
+        epoch_loss = loss_sum.item() / len(train)
+        if not np.isfinite(epoch_loss):
+            raise Diverged(f"{spec.name}: the training loss became {epoch_loss} in epoch "
+                           f"{epoch + 1} (lr {config.lr} too large?)")
         final = {}
-        for split, pairs in (("train", train), ("test", test)):
-            final[split] = evaluate(model, spec, pairs, weights)
+        for split in ("train", "test"):
+            final[split] = evaluate(model, spec, on_device[split], weights)
             history[f"{split}_loss"].append(final[split]["loss"])
             history[f"{split}_accuracy"].append(final[split]["accuracy"])
         if on_epoch is not None:
             on_epoch(epoch, history)
-        epoch_loss = loss_sum / seen
         if config.stop_loss_change is not None and previous_epoch_loss is not None and \
                 abs(epoch_loss - previous_epoch_loss) < config.stop_loss_change:
             break
         previous_epoch_loss = epoch_loss
     seconds = time.perf_counter() - started
     return RunResult(history, final["train"], final["test"], seconds, model)
-
-
-def shuffled_batches(pairs: PairSet, batch_size: int, rng: np.random.Generator):
-    """The pairs in a fresh random order, cut into mini-batches (the last may be smaller)."""
-    order = rng.permutation(len(pairs))
-    for start in range(0, len(pairs), batch_size):
-        yield pairs.subset(order[start:start + batch_size])

@@ -206,3 +206,21 @@ def test_fused_adam_step(dtype, amsgrad, maximize, weight_decay):
     for label, ours, theirs in zip(("param", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
                                    device, host):
         close(ours.copy_to_host(), theirs, dtype, label)
+
+
+@SIMULATOR
+@given(st.sampled_from(["tiled", "dot per element"]), st.integers(0, 2 ** 32 - 1),
+       st.booleans(), st.sampled_from([np.float64, np.float32]))
+def test_gemm_both_paths_on_strided_operands(path, seed, transposed, dtype):
+    """Both GEMM kernels (tiles from TILED_FROM on every side, a dot per element below),
+    sides that are not multiples of a tile, and a transposed (strided) operand."""
+    from kernels.cuda import gemm
+    rng = np.random.default_rng(seed)
+    low, high = (gemm.TILED_FROM, gemm.TILED_FROM + gemm.TILE + 1) if path == "tiled" else \
+        (1, gemm.TILED_FROM - 1)
+    m, k, n = (int(rng.integers(low, high + 1)) for _ in range(3))
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if transposed else (k, n)).astype(dtype)
+    device_b = cuda.to_device(b)
+    out = gemm.matmul(cuda.to_device(a), device_b.T if transposed else device_b)
+    close(out.copy_to_host(), a @ (b.T if transposed else b), dtype, f"{path} {m}x{k}x{n}")

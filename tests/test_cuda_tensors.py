@@ -84,3 +84,14 @@ def test_slicing_cat_stack_and_reductions_carry_gradients_on_the_device():
         grads[device] = out.item(), t.grad.numpy()
     assert grads["cuda"][0] == pytest.approx(grads["cpu"][0], rel=1e-12)
     np.testing.assert_allclose(grads["cuda"][1], grads["cpu"][1], rtol=1e-12, atol=1e-14)
+
+
+def test_an_out_of_range_target_on_the_device_gives_a_nan_loss_not_a_wrong_number():
+    """The CPU raises (test_bad_input); on the device the check would cost a sync per loss,
+    so the kernels make the bad row's loss NaN instead of reading another row's score."""
+    logits = mt.tensor(np.zeros((3, 4))).to("cuda")
+    target = mt.tensor([0, 4, 1]).to("cuda")
+    for loss in (F.cross_entropy(logits, target, reduction="none"),
+                 F.nll_loss(F.log_softmax(logits, 1), target, reduction="none")):
+        values = loss.numpy()
+        assert np.isnan(values[1]) and np.allclose(values[[0, 2]], np.log(4))

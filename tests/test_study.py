@@ -11,6 +11,7 @@ import pytest
 
 import minitorch_pairs as mt
 from experiments import grid, siamese_aux, training
+from minitorch_pairs import backend
 from experiments.models import PairOutput, get_spec
 from experiments.training import TrainConfig
 
@@ -138,8 +139,17 @@ def test_bad_arguments_are_usage_errors(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("parse", [siamese_aux.parse_args, lambda argv: grid.parse_args(
+    ["--model", "r000_shared_net1", *argv])], ids=["siamese_aux", "grid"])
+def test_device_cuda_without_a_gpu_is_a_usage_error(parse, monkeypatch, capsys):
+    monkeypatch.setattr(backend, "cuda_available", lambda: False)
+    with pytest.raises(SystemExit) as exit_info:
+        parse(["--device", "cuda"])
+    assert exit_info.value.code == 2
+    assert "--device cuda: device 'cuda': no CUDA GPU is available" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv,message", [
-    (["--device", "cuda"], "--device cuda"),
     (["--data", "mnist"], "needs --data-root"),
     (["--folds", "1"], "at least 2"),
 ])
@@ -199,15 +209,18 @@ def test_decisions_and_scores():
     digits = np.full((2, 2, 10), -30.0, dtype=np.float32)
     digits[0, 0, 3], digits[0, 1, 5] = 30, 30  # 3 <= 5
     digits[1, 0, 7], digits[1, 1, 2] = 30, 30  # 7 > 2
-    predicted, score = training.decide(spec_digits, PairOutput(None, mt.tensor(digits)))
+    def decide(spec, output):  # tensors on the output's device; here the host
+        return (t.numpy() for t in training.decide(spec, output))
+
+    predicted, score = decide(spec_digits, PairOutput(None, mt.tensor(digits)))
     assert predicted.tolist() == [1, 0]
     np.testing.assert_allclose(score, [1, 0], atol=1e-12)
     # uniform digit posteriors: P(d1 <= d2) = 55 / 100
-    _, score = training.decide(spec_digits, PairOutput(None, mt.zeros(1, 2, 10)))
+    _, score = decide(spec_digits, PairOutput(None, mt.zeros(1, 2, 10)))
     np.testing.assert_allclose(score, [0.55], rtol=1e-6)
-    predicted, score = training.decide(spec_cmp, PairOutput(mt.tensor([[0.0, 2.0], [1.0, -1.0]])))
+    predicted, score = decide(spec_cmp, PairOutput(mt.tensor([[0.0, 2.0], [1.0, -1.0]])))
     assert predicted.tolist() == [1, 0] and score[0] > 0.5 > score[1]
-    predicted, score = training.decide(spec_cmp, PairOutput(mt.tensor([[0.3], [-0.2]])))
+    predicted, score = decide(spec_cmp, PairOutput(mt.tensor([[0.3], [-0.2]])))
     assert predicted.tolist() == [1, 0]
     np.testing.assert_allclose(score, 1 / (1 + np.exp([-0.3, 0.2])), rtol=1e-6)
 

@@ -7,9 +7,9 @@ import math
 
 from numba import cuda, float64
 
-from .launch import THREADS as ELEMENT_THREADS, blocks
+from .launch import SIMULATED, THREADS as ELEMENT_THREADS, blocks
 
-THREADS = 128  # per channel's block; a power of two: the tree reduction halves it
+THREADS = 8 if SIMULATED else 128  # per channel's block; a power of two (the tree halves it)
 
 
 @cuda.jit(device=True)

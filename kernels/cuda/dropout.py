@@ -10,11 +10,6 @@ from numba import config, cuda
 from ..random_bits import uniform
 from .launch import THREADS, blocks
 
-if config.ENABLE_CUDASIM:  # the simulator runs the hash on NumPy scalars, which warn on the
-    # modulo-2**64 wrap-around the hash relies on (compiled code wraps silently)
-    warnings.filterwarnings("ignore", message=r".*overflow encountered in scalar",
-                            category=RuntimeWarning)
-
 _uniform = cuda.jit(device=True)(uniform)
 
 
@@ -26,4 +21,9 @@ def _dropout_mask(seed, p, scale, out):
 
 
 def dropout_mask(seed, p, scale, out):
-    _dropout_mask[blocks(out.size), THREADS](seed, p, scale, out)
+    with warnings.catch_warnings():
+        if config.ENABLE_CUDASIM:  # the simulator hashes with NumPy scalars, which warn on
+            # the modulo-2**64 wrap-around the hash relies on (compiled code wraps silently)
+            warnings.filterwarnings("ignore", message=r".*overflow encountered in scalar",
+                                    category=RuntimeWarning)
+        _dropout_mask[blocks(out.size), THREADS](seed, p, scale, out)

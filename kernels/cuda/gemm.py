@@ -1,5 +1,8 @@
-"""C = A @ B on the GPU for 2-D device arrays of any strides (so A.T and B.T are free views):
-16x16 tiles staged through shared memory, one thread per element of C."""
+"""C = A @ B on the GPU for 2-D device arrays of any strides (so A.T and B.T are free views),
+one thread per element of C: 16x16 tiles (4x4 in the simulator) staged through shared
+memory when every side is at least TILED_FROM; below that a plain dot product per thread,
+for the small and skinny products a tile would mostly leave idle (a layer with 10 outputs,
+a convolution with 9 taps), which also spares the simulator the tiles' barriers."""
 from __future__ import annotations
 
 import functools
@@ -7,7 +10,10 @@ import functools
 import numpy as np
 from numba import cuda, from_dtype
 
-TILE = 16
+from .launch import SIMULATED, THREADS, blocks
+
+TILE = 4 if SIMULATED else 16
+TILED_FROM = 4 * TILE
 
 
 @functools.lru_cache(maxsize=None)
@@ -38,6 +44,19 @@ def _kernel(dtype: np.dtype):
     return gemm
 
 
+@cuda.jit
+def _dot_per_element(a, b, c):
+    rows, inner = a.shape
+    cols = b.shape[1]
+    start, step = cuda.grid(1), cuda.gridsize(1)
+    for k in range(start, rows * cols, step):
+        row, col = k // cols, k % cols
+        total = 0.0  # float64, stored in C's type
+        for i in range(inner):
+            total += a[row, i] * b[i, col]
+        c[row, col] = total
+
+
 def matmul(a, b, out=None):
     """a (M, K) @ b (K, N) -> out (M, N), a new device array unless `out` is given."""
     rows, inner = a.shape
@@ -45,6 +64,10 @@ def matmul(a, b, out=None):
         raise ValueError(f"matmul: inner sizes differ: {a.shape} @ {b.shape}")
     if out is None:
         out = cuda.device_array((rows, b.shape[1]), dtype=a.dtype)
+    if min(rows, inner, b.shape[1]) < TILED_FROM:
+        if rows * b.shape[1]:
+            _dot_per_element[blocks(rows * b.shape[1]), THREADS](a, b, out)
+        return out
     grid = ((b.shape[1] + TILE - 1) // TILE, (rows + TILE - 1) // TILE)
     _kernel(np.dtype(a.dtype))[grid, (TILE, TILE)](a, b, out)
     return out

@@ -1,11 +1,16 @@
 """Launch geometry shared by the CUDA kernels: one thread per output element, in blocks of
-THREADS, with a grid-stride loop inside each kernel so any grid size is correct."""
+THREADS, with a grid-stride loop inside each kernel so any grid size is correct.
+
+numba's simulator runs every GPU thread as a Python thread, so there the grid is tiny
+(SIMULATED): each thread then strides over many elements, which the tests exercise on
+purpose; on a GPU the same kernels run with the full grid."""
 from __future__ import annotations
 
-from numba import cuda
+from numba import config, cuda
 
-THREADS = 128
-MAX_BLOCKS = 4096
+SIMULATED = bool(config.ENABLE_CUDASIM)
+THREADS = 8 if SIMULATED else 128
+MAX_BLOCKS = 4 if SIMULATED else 4096
 
 
 def blocks(count: int) -> int:

@@ -39,9 +39,12 @@ def _log_softmax_backward(grad_out, out, grad_x):
 
 @cuda.jit
 def _pick_negative(log_probs, target, losses):
+    """An out-of-range target gives a NaN loss: the host-side range check would cost a sync
+    per loss, so on the device a bad target shows up as a non-finite loss."""
     start, step = cuda.grid(1), cuda.gridsize(1)
     for r in range(start, log_probs.shape[0], step):
-        losses[r] = -log_probs[r, target[r]]
+        t = target[r]
+        losses[r] = -log_probs[r, t] if 0 <= t < log_probs.shape[1] else math.nan
 
 
 @cuda.jit
@@ -52,7 +55,9 @@ def _cross_entropy_backward(log_probs, target, grad_losses, grad_logits):
         g = grad_losses[r]
         for k in range(classes):
             grad_logits[r, k] = math.exp(log_probs[r, k]) * g
-        grad_logits[r, target[r]] -= g
+        t = target[r]
+        if 0 <= t < classes:
+            grad_logits[r, t] -= g
 
 
 def log_softmax_forward(x, out):

@@ -134,8 +134,11 @@ def _check_class_targets(op: str, scores: Tensor, target, reduction_name: str) -
         raise ValueError(f"{op}: expected target of shape ({scores.shape[0]},) for input "
                          f"{scores.shape}, got {target.shape}")
     classes = scores.shape[1]
-    values = backend.transfer(target.data, "cpu")  # NOTE: on a GPU, a small sync per loss
-    if target.numel() and (values.min() < 0 or values.max() >= classes):
+    values = target.data
+    # On the device the check would cost a sync per loss; there the kernels give an
+    # out-of-range target a NaN loss instead (torch's CUDA kernels assert on the device).
+    if target.device == "cpu" and target.numel() and \
+            (values.min() < 0 or values.max() >= classes):
         bad = values[(values < 0) | (values >= classes)][0]
         raise IndexError(f"{op}: target {bad} is out of range for {classes} classes "
                          f"(expected 0 <= target < {classes})")
@@ -153,8 +156,14 @@ def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
 
 def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     target = _check_class_targets("nll_loss", input, target, reduction)
-    picked = input[np.arange(input.shape[0]), target.data]
-    return _reduce(-picked, reduction)
+    rows = np.arange(input.shape[0])
+    if target.device == "cpu":
+        return _reduce(-input[rows, target.data], reduction)
+    # unchecked device targets: an out-of-range one gives NaN, as in cross_entropy's kernels
+    valid = (target.data >= 0) & (target.data < input.shape[1])
+    picked = input[rows, np.where(valid, target.data, 0)]
+    nan = Tensor._from_array(np.where(valid, 0.0, np.nan).astype(input.dtype), input.device)
+    return _reduce(-picked + nan, reduction)
 
 
 def _check_same_shape(op: str, input: Tensor, target: Tensor, reduction_name: str) -> None:
