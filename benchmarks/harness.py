@@ -22,16 +22,31 @@ from minitorch_pairs.threads import RUNTIME_DEFAULTS, USER_ENV
 FRAMEWORKS = ("ours", "torch")
 
 
-def median_ms(step, repeats: int, warmup: int = 3) -> float:
-    """Median wall time of `step()` in milliseconds, after `warmup` untimed calls."""
+def median_ms(step, repeats: int, warmup: int = 3, sync=None) -> float:
+    """Median wall time of `step()` in milliseconds, after `warmup` untimed calls. On a GPU,
+    `sync` waits for the queued kernels, so a step's time is its work, not its launches."""
+    sync = sync or (lambda: None)
     for _ in range(warmup):
         step()
+    sync()
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         step()
+        sync()
         times.append(time.perf_counter() - started)
     return 1e3 * statistics.median(times)
+
+
+def device_sync(framework: str, device: str):
+    """A function that waits until `framework`'s queued work on `device` is done."""
+    if device == "cpu":
+        return None
+    if framework == "torch":
+        import torch
+        return torch.cuda.synchronize
+    from numba import cuda
+    return cuda.synchronize
 
 
 def worker_env(framework: str, threads: int) -> dict:
@@ -130,9 +145,25 @@ def write_results(out: str | None, name: str, results: dict, table: str) -> None
         file.write(table + "\n")
 
 
+def check_device(parser: argparse.ArgumentParser, device: str) -> None:
+    """A usage error unless both frameworks can run on `device` (for cuda: a GPU that numba
+    sees, not its simulator, which would time Python threads, and torch's CUDA build)."""
+    if device != "cuda":
+        return
+    from numba import config, cuda
+    import torch
+    if config.ENABLE_CUDASIM or not cuda.is_available() or not torch.cuda.is_available():
+        parser.error(f"--device cuda: needs a CUDA GPU for both frameworks (numba sees one: "
+                     f"{bool(cuda.is_available() and not config.ENABLE_CUDASIM)}; torch sees "
+                     f"one: {torch.cuda.is_available()})")
+
+
 def worker_arguments(parser: argparse.ArgumentParser) -> None:
     """The options a driver passes to its own workers (hidden from --help)."""
     parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=2,
                         help="threads for each framework (default 2; the driver sets it for "
                              "its workers)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where both frameworks run (cuda: ours on numba-cuda, torch on "
+                             "its CUDA build; default cpu)")

@@ -1,7 +1,8 @@
 """`python -m benchmarks.ops`: forward and forward+backward time of each op the study's models
 spend their time in, at the study's shapes (a batch of 100 pairs = 200 images of 1x14x14
 through the report-000 branch; 100 two-channel images through the report-004 baseline),
-ours vs torch, float32, each framework in its own process with the same inputs.
+ours vs torch, float32, each framework in its own process with the same inputs; on the CPU
+or, with --device cuda, on the GPU (each timed call ends with a device synchronisation).
 
 Backward is driven by a fixed random upstream gradient; inputs that need no gradient in the
 models (the images entering the first convolution) need none here either.
@@ -12,8 +13,8 @@ import argparse
 
 import numpy as np
 
-from .harness import (alternate, markdown_table, median_ms, median_of, paired_ratio,
-                      setup_torch, worker_arguments, write_results)
+from .harness import (alternate, check_device, device_sync, markdown_table, median_ms, median_of,
+                      paired_ratio, setup_torch, worker_arguments, write_results)
 
 # name: (inputs {name: (shape, needs grad)}, the call on a functional namespace F)
 OPS = {
@@ -58,15 +59,17 @@ def inputs(name: str) -> dict:
     return arrays
 
 
-def measure(framework: str, threads: int, repeats: int) -> dict:
+def measure(framework: str, threads: int, repeats: int, device: str = "cpu") -> dict:
     if framework == "torch":
         torch = setup_torch(threads)
         import torch.nn.functional as F
-        make = lambda array, grad: torch.tensor(array, requires_grad=grad)  # noqa: E731
+        make = lambda array, grad: torch.tensor(array, device=device,  # noqa: E731
+                                                requires_grad=grad)
     else:
         import minitorch_pairs as mt
         import minitorch_pairs.nn.functional as F
-        make = lambda array, grad: mt.tensor(array, requires_grad=grad)  # noqa: E731
+        make = lambda array, grad: mt.tensor(array).to(device).requires_grad_(grad)  # noqa
+    sync = device_sync(framework, device)
     results = {}
     for name, (spec, call) in OPS.items():
         arrays = inputs(name)
@@ -81,8 +84,9 @@ def measure(framework: str, threads: int, repeats: int) -> dict:
                     t[key].grad = None
             call(F, t).backward(upstream)
 
-        results[name] = {"forward_ms": median_ms(lambda: call(F, t), repeats),
-                         "forward_backward_ms": median_ms(forward_backward, repeats)}
+        results[name] = {"forward_ms": median_ms(lambda: call(F, t), repeats, sync=sync),
+                         "forward_backward_ms": median_ms(forward_backward, repeats,
+                                                          sync=sync)}
     return results
 
 
@@ -96,11 +100,14 @@ def main(argv=None) -> dict:
     worker_arguments(parser)
     args = parser.parse_args(argv)
     repeats, rounds = (5, 1) if args.quick else (args.repeats, args.rounds)
+    if not args.worker:
+        check_device(parser, args.device)
     if args.worker:
         import json
-        print(json.dumps(measure(args.worker, args.threads, repeats)))
+        print(json.dumps(measure(args.worker, args.threads, repeats, args.device)))
         return {}
-    runs = alternate("ops", args.threads, rounds, "--repeats", str(repeats))
+    runs = alternate("ops", args.threads, rounds, "--repeats", str(repeats),
+                     "--device", args.device)
     ours, theirs = runs["ours"], runs["torch"]
     rows = [[name] + [f"{median_of(runs[f], name, key):.3f}"
                       for key in ("forward_ms", "forward_backward_ms") for f in ("ours", "torch")]
@@ -108,9 +115,9 @@ def main(argv=None) -> dict:
             for name in OPS]
     table = markdown_table(["op (float32)", "ours fwd (ms)", "torch fwd (ms)",
                             "ours fwd+bwd (ms)", "torch fwd+bwd (ms)", "ratio fwd+bwd"], rows)
-    print(f"{args.threads} threads; per worker the median of {repeats} calls; medians over "
+    print(f"{args.device}, {args.threads} host threads; per worker the median of {repeats} calls; medians over "
           f"{rounds} alternating rounds; ratio = median of the rounds' ours/torch\n{table}")
-    results = {"threads": args.threads, "repeats": repeats, "rounds": rounds, "runs": runs,
+    results = {"device": args.device, "threads": args.threads, "repeats": repeats, "rounds": rounds, "runs": runs,
                "table": rows}
     write_results(args.out, "ops", results, table)
     return results

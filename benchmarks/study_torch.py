@@ -84,10 +84,10 @@ def decide(decision: str, output: PairOutput) -> torch.Tensor:
     return output.comparison.argmax(dim=1)
 
 
-def _tensors(pairs):
-    return (torch.from_numpy(np.ascontiguousarray(pairs.input, dtype=np.float32)),
-            torch.from_numpy(pairs.target.astype(np.int64)),
-            torch.from_numpy(pairs.classes.astype(np.int64)))
+def _tensors(pairs, device: str = "cpu"):
+    return (torch.from_numpy(np.ascontiguousarray(pairs.input, dtype=np.float32)).to(device),
+            torch.from_numpy(pairs.target.astype(np.int64)).to(device),
+            torch.from_numpy(pairs.classes.astype(np.int64)).to(device))
 
 
 @torch.no_grad()
@@ -105,31 +105,34 @@ def evaluate(model, decision, data, weights, batch_size: int = 500) -> dict:
     return {"accuracy": correct / len(x), "loss": loss_sum / len(x)}
 
 
-def train_run(name: str, train, test, seed: int, epochs: int) -> dict:
-    """One run of model `name` (its spec's recipe, `epochs` epochs) on (train, test)."""
+def train_run(name: str, train, test, seed: int, epochs: int, device: str = "cpu") -> dict:
+    """One run of model `name` (its spec's recipe, `epochs` epochs) on (train, test); the
+    loss reaches the host once per epoch, as in ours."""
     spec = get_spec(name)
     if spec.optimizer != "adam" or spec.aux_schedule != "fixed" or spec.stop_loss_change:
         raise ValueError(f"{name}: only fixed-weight Adam recipes are mirrored here")
     weights = (spec.comparison_weight, spec.aux_weight)
     torch.manual_seed(seed)
-    model = build_twin(name)
+    model = build_twin(name).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=spec.lr)
     order_rng = np.random.default_rng([seed, 1])
-    train_data, test_data = _tensors(train), _tensors(test)
+    train_data, test_data = _tensors(train, device), _tensors(test, device)
     x, target, classes = train_data
     history = {key: [] for key in HISTORY_KEYS}
     started = time.perf_counter()
     for _ in range(epochs):
         model.train()
-        order = torch.from_numpy(order_rng.permutation(len(x)))
+        order = torch.from_numpy(order_rng.permutation(len(x))).to(device)
+        loss_sum = 0.0
         for start in range(0, len(x), spec.batch_size):
             index = order[start:start + spec.batch_size]
             loss = pair_loss(model(x[index]), target[index], classes[index], weights, F)
-            if not math.isfinite(loss.item()):
-                raise FloatingPointError(f"{name}: the training loss became {loss.item()}")
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            loss_sum = loss_sum + loss.detach().double() * len(index)
+        if not math.isfinite(float(loss_sum)):
+            raise FloatingPointError(f"{name}: the training loss became {float(loss_sum)}")
         final = {}
         for split, data in (("train", train_data), ("test", test_data)):
             final[split] = evaluate(model, spec.decision, data, weights)
@@ -144,7 +147,7 @@ def train_run(name: str, train, test, seed: int, epochs: int) -> dict:
 # --- the study ---------------------------------------------------------------------------
 
 def run_study(models, rounds: int, n_pairs: int, seed: int, epochs: int | None,
-              log=print) -> dict:
+              log=print, device: str = "cpu") -> dict:
     pools = load_pools("embedded")
     parameters = {name: count_parameters(build_twin(name)) for name in models}
     runs = {name: [] for name in models}
@@ -154,7 +157,7 @@ def run_study(models, rounds: int, n_pairs: int, seed: int, epochs: int | None,
                                          normalize="standardise")
         for name in models:
             n_epochs = epochs if epochs is not None else get_spec(name).epochs
-            result = train_run(name, train, test, round_seed, n_epochs)
+            result = train_run(name, train, test, round_seed, n_epochs, device)
             result.update(round=round_, seed=round_seed, epochs=n_epochs)
             runs[name].append(result)
             log(f"{name} round {round_}: test {100 * result['test_accuracy']:.2f} % "
@@ -236,6 +239,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--n-pairs", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where torch trains (cuda: its CUDA build on a GPU)")
     parser.add_argument("--ours", default=None,
                         help="a results directory of our study (reads its summary.json)")
     parser.add_argument("--out", default=None,
@@ -259,6 +264,9 @@ def parse_args(argv=None) -> argparse.Namespace:
             parser.error(f"--{key.replace('_', '-')}: expected a positive integer")
     if args.epochs is not None and args.epochs < 1:
         parser.error("--epochs: expected a positive integer")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch sees no CUDA GPU (torch.cuda.is_available() is "
+                     "False)")
     return args
 
 
@@ -284,7 +292,8 @@ def main(argv=None) -> int:
             return 2
     else:
         summary = run_study(args.models, args.rounds, args.n_pairs, args.seed, args.epochs,
-                            log=lambda line: print(line, file=sys.stderr, flush=True))
+                            log=lambda line: print(line, file=sys.stderr, flush=True),
+                            device=args.device)
     comparison = compare(summary, ours)
     table = format_table(summary, ours, comparison)
     print(table)
@@ -292,6 +301,7 @@ def main(argv=None) -> int:
         os.makedirs(args.out, exist_ok=True)
         settings = dict(models=args.models, rounds=args.rounds, epochs=args.epochs,
                         n_pairs=args.n_pairs, seed=args.seed, threads=args.threads,
+                        device=args.device,
                         ours=args.ours, torch=torch.__version__)
         with atomic_write(os.path.join(args.out, "study_torch.json")) as f:
             json.dump(_finite({"settings": settings, "models": summary,

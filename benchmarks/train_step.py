@@ -1,5 +1,7 @@
 """`python -m benchmarks.train_step`: milliseconds per SGD training step (forward, loss,
-backward, optimizer step) of each headline study model, ours vs torch, at 1 and 2 threads.
+backward, optimizer step) of each headline study model, ours vs torch, at 1 and 2 threads;
+with --device cuda, on the GPU (each timed step ends with a device synchronisation; host
+thread counts then matter little, and the CPU GEMM ceiling is not measured).
 
 Both frameworks get the same weights (generated per parameter name), the same batch (the
 first 100 training pairs of round 0 of the study's protocol) and the same loss
@@ -20,9 +22,9 @@ import json
 
 import numpy as np
 
-from .harness import (alternate, markdown_table, median_ms, median_of, named_weights,
-                      paired_ratio, peak_resident_mib, resident_mib, run_worker, setup_torch,
-                      worker_arguments, write_results)
+from .harness import (alternate, check_device, device_sync, markdown_table, median_ms, median_of,
+                      named_weights, paired_ratio, peak_resident_mib, resident_mib, run_worker,
+                      setup_torch, worker_arguments, write_results)
 
 BATCH_PAIRS = 100
 
@@ -34,7 +36,8 @@ def first_batch():
     return train.subset(np.arange(BATCH_PAIRS))
 
 
-def measure(framework: str, threads: int, models: list, repeats: int) -> dict:
+def measure(framework: str, threads: int, models: list, repeats: int,
+            device: str = "cpu") -> dict:
     from experiments.models import get_spec
     from experiments.training import pair_loss
     batch = first_batch()
@@ -51,10 +54,11 @@ def measure(framework: str, threads: int, models: list, repeats: int) -> dict:
             with torch.no_grad():
                 for key, p in model.named_parameters():
                     p.copy_(torch.from_numpy(named_weights(key, tuple(p.shape))))
+            model.to(device)
             optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-            x = torch.from_numpy(np.ascontiguousarray(batch.input, dtype=np.float32))
-            target = torch.from_numpy(batch.target.astype(np.int64))
-            classes = torch.from_numpy(batch.classes.astype(np.int64))
+            x = torch.from_numpy(np.ascontiguousarray(batch.input, dtype=np.float32)).to(device)
+            target = torch.from_numpy(batch.target.astype(np.int64)).to(device)
+            classes = torch.from_numpy(batch.classes.astype(np.int64)).to(device)
         else:
             import minitorch_pairs as mt
             import minitorch_pairs.nn.functional as F
@@ -62,9 +66,11 @@ def measure(framework: str, threads: int, models: list, repeats: int) -> dict:
             model = spec.build()
             for key, p in model.named_parameters():
                 p.data[...] = named_weights(key, p.shape)
+            model.to(device)
             optimizer = mt.optim.SGD(model.parameters(), lr=0.01)
-            x, target, classes = (mt.tensor(batch.input), mt.tensor(batch.target),
-                                  mt.tensor(batch.classes))
+            x, target, classes = (mt.tensor(batch.input).to(device),
+                                  mt.tensor(batch.target).to(device),
+                                  mt.tensor(batch.classes).to(device))
         model.train()
 
         def step():
@@ -73,7 +79,8 @@ def measure(framework: str, threads: int, models: list, repeats: int) -> dict:
             loss.backward()
             optimizer.step()
 
-        results[name] = {"step_ms": median_ms(step, repeats),
+        results[name] = {"step_ms": median_ms(step, repeats,
+                                              sync=device_sync(framework, device)),
                          "peak_rss_mib": peak_resident_mib(),
                          "rss_growth_mib": peak_resident_mib() - before}
         if framework == "torch":
@@ -107,18 +114,21 @@ def main(argv=None) -> dict:
     worker_arguments(parser)
     args = parser.parse_args(argv)
     repeats, rounds = (3, 1) if args.quick else (args.repeats, args.rounds)
+    if not args.worker:
+        check_device(parser, args.device)
     if args.worker:  # NumPy's BLAS, under this process's thread settings
         result = gemm_ceiling_gflops() if args.ceiling else measure(
-            args.worker, args.threads, args.models, repeats)
+            args.worker, args.threads, args.models, repeats, args.device)
         print(json.dumps(result))
         return {}
     results, rows, ceiling_rows = {}, [], []
     for threads in args.thread_counts:
         results[threads] = {"ceiling_gflops": run_worker("train_step", "ours", threads,
-                                                         "--ceiling")}
+                                                         "--ceiling")
+                            if args.device == "cpu" else None}
         for name in args.models:
             runs = alternate("train_step", threads, rounds, "--repeats", str(repeats),
-                             "--models", name)
+                             "--models", name, "--device", args.device)
             ours, theirs = runs["ours"], runs["torch"]
             summary = {framework: {key: median_of(runs[framework], name, key)
                                    for key in runs[framework][0][name]}
@@ -131,18 +141,20 @@ def main(argv=None) -> dict:
                          f"{o['peak_rss_mib']:.0f} / {t['peak_rss_mib']:.0f}",
                          f"{o['rss_growth_mib']:.0f} / {t['rss_growth_mib']:.0f}"])
             ceiling = results[threads]["ceiling_gflops"]
+            if ceiling is None:  # (the GPU's: not measured here)
+                continue
             ceiling_rows.append([name, threads, f"{t['step_gflop']:.3f}", f"{ceiling:.0f}",
                                  f"{1e3 * t['step_gflop'] / ceiling:.1f}",
                                  f"{o['step_ms']:.1f}", f"{t['step_ms']:.1f}"])
     table = markdown_table(["model", "threads", "ours (ms/step)", "torch (ms/step)", "ratio",
                             "peak RSS MiB ours / torch", "RSS growth MiB ours / torch"], rows)
-    table += "\n\n" + markdown_table(
+    table += "" if not ceiling_rows else "\n\n" + markdown_table(
         ["model", "threads", "GFLOP/step", "GEMM ceiling (GFLOP/s)", "bound (ms/step)",
          "ours (ms/step)", "torch (ms/step)"], ceiling_rows)
-    print(f"batch {BATCH_PAIRS} pairs; per worker the median of {repeats} SGD steps; "
+    print(f"{args.device}; batch {BATCH_PAIRS} pairs; per worker the median of {repeats} SGD steps; "
           f"medians over {rounds} alternating rounds; ratio = median of the rounds' "
           f"ours/torch\n{table}")
-    output = {"repeats": repeats, "rounds": rounds, "batch_pairs": BATCH_PAIRS,
+    output = {"device": args.device, "repeats": repeats, "rounds": rounds, "batch_pairs": BATCH_PAIRS,
               "results": results}
     write_results(args.out, "train_step", output, table)
     return output

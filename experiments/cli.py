@@ -105,7 +105,8 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                        help="fixed weights; decay (digit weight (E-e)/E, report 002); "
                             "transfer (digits first, then the comparison)")
     group.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                       help="where tensors live and the kernels run (cuda: a GPU through numba-cuda, or its simulator with NUMBA_ENABLE_CUDASIM=1)")
+                       help="where tensors live and the kernels run (cuda: a GPU through "
+                            "numba-cuda, or its simulator with NUMBA_ENABLE_CUDASIM=1)")
 
 
 def check_data_and_device(parser: argparse.ArgumentParser, args) -> None:
