@@ -11,7 +11,7 @@ from minitorch_pairs.data import PairSet
 
 class DevicePairs:
     def __init__(self, pairs: PairSet, device: str = "cpu"):
-        self.device = device
+        self.host, self.device = pairs, device
         self.input = mt.tensor(pairs.input).to(device)
         self.target = mt.tensor(pairs.target).to(device)
         self.classes = mt.tensor(pairs.classes).to(device)

@@ -162,7 +162,7 @@ def evaluate(model, spec: ModelSpec, pairs: DevicePairs, weights: tuple,
         scores.append(score)
     model.train(was_training)
     predictions = mt.cat(predictions).numpy()
-    return {"accuracy": float((predictions == pairs.target.numpy()).mean()),
+    return {"accuracy": float((predictions == pairs.host.target).mean()),
             "loss": loss_sum.item() / len(pairs), "predictions": predictions,
             "scores": mt.cat(scores).numpy()}
 

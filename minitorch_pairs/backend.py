@@ -55,7 +55,7 @@ def kernels(device: str):
     return _loaded[device]
 
 
-# NumPy hands creation functions to a device array only when asked with `like=`; these two
+# NumPy hands creation functions to a device array only when asked with `like=`; these
 # are what ops call so that one op body serves host and device arrays.
 
 
@@ -71,6 +71,14 @@ def zeros(shape, dtype, like):
     if isinstance(like, (np.ndarray, np.generic)):
         return np.zeros(shape, dtype=dtype)
     return np.zeros(shape, dtype=dtype, like=like)
+
+
+def full(shape, value, dtype, like):
+    """`value` everywhere, on the device of `like` (there filled by a kernel from a cached
+    constant: no host-to-device copy, which would wait for the queued kernels)."""
+    if isinstance(like, (np.ndarray, np.generic)):
+        return np.full(shape, value, dtype=dtype)
+    return np.full(shape, value, dtype=dtype, like=like)
 
 
 def contiguous(array):

@@ -126,7 +126,7 @@ class Tensor:
             if self.numel() != 1:
                 raise RuntimeError(f"backward: gradient can be implicit only for a scalar output; "
                                    f"got shape {self.shape}, pass gradient= of that shape")
-            grad = backend.transfer(np.ones(self.shape, dtype=self.dtype), self.device)
+            grad = backend.full(self.shape, 1, self.dtype, self.data)
         else:
             grad = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             grad = backend.transfer(grad, self.device)
@@ -258,8 +258,7 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     if isinstance(value, numbers.Number) and like is not None:
         dtype = like.dtype if like.dtype.kind == "f" or isinstance(value, numbers.Integral) \
             else _default_float
-        return Tensor._from_array(backend.transfer(np.asarray(value, dtype=dtype), like.device),
-                                  like.device)
+        return Tensor._from_array(backend.full((), value, dtype, like.data), like.device)
     return tensor(value)
 
 

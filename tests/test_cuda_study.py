@@ -83,3 +83,36 @@ def test_the_study_cli_runs_on_the_device(tmp_path, monkeypatch):
     state = mt.load(out / "best" / "r000_shared_net1.npz")
     assert set(state) == set(tiny_siamese().state_dict())
     assert all(isinstance(value.data, np.ndarray) for value in state.values())
+
+
+def test_a_training_step_moves_no_data_between_host_and_device(monkeypatch):
+    """Inside an epoch, a step (batch gather, forward, loss, backward, Adam, the loss sum)
+    copies nothing either way: each copy would wait for the queued kernels. Constants are
+    uploaded once (the first steps), the permutation once per epoch."""
+    import numba.cuda
+    from experiments.batches import DevicePairs
+    from experiments.training import pair_loss
+    from kernels.cuda.array import CudaArray
+    mt.manual_seed(0)
+    model = tiny_siamese().to("cuda")
+    optimizer = mt.optim.Adam(model.parameters(), lr=0.01)
+    batches = DevicePairs(pairs(8, 0), "cuda").shuffled(2, np.random.default_rng(0))
+    copies = []
+    upload, download = numba.cuda.to_device, CudaArray.get
+
+    def step(loss_sum):
+        inputs, target, classes = next(batches)
+        loss = pair_loss(model(inputs), target, classes, (1.0, 0.5))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss_sum + loss.detach().double() * target.shape[0]
+
+    loss_sum = step(step(0.0))  # warm-up: constants reach the device
+    monkeypatch.setattr(numba.cuda, "to_device",
+                        lambda *a, **k: copies.append("to device") or upload(*a, **k))
+    monkeypatch.setattr(CudaArray, "get", lambda self: copies.append("to host") or
+                        download(self))
+    loss_sum = step(step(loss_sum))
+    assert copies == []
+    assert np.isfinite(loss_sum.item()) and copies == ["to host"]

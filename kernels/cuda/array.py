@@ -12,6 +12,7 @@ array functions (np.where, np.concatenate, ...) live in array_functions.py.
 """
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -321,7 +322,20 @@ def scalar_array(value, inputs) -> CudaArray:
         raise TypeError(f"CUDA arrays combine with CUDA arrays and scalars, got "
                         f"{type(value).__name__}")
     dtype = np.result_type(*(x.dtype if isinstance(x, CudaArray) else x for x in inputs))
-    return CudaArray.from_host(np.asarray(value, dtype=dtype))
+    return constant(value, dtype)
+
+
+def constant(value, dtype) -> CudaArray:
+    """`value` as a 0-d device array, uploaded once per (value, dtype) and then reused: an
+    upload is a host-to-device copy, which waits for the kernels queued before it, so a
+    fresh one for every `x * 2.0` would stall each training step. Never written to."""
+    host = np.asarray(value, dtype=dtype)
+    return _constant(host.tobytes(), host.dtype)  # the bytes tell -0.0 from 0.0, keep NaN
+
+
+@functools.lru_cache(maxsize=4096)
+def _constant(raw: bytes, dtype: np.dtype) -> CudaArray:
+    return CudaArray.from_host(np.frombuffer(raw, dtype=dtype).reshape(()))
 
 
 def _matmul(a, b) -> CudaArray:

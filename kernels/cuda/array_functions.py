@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from . import elementwise
-from .array import CudaArray, copy_into, kernel_operands, scalar_array
+from .array import CudaArray, constant, copy_into, kernel_operands, scalar_array
 
 
 def _like(shape, dtype, fill, options: dict) -> CudaArray:
@@ -18,8 +18,8 @@ def _like(shape, dtype, fill, options: dict) -> CudaArray:
         raise TypeError(f"CUDA arrays: unsupported creation options {options}")
     out = CudaArray.empty(shape if isinstance(shape, tuple) else (shape,)
                           if isinstance(shape, numbers.Integral) else tuple(shape), dtype)
-    if fill is not None:
-        out.buffer[:] = np.asarray(fill, dtype=out.dtype)  # a device-side fill
+    if fill is not None:  # a kernel broadcasting a cached 0-d constant: no upload
+        copy_into(constant(fill, out.dtype).broadcast_to(out.shape), out)
     return out
 
 

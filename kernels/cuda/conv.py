@@ -4,7 +4,6 @@ forward returns the columns for the weight gradient. col2im gathers (one thread 
 element sums the column entries that read it), so it needs no atomics."""
 from __future__ import annotations
 
-import numpy as np
 from numba import cuda
 
 from .gemm import matmul
@@ -109,8 +108,9 @@ def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
     _im2col[blocks(cols.size), THREADS](x, cols, kernel_h, kernel_w, stride_h, stride_w,
                                         pad_h, pad_w, out_h, out_w)
     product = matmul(cols, _weight_taps(weight).T)
-    if bias is None:
-        bias = cuda.to_device(np.zeros(o, dtype=x.dtype))
+    if bias is None:  # zeros broadcast from a cached constant (no upload)
+        from .array import constant
+        bias = constant(0, x.dtype).broadcast_to((o,)).contiguous().device_view()
     _rows_to_images[blocks(out.size), THREADS](product, bias, out.reshape(n, o, out_h * out_w))
     return cols
 

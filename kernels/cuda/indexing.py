@@ -20,6 +20,22 @@ from .launch import THREADS, blocks
 
 
 @cuda.jit
+def _arange(start, step, out):
+    first, stride = cuda.grid(1), cuda.gridsize(1)
+    for k in range(first, out.size, stride):
+        out[k] = start + k * step
+
+
+def arange(start: int, step: int, count: int):
+    """start, start + step, ... (count int64 values), made on the device (no upload)."""
+    from .array import CudaArray
+    out = CudaArray.empty((count,), np.int64)
+    if count:
+        _arange[blocks(count), THREADS](start, step, out.buffer)
+    return out
+
+
+@cuda.jit
 def _gather(source, positions, limit, out):
     start, step = cuda.grid(1), cuda.gridsize(1)
     for k in range(start, positions.size, step):
@@ -119,7 +135,7 @@ def positions(array, key):
             start, _, step = part.indices(size)
             at = before.index(d) if d in before else \
                 len(before) + len(broadcast) + after.index(d)
-            steps = CudaArray.from_host(start * stride + np.arange(lengths[d]) * step * stride)
+            steps = arange(start * stride, step * stride, lengths[d])
             total = total + placed(steps, at, 1)
         elif isinstance(part, CudaArray):
             wrapped = part + (part < 0) * size  # negative indices count from the end
