@@ -40,3 +40,18 @@ def test_device_cuda_without_a_gpu_for_both_frameworks_is_a_usage_error(driver, 
         driver.main(["--device", "cuda", "--quick"])
     assert exit_info.value.code == 2
     assert "--device cuda: needs a CUDA GPU for both frameworks" in capsys.readouterr().err
+
+
+def test_cuda_launches_counts_the_kernels_of_a_training_step():
+    import json
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "benchmarks.cuda_launches", "--models",
+                           "r000_shared_net1", "--batch-pairs", "2"], capture_output=True,
+                          text=True, check=True)
+    counts = json.loads(done.stdout.strip().splitlines()[-1])["r000_shared_net1"]
+    from experiments.models import get_spec
+    parameters = list(get_spec("r000_shared_net1").build().parameters())
+    assert counts["_sgd_step"] == len(parameters)  # one fused update per parameter
+    assert counts["_im2col"] == 2 and counts["_col2im"] == 1  # the first conv's input: no grad
+    assert sum(counts.values()) > 50
