@@ -44,21 +44,16 @@ def _gather(source, positions, limit, out):
 
 
 @cuda.jit
-def _scatter(values, positions, limit, target):
+def _scatter(values, positions, limit, target, add):
+    """target[positions] = values, or += with atomics (repeated positions add up)."""
     start, step = cuda.grid(1), cuda.gridsize(1)
     for k in range(start, positions.size, step):
         at = positions[k]
         if 0 <= at < limit:
-            target[at] = values[k]
-
-
-@cuda.jit
-def _scatter_add(values, positions, limit, target):
-    start, step = cuda.grid(1), cuda.gridsize(1)
-    for k in range(start, positions.size, step):
-        at = positions[k]
-        if 0 <= at < limit:
-            cuda.atomic.add(target, at, values[k])
+            if add:
+                cuda.atomic.add(target, at, values[k])
+            else:
+                target[at] = values[k]
 
 
 def is_advanced(key) -> bool:
@@ -168,6 +163,5 @@ def put(array, key, values, add: bool = False) -> None:
     where = positions(array, key)
     values = values.astype(array.dtype, copy=False).broadcast_to(where.shape).contiguous()
     if where.size:
-        kernel = _scatter_add if add else _scatter
-        kernel[blocks(where.size), THREADS](_flat(values), _flat(where), array.buffer.size,
-                                            array.buffer)
+        _scatter[blocks(where.size), THREADS](_flat(values), _flat(where), array.buffer.size,
+                                              array.buffer, add)
