@@ -16,6 +16,7 @@ import csv
 import io
 import os
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm import tqdm
@@ -23,7 +24,7 @@ from tqdm import tqdm
 from minitorch_pairs.data import generate_pair_sets, kfold_indices
 from minitorch_pairs.files import atomic_write
 
-from . import cli
+from . import cli, distributed
 from .models import get_spec, MODELS
 from .sources import load_pools
 from .results import StudyFilesError, read_json, write_json
@@ -60,6 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     cli.add_training_options(parser)
     cli.add_data_options(parser)
+    distributed.add_options(parser)
     args = parser.parse_args(argv)
     preset = PRESETS.get(args.preset, dict(lrs=None, aux_weights=None, folds=4, convex=False))
     spec = get_spec(args.model)
@@ -73,6 +75,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.convex and any(w > 1 for w in args.aux_weights):
         parser.error("--convex: aux weights must be <= 1 (comparison weight 1 - w)")
     cli.check_data_and_device(parser, args)
+    distributed.check_options(parser, args)
     return args
 
 
@@ -84,21 +87,36 @@ def cell_config(args, spec, lr: float, aux_weight: float) -> TrainConfig:
     return TrainConfig.for_spec(spec, **overrides)
 
 
-def run_cell(args, spec, pairs, folds, lr: float, aux_weight: float) -> dict:
-    """Train once per fold; validation accuracies, their mean and sample std."""
-    config = cell_config(args, spec, lr, aux_weight)
-    accuracies, diverged = [], 0
-    for k, (train_index, valid_index) in enumerate(folds):
-        try:
-            result = train_run(spec, config, pairs.subset(train_index),
-                               pairs.subset(valid_index), seed=args.seed * 1000 + k,
-                               device=args.device)
-            accuracies.append(result.test["accuracy"])
-        except Diverged:
-            diverged += 1
+@dataclass(frozen=True)
+class FoldTask:
+    """Train on all folds but `fold` of the grid's training pairs, validate on `fold`."""
+    model: str
+    lr: float
+    aux_weight: float
+    fold: int
+    config: TrainConfig
+    seed: int
+    device: str
+
+
+def run_fold(task: FoldTask, shared) -> float | None:
+    """The fold's validation accuracy, or None if the run diverged."""
+    pairs, folds = shared
+    train_index, valid_index = folds[task.fold]
+    try:
+        result = train_run(get_spec(task.model), task.config, pairs.subset(train_index),
+                           pairs.subset(valid_index), seed=task.seed, device=task.device)
+    except Diverged:
+        return None
+    return result.test["accuracy"]
+
+
+def cell_result(lr: float, aux_weight: float, outcomes: list) -> dict:
+    """A cell's validation accuracies (fold order), their mean and sample std."""
+    accuracies = [a for a in outcomes if a is not None]
     values = np.array(accuracies)
     return {"lr": lr, "aux_weight": aux_weight, "fold_accuracies": accuracies,
-            "diverged": diverged,
+            "diverged": len(outcomes) - len(accuracies),
             "mean": float(values.mean()) if values.size else None,
             "std": float(values.std(ddof=1)) if values.size > 1 else None}
 
@@ -179,9 +197,29 @@ def main(argv=None) -> int:
     folds = kfold_indices(len(pairs), args.folds, np.random.default_rng(args.seed))
     done = {(c["lr"], c["aux_weight"]) for c in cells}
     todo = [(lr, w) for lr in args.lrs for w in args.aux_weights if (lr, w) not in done]
-    for lr, w in tqdm(todo, desc="grid", unit="cell", disable=args.quiet, file=sys.stderr):
-        cells.append(run_cell(args, spec, pairs, folds, lr, w))
-        write_grid(args.out, settings, cells)  # each cell saved as it finishes
+    tasks = [FoldTask(args.model, lr, w, k, cell_config(args, spec, lr, w),
+                      args.seed * 1000 + k, args.device)
+             for lr, w in todo for k in range(args.folds)]
+    outcomes = {cell: {} for cell in todo}
+    failed = []
+    bar = tqdm(total=len(tasks), desc="grid", unit="run", disable=args.quiet, file=sys.stderr)
+    with distributed.executor(args) as runner:
+        for task, result in runner.run(run_fold, tasks, (pairs, folds)):
+            bar.update()
+            if isinstance(result, distributed.Failed):
+                failed.append(result)
+                print(f"warning: lr {task.lr:g}, aux weight {task.aux_weight:g}, fold "
+                      f"{task.fold} failed: {result.error}", file=sys.stderr)
+                continue
+            cell = outcomes[(task.lr, task.aux_weight)]
+            cell[task.fold] = result
+            if len(cell) == args.folds:  # each cell saved as soon as all its folds are in
+                cells.append(cell_result(task.lr, task.aux_weight,
+                                         [cell[k] for k in range(args.folds)]))
+                cells.sort(key=lambda c: (args.lrs.index(c["lr"]),  # grid order, not arrival
+                                          args.aux_weights.index(c["aux_weight"])))
+                write_grid(args.out, settings, cells)
+    bar.close()
     chosen = choose(cells)
     print(format_grid(args, cells, chosen))
     if not args.no_plots and len(args.lrs) * len(args.aux_weights) > 1:
@@ -199,6 +237,10 @@ def main(argv=None) -> int:
                            title=f"{args.model}: {args.folds}-fold validation accuracy (%)",
                            xlabel="aux weight", ylabel="learning rate", highlight=highlight)
     print(f"results in {args.out}")
+    if failed:
+        print(f"error: {len(failed)} fold run(s) failed; their cells are not recorded "
+              "(--resume runs them again)", file=sys.stderr)
+        return 1
     return 0
 
 

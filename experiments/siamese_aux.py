@@ -15,12 +15,13 @@ import argparse
 import math
 import os
 import sys
+from dataclasses import dataclass
 
 from tqdm import tqdm
 
 from minitorch_pairs.data import generate_pair_sets
 
-from . import cli
+from . import cli, distributed
 from .models import HEADLINE, count_parameters, get_spec
 from .sources import load_pools
 from .results import StudyFilesError, StudyStore, percent, summarise
@@ -47,10 +48,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     cli.add_training_options(parser)
     cli.add_data_options(parser)
+    distributed.add_options(parser)
     args = parser.parse_args(argv)
     if args.resume and args.overwrite:
         parser.error("--resume and --overwrite exclude each other")
     cli.check_data_and_device(parser, args)
+    distributed.check_options(parser, args)
     return args
 
 
@@ -61,28 +64,57 @@ def study_config(args) -> dict:
                 training=cli.training_overrides(args))
 
 
-def run_study(args, store: StudyStore) -> None:
-    """Train every (model, round) not yet in the store, recording each as it finishes."""
+@dataclass(frozen=True)
+class RunTask:
+    """One (model, round) run: all a worker needs besides the digit pools."""
+    model: str
+    round: int
+    seed: int
+    config: TrainConfig
+    n_pairs: int
+    normalize: str
+    parameters: int
+    device: str
+    progress: bool  # per-epoch bar (in process only: workers have no terminal)
+
+
+def run_task(task: RunTask, pools) -> tuple:
+    """(row, details, state dict as arrays) of one run; the same on a worker or here."""
+    train, test = generate_pair_sets(pools, task.n_pairs, seed=task.seed,
+                                     normalize=task.normalize)
+    row, details, state = train_one(get_spec(task.model), task.config, train, test, task.seed,
+                                    task.round, task.parameters, not task.progress,
+                                    task.device)
+    return row, details, None if state is None else {k: v.numpy() for k, v in state.items()}
+
+
+def run_study(args, store: StudyStore) -> list:
+    """Train every (model, round) not yet in the store, recording each as it finishes;
+    returns the runs that failed (their workers died)."""
     finished = store.finished()
     todo = [(m, r) for r in range(args.rounds) for m in args.models if (m, r) not in finished]
     if not todo:
-        return
+        return []
     pools = load_pools(args.data, args.data_root, args.download)
     parameters = {m: count_parameters(get_spec(m).build()) for m in args.models}
-    overall = tqdm(total=len(todo), desc="study", unit="run", disable=args.quiet,
+    in_process = args.scheduler is None and args.workers == 0
+    tasks = [RunTask(m, r, args.seed + r, TrainConfig.for_spec(
+        get_spec(m), **cli.training_overrides(args)), args.n_pairs, args.normalize,
+        parameters[m], args.device, in_process and not args.quiet) for m, r in todo]
+    failed = []
+    overall = tqdm(total=len(tasks), desc="study", unit="run", disable=args.quiet,
                    position=0, file=sys.stderr)
-    pairs_round = None
-    for model, round_ in todo:  # round by round: every model of a round sees the same pairs
-        seed = args.seed + round_
-        if round_ != pairs_round:
-            pairs_round, (train, test) = round_, generate_pair_sets(
-                pools, args.n_pairs, seed=seed, normalize=args.normalize)
-        spec = get_spec(model)
-        config = TrainConfig.for_spec(spec, **cli.training_overrides(args))
-        store.record(*train_one(spec, config, train, test, seed, round_, parameters[model],
-                                args.quiet, args.device))
-        overall.update()
+    with distributed.executor(args) as runner:
+        for task, result in runner.run(run_task, tasks, pools):
+            if isinstance(result, distributed.Failed):
+                failed.append(result)
+                print(f"warning: {task.model} round {task.round} failed: {result.error}",
+                      file=sys.stderr)
+                continue
+            store.record(*result)  # written as it arrives: a long study keeps its progress
+            overall.update()
     overall.close()
+    return failed
 
 
 def train_one(spec, config, train, test, seed: int, round_: int, parameters: int,
@@ -135,7 +167,7 @@ def main(argv=None) -> int:
     try:
         store = StudyStore(args.out, study_config(args), resume=args.resume,
                            overwrite=args.overwrite)
-        run_study(args, store)
+        failed = run_study(args, store)
     except (StudyFilesError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -147,6 +179,11 @@ def main(argv=None) -> int:
         paths = study_figures(store, args.models, summary)
         print(f"figures: {', '.join(paths)}")
     print(f"results in {args.out}")
+    if failed:
+        print(f"error: {len(failed)} run(s) failed (not recorded; --resume runs them again): "
+              + ", ".join(f"{f.task.model} round {f.task.round}" for f in failed),
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -75,7 +75,8 @@ def test_the_study_cli_runs_on_the_device(tmp_path, monkeypatch):
     out = tmp_path / "study"
     assert siamese_aux.main(["--models", "r000_shared_net1", "--rounds", "1", "--epochs", "1",
                              "--n-pairs", "10", "--batch-size", "5", "--device", "cuda",
-                             "--no-plots", "--quiet", "--out", str(out)]) == 0
+                             "--no-plots", "--quiet", "--out", str(out),
+                             "--workers", "0"]) == 0  # in process: get_spec is patched here
     assert json.loads((out / "config.json").read_text())["device"] == "cuda"
     summary = json.loads((out / "summary.json").read_text())["r000_shared_net1"]
     assert summary["rounds"] == 1 and 0 <= summary["test_accuracy_mean"] <= 1

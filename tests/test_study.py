@@ -16,7 +16,7 @@ from experiments.models import PairOutput, get_spec
 from experiments.training import TrainConfig
 
 TINY = ["--epochs", "1", "--n-pairs", "40", "--quiet", "--no-plots", "--optimizer", "adam",
-        "--lr", "0.001"]
+        "--lr", "0.001", "--workers", "0"]
 
 
 def read_rows(out) -> list:
@@ -112,7 +112,7 @@ def test_a_diverging_run_is_recorded_and_left_out_of_the_mean(tmp_path, capsys):
     assert siamese_aux.main(["--out", str(tmp_path), "--models", "r000_shared_net1",
                              "--rounds", "2", "--epochs", "2", "--n-pairs", "40",
                              "--optimizer", "sgd", "--lr", "1e12", "--quiet",
-                             "--no-plots"]) == 0
+                             "--no-plots", "--workers", "0"]) == 0
     rows = read_rows(tmp_path)
     assert [r["status"] for r in rows] == ["diverged", "diverged"]
     assert "became nan" in rows[0]["error"] or "became inf" in rows[0]["error"]
@@ -170,7 +170,7 @@ def test_too_many_pairs_for_the_embedded_pool_is_a_clear_error(tmp_path, capsys)
 def test_grid_search_chooses_the_best_cell_and_resumes(tmp_path, capsys):
     argv = ["--model", "r000_shared_net1_aux", "--lrs", "0.001,1e12", "--aux-weights", "0.5",
             "--folds", "2", "--epochs", "1", "--n-pairs", "40", "--optimizer", "adam",
-            "--out", str(tmp_path), "--quiet", "--no-plots"]
+            "--out", str(tmp_path), "--quiet", "--no-plots", "--workers", "0"]
     assert grid.main(argv) == 0
     result = json.loads((tmp_path / "grid.json").read_text())
     assert [(c["lr"], len(c["fold_accuracies"]) + c["diverged"]) for c in result["cells"]] == \

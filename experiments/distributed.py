@@ -1,0 +1,139 @@
+"""Where the study's independent runs execute: in this process (`--workers 0`), or as tasks
+on dask.distributed, on a LocalCluster of worker processes (the default, sized to the
+machine) or on an existing cluster (`--scheduler ADDRESS`). Either way the same function
+runs on the same arguments, so the numbers are the same; results come back as each run
+finishes, for the driver to write at once.
+
+The data every task reads (the digit pools) are sent to the workers once (scattered), not
+read again per task. A task whose worker dies is retried once on another worker, then
+reported as failed; a failed run is not recorded, so `--resume` runs it again.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("execution")
+    group.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="worker processes of a local Dask cluster; 0 runs everything in "
+                            "this process (default: one per core / --threads-per-worker)")
+    group.add_argument("--threads-per-worker", type=int, default=None, metavar="T",
+                       help="compute threads (numba, BLAS) of each worker, which runs one "
+                            "training run at a time (default 1); with --workers 0, of this "
+                            "process (default: as it starts). BLAS sums depend on its thread "
+                            "count, so equal T gives bit-identical numbers either way")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run on an existing Dask cluster (e.g. tcp://host:8786) instead "
+                            "of a local one")
+
+
+def check_options(parser: argparse.ArgumentParser, args) -> None:
+    if args.workers is not None and args.workers < 0:
+        parser.error(f"--workers: expected 0 (in process) or more, got {args.workers}")
+    if args.threads_per_worker is not None and args.threads_per_worker < 1:
+        parser.error(f"--threads-per-worker: expected at least 1, got "
+                     f"{args.threads_per_worker}")
+    if args.scheduler is not None and args.workers is not None:
+        parser.error("--scheduler and --workers exclude each other (the cluster at ADDRESS "
+                     "has its own workers)")
+    if args.workers is None and args.scheduler is None:
+        args.workers = max(1, (os.cpu_count() or 1) // (args.threads_per_worker or 1))
+
+
+@dataclass
+class Failed:
+    """A task that could not finish (its worker died twice): what to report."""
+    task: object
+    error: str
+
+
+class InProcess:
+    """Runs each task here, in order, with `threads` compute threads if given."""
+
+    def __init__(self, threads: int | None = None):
+        self.threads = threads
+
+    def run(self, function, tasks: list, shared):
+        if self.threads is None:
+            for task in tasks:
+                yield task, function(task, shared)
+            return
+        import numba
+        from threadpoolctl import threadpool_limits
+        before = numba.get_num_threads()
+        numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            with threadpool_limits(limits=self.threads):  # BLAS (OpenBLAS, MKL) and OpenMP
+                for task in tasks:
+                    yield task, function(task, shared)
+        finally:
+            numba.set_num_threads(before)
+
+
+class OnDask:
+    """Runs tasks on a dask.distributed cluster, yielding each result as it arrives."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def run(self, function, tasks: list, shared):
+        from distributed import as_completed
+        from distributed.client import FutureCancelledError
+        from distributed.scheduler import KilledWorker
+        if not tasks:
+            return
+        # sent once to every worker, not per task; a fresh key per call, so that data lost
+        # with dead workers in an earlier call is not taken for present
+        shared = self.client.scatter(shared, broadcast=True, hash=False)
+        futures = {self.client.submit(function, task, shared, pure=False): task
+                   for task in tasks}
+        # results are fetched as each task ends: a result left on a worker that dies later
+        # would have to be computed again
+        completed = as_completed(futures, with_results=True, raise_errors=False)
+        for future, result in completed:
+            task = futures.pop(future)
+            if future.status == "error" or isinstance(result, BaseException):
+                error = future.exception() if future.status == "error" else result
+                if not isinstance(error, (KilledWorker, FutureCancelledError)):
+                    raise error  # a bug in the task: not a fault to survive
+                yield task, Failed(task, f"its worker died twice ({type(error).__name__}: "
+                                         f"{error})")
+            else:
+                yield task, result
+            future.release()
+
+
+def worker_environment(threads: int) -> dict:
+    """Each worker's thread pools sized to its share of the cores."""
+    count = str(threads)
+    return {"NUMBA_NUM_THREADS": count, "OMP_NUM_THREADS": count,
+            "OPENBLAS_NUM_THREADS": count, "MKL_NUM_THREADS": count}
+
+
+@contextmanager
+def executor(args):
+    """InProcess for --workers 0, else a Dask client (local cluster or --scheduler)."""
+    if args.scheduler is None and args.workers == 0:
+        yield InProcess(args.threads_per_worker)
+        return
+    import dask
+    from distributed import Client, LocalCluster
+    # a worker that dies takes its task along: allow one retry elsewhere, then report
+    # and give each worker one task at a time, so that a death takes no bystander along
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1,
+                          "distributed.scheduler.worker-saturation": 1.0,
+                          "distributed.worker.daemon": False,
+                          "distributed.logging.distributed": "error"}):
+        if args.scheduler is not None:
+            with Client(args.scheduler) as client:
+                yield OnDask(client)
+            return
+        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None,
+                          env=worker_environment(args.threads_per_worker or 1)) as cluster, \
+                Client(cluster) as client:
+            yield OnDask(client)
