@@ -185,7 +185,6 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     spec = get_spec(args.model)
     settings = grid_settings(args)
-    os.makedirs(args.out, exist_ok=True)
     try:
         cells = load_finished(os.path.join(args.out, "grid.json"), settings, args.resume)
         pools = load_pools(args.data, args.data_root, args.download)
@@ -194,6 +193,7 @@ def main(argv=None) -> int:
     except (StudyFilesError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    os.makedirs(args.out, exist_ok=True)  # only once the inputs are known to be good
     folds = kfold_indices(len(pairs), args.folds, np.random.default_rng(args.seed))
     done = {(c["lr"], c["aux_weight"]) for c in cells}
     todo = [(lr, w) for lr in args.lrs for w in args.aux_weights if (lr, w) not in done]

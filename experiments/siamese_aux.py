@@ -88,14 +88,13 @@ def run_task(task: RunTask, pools) -> tuple:
     return row, details, None if state is None else {k: v.numpy() for k, v in state.items()}
 
 
-def run_study(args, store: StudyStore) -> list:
+def run_study(args, store: StudyStore, pools) -> list:
     """Train every (model, round) not yet in the store, recording each as it finishes;
     returns the runs that failed (their workers died)."""
     finished = store.finished()
     todo = [(m, r) for r in range(args.rounds) for m in args.models if (m, r) not in finished]
     if not todo:
         return []
-    pools = load_pools(args.data, args.data_root, args.download)
     parameters = {m: count_parameters(get_spec(m).build()) for m in args.models}
     in_process = args.scheduler is None and args.workers == 0
     tasks = [RunTask(m, r, args.seed + r, TrainConfig.for_spec(
@@ -165,9 +164,12 @@ def format_table(summary: dict) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
+        # the data first: a missing or corrupt data root must not leave a half-made --out
+        pools = load_pools(args.data, args.data_root, args.download)
+        generate_pair_sets(pools, args.n_pairs, seed=args.seed, normalize=args.normalize)
         store = StudyStore(args.out, study_config(args), resume=args.resume,
                            overwrite=args.overwrite)
-        failed = run_study(args, store)
+        failed = run_study(args, store, pools)
     except (StudyFilesError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

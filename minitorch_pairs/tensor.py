@@ -36,7 +36,11 @@ def _to_array(data, dtype) -> np.ndarray:
     """A fresh array from Python data or an array; Python floats default to float32."""
     if isinstance(data, Tensor):
         data = backend.transfer(data.data, "cpu")
-    array = np.array(data, copy=True)
+    try:
+        array = np.array(data, copy=True)
+    except (ValueError, TypeError) as error:  # ragged nesting, unconvertible objects
+        raise ValueError(f"tensor: cannot make a tensor from this {type(data).__name__} "
+                         f"({error})") from None
     if dtype is not None:
         return array.astype(dtype, copy=False)
     if array.dtype.kind == "f":
@@ -249,6 +253,17 @@ class Tensor:
 def tensor(data, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
     """A new tensor holding a copy of `data` (Python floats become float32, like torch)."""
     return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def expect_tensors(op: str, **values) -> None:
+    """A TypeError naming the op and the argument unless each value is a Tensor (None
+    allowed for arguments named optional_*)."""
+    for name, value in values.items():
+        optional = name.startswith("optional_")
+        if not isinstance(value, Tensor) and not (optional and value is None):
+            name = name.removeprefix("optional_")
+            raise TypeError(f"{op}: expected {name} to be a Tensor"
+                            f"{' or None' if optional else ''}, got {type(value).__name__}")
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:

@@ -56,6 +56,7 @@ def pytest_collection_modifyitems(config, items):
 def pytest_terminal_summary(terminalreporter):
     """Print the per-op error table the parity suite collected, if it ran."""
     import sys
-    module = sys.modules.get("test_op_parity")
-    for line in (module.summary_lines() if module else []):
-        terminalreporter.write_line(line)
+    for name in ("test_op_parity", "test_fuzz"):
+        module = sys.modules.get(name)
+        for line in (module.summary_lines() if module else []):
+            terminalreporter.write_line(line)

@@ -58,6 +58,13 @@ def test_one_cycle_lr_with_momentum_cycling(kind, lr, total, pct, anneal, three_
                                             cycle):
     settings = dict(max_lr=lr, total_steps=total, pct_start=pct, anneal_strategy=anneal,
                     three_phase=three_phase, cycle_momentum=cycle)
+    up = pct * total
+    if up == 1 or up == total or (three_phase and total - 2 * up + 1 == 0):
+        with pytest.raises(ZeroDivisionError):  # a phase of no steps: torch divides 0 by 0
+            torch.optim.lr_scheduler.OneCycleLR(optimizers(kind, lr)[1], **settings)
+        with pytest.raises(ValueError, match="leaves a phase of no steps"):
+            lr_scheduler.OneCycleLR(optimizers(kind, lr)[0], **settings)
+        return
     same_schedule(lambda o: lr_scheduler.OneCycleLR(o, **settings),
                   lambda o: torch.optim.lr_scheduler.OneCycleLR(o, **settings),
                   kind, lr, total)

@@ -7,12 +7,13 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, expect_tensors
 
 
 def pair(op: str, name: str, value, minimum: int) -> tuple:
     """An int or a pair of ints as (h, w), each at least `minimum`."""
-    values = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
+    values = (value, value) if isinstance(value, numbers.Integral) else \
+        tuple(value) if isinstance(value, (tuple, list)) else ()
     if len(values) != 2 or not all(isinstance(v, numbers.Integral) and v >= minimum
                                    for v in values):
         raise ValueError(f"{op}: expected {name} to be an int >= {minimum} or a pair of them, "
@@ -108,6 +109,7 @@ def _check_image(op: str, x: Tensor) -> None:
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
            padding=0) -> Tensor:
     _check_image("conv2d", x)
+    expect_tensors("conv2d", weight=weight, optional_bias=bias)
     if weight.ndim != 4:
         raise ValueError(f"conv2d: expected a 4-D weight (out, in, kH, kW), got {weight.shape}")
     if x.shape[1] != weight.shape[1]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, expect_tensors
 from .shape_ops import reshape
 
 
@@ -72,6 +72,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias over the last dim of x (any leading dims, as in torch)."""
+    expect_tensors("linear", input=x, weight=weight, optional_bias=bias)
     if x.ndim < 1 or weight.ndim != 2:
         raise ValueError(f"linear: expected input (*, in_features) and weight (out, in), "
                          f"got shapes {x.shape} and {weight.shape}")

@@ -2,6 +2,8 @@
 nll_loss, binary_cross_entropy_with_logits, mse_loss."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .. import backend
@@ -16,7 +18,8 @@ REDUCTIONS = ("mean", "sum", "none")
 def _rows(x, axis):
     """x with `axis` moved last, as a contiguous (rows, K) array, and the moved shape."""
     moved = np.moveaxis(x, axis, -1)
-    return backend.contiguous(moved).reshape(-1, x.shape[axis]), moved.shape
+    rows = int(np.prod(moved.shape[:-1]))  # (not -1: ambiguous for an empty axis)
+    return backend.contiguous(moved).reshape(rows, x.shape[axis]), moved.shape
 
 
 class LogSoftmax(Function):
@@ -105,6 +108,8 @@ def _softmax_axis(op: str, x: Tensor, dim) -> int:
                         f"{getattr(x, 'dtype', type(x).__name__)}")
     if dim is None:
         raise TypeError(f"{op}: dim must be given (an int), as in torch")
+    if not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{op}: expected dim to be an int, got {dim!r}")
     if x.ndim == 0:
         raise ValueError(f"{op}: expected at least 1 dim, got a 0-d tensor")
     return normalize_dims(op, dim, x.ndim)[0]

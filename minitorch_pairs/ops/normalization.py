@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import backend, random
 from ..autograd import Function, no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, expect_tensors
 from .elementwise import mul
 
 
@@ -95,6 +95,9 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
             raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
         return BatchNormEval.apply(x, weight, bias, running_mean=running_mean.data,
                                    running_var=running_var.data, eps=eps)
+    if channels == 0 or x.shape[0] == 0:
+        raise ValueError(f"batch_norm: expected a non-empty batch and channels, got input "
+                         f"shape {x.shape}")
     count = x.numel() // channels
     if count < 2:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
@@ -118,6 +121,7 @@ def _update_running_stats(x, out, running_mean, running_var, momentum, count) ->
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
+    expect_tensors("dropout", input=x)
     if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(f"dropout: expected a probability p in [0, 1], got {p!r}")
     if not training or p == 0:

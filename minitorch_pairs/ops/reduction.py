@@ -15,6 +15,8 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple:
     """`dim` (None, an int or a sequence) as a sorted tuple of non-negative axes."""
     if dim is None:
         return tuple(range(ndim))
+    if not isinstance(dim, (numbers.Integral, tuple, list)):
+        raise TypeError(f"{op}: expected dim to be an int or a sequence of ints, got {dim!r}")
     dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
     rank = builtins.max(ndim, 1)  # a 0-d tensor accepts dim 0 / -1, as in torch
     for d in dims:

@@ -127,7 +127,10 @@ def permute(a: Tensor, *dims) -> Tensor:
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
-    d0, d1 = (normalize_dims("transpose", d, a.ndim)[0] for d in (dim0, dim1))
+    axes = [normalize_dims("transpose", d, a.ndim) for d in (dim0, dim1)]
+    if a.ndim == 0:  # torch: a 0-d tensor transposes to itself
+        return Permute.apply(a, dims=())
+    d0, d1 = (axis[0] for axis in axes)
     dims = list(range(a.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return Permute.apply(a, dims=tuple(dims))
@@ -175,6 +178,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     first = tensors[0]
+    if first.ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated (stack them)")
     axis = normalize_dims("cat", dim, first.ndim)[0]
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or t.shape[:axis] + t.shape[axis + 1:] != \

@@ -1,6 +1,8 @@
 """Adam (Kingma & Ba) with L2 weight decay and AMSGrad, following torch.optim.Adam's update."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .optimizer import Optimizer
@@ -9,7 +11,8 @@ from .optimizer import Optimizer
 class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False):
-        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2 or \
+                not all(isinstance(b, numbers.Real) and 0 <= b < 1 for b in betas):
             raise ValueError(f"Adam: expected betas to be two numbers in [0, 1), got {betas!r}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,

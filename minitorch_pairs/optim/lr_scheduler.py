@@ -138,6 +138,10 @@ class OneCycleLR(LRScheduler):
             if three_phase else \
             [(up - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
              (total - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        ends = [phase[0] for phase in self.phases]
+        if any(end == start for start, end in zip([0.0] + ends, ends)):  # torch: 0 / 0
+            raise ValueError(f"OneCycleLR: pct_start {pct_start} of total_steps {total} "
+                             f"leaves a phase of no steps (phase ends {ends})")
         groups = optimizer.param_groups
         max_lrs = _per_group("max_lr", max_lr, groups)
         if last_epoch == -1:
