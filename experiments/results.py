@@ -126,11 +126,14 @@ class StudyStore:
         self._write_rows()
 
     def _is_best(self, row: dict) -> bool:
+        """Highest test accuracy so far; a tie goes to the earlier round, so the choice does
+        not depend on the order in which distributed runs arrive."""
         if row["status"] != "ok":
             return False
-        others = [r["test_accuracy"] for r in self.rows
-                  if r["model"] == row["model"] and r["status"] == "ok"]
-        return all(row["test_accuracy"] > a for a in others)
+        rank = (row["test_accuracy"], -row["round"])
+        return all(rank > (r["test_accuracy"], -r["round"]) for r in self.rows
+                   if r["model"] == row["model"] and r["status"] == "ok"
+                   and r["round"] != row["round"])
 
     def run_path(self, model: str, round_: int) -> str:
         return self._path("runs", model, f"round_{round_:03d}.json")

@@ -92,3 +92,12 @@ def test_workers_get_the_thread_counts_and_torch_keeps_its_own_wait_policy(monke
     assert theirs["MINITORCH_PAIRS_THREAD_DEFAULTS"] == "0"
     monkeypatch.setattr(harness, "USER_ENV", {"OMP_WAIT_POLICY": "PASSIVE"})
     assert harness.worker_env("torch", 3)["OMP_WAIT_POLICY"] == "PASSIVE"
+
+
+@pytest.mark.slow
+def test_study_workers_benchmark_quick(tmp_path):
+    run("benchmarks.study_workers", "--quick", "--out", str(tmp_path))
+    results = json.loads((tmp_path / "study_workers.json").read_text())
+    assert set(results["seconds"]) >= {"in process", "1 worker"}
+    assert all(s > 0 for s in results["seconds"].values())
+    assert (tmp_path / "study_workers.md").read_text().startswith("| execution |")

@@ -252,3 +252,17 @@ def test_a_short_run_learns_the_digits():
     result = training.train_run(spec, config, train, test, seed=0)
     assert result.test["accuracy"] > 0.85, result.history
     assert result.history["train_loss"][-1] < result.history["train_loss"][0]
+
+
+def test_the_best_checkpoint_does_not_depend_on_the_order_runs_arrive(tmp_path):
+    """Distributed runs finish in any order; on a tie the earlier round's state is kept."""
+    from experiments.results import StudyStore
+    rows = {r: dict(model="m", round=r, seed=r, status="ok", test_accuracy=acc,
+                    train_accuracy=1.0, test_loss=0.1, train_loss=0.1, epochs=1, seconds=1.0,
+                    parameters=1, error="") for r, acc in ((0, 0.8), (1, 0.9), (2, 0.9))}
+    for order in ((0, 1, 2), (2, 1, 0), (2, 0, 1)):
+        store = StudyStore(tmp_path / "".join(map(str, order)), {"x": 1})
+        for r in order:
+            store.record(rows[r], None, {"w": np.full(1, float(r))})
+        best = mt.load(tmp_path / "".join(map(str, order)) / "best" / "m.npz")
+        assert best["w"].item() == 1.0, order
