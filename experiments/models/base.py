@@ -43,6 +43,7 @@ class ModelSpec:
     # the previous epoch's by less than this; `epochs` is then only a safety cap. None: train
     # for exactly `epochs`.
     stop_loss_change: float | None = None
+    augmentation: object = None  # an experiments.augment.Augmentation, or None
 
 
 class TwoChannel(nn.Module):
