@@ -9,9 +9,9 @@ from minitorch_pairs import backend
 
 from minitorch_pairs.data import NORMALIZATIONS
 
-from .models import MODELS
+from .models import MODELS, REPRODUCTIONS
 from .sources import SOURCES
-from .training import AUX_SCHEDULES, OPTIMIZERS
+from .training import AUX_SCHEDULES, OPTIMIZERS, SCHEDULES
 
 
 def _int_at_least(minimum: int, wording: str):
@@ -86,10 +86,11 @@ def augmentation(text: str):
 
 
 def model_names(text: str) -> list:
-    """'all', or model names separated by commas or spaces (each must exist)."""
+    """'all' (the reports' 25 architectures), or model names separated by commas or spaces
+    (each must exist; the models of our own, beyond_*, are chosen by name)."""
     names = [t for t in text.replace(",", " ").split() if t]
     if names == ["all"]:
-        return list(MODELS)
+        return list(REPRODUCTIONS)
     unknown = [n for n in names if n not in MODELS]
     if not names or unknown:
         raise argparse.ArgumentTypeError(
@@ -129,6 +130,9 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--aux-schedule", choices=AUX_SCHEDULES,
                        help="fixed weights; decay (digit weight (E-e)/E, report 002); "
                             "transfer (digits first, then the comparison)")
+    group.add_argument("--schedule", choices=SCHEDULES,
+                       help="learning rate over the run: constant, cosine (to 0 over the "
+                            "epochs), onecycle (peaking at --lr)")
     group.add_argument("--augment", type=augmentation, metavar="SETTINGS",
                        help="augment the training pairs every epoch: 'none', or e.g. "
                             "'shift=2,rotate=15,swap' (pixels, degrees, pair swap)")
@@ -149,15 +153,16 @@ def check_data_and_device(parser: argparse.ArgumentParser, args) -> None:
 
 def recorded_overrides(args) -> dict:
     """training_overrides as plain JSON values (for config files and resume checks); an
-    unset --augment is left out, so studies written before it existed still resume."""
+    unset --augment or --schedule is left out, so studies written before they existed still
+    resume."""
     import dataclasses
     return {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v
             for k, v in training_overrides(args).items()
-            if not (k == "augmentation" and v is None)}
+            if not (k in ("augmentation", "schedule") and v is None)}
 
 
 def training_overrides(args) -> dict:
     return dict(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                 lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
                 aux_weight=args.aux_weight, aux_schedule=args.aux_schedule,
-                augmentation=args.augment)
+                augmentation=args.augment, schedule=args.schedule)

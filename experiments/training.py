@@ -19,6 +19,7 @@ from .batches import DevicePairs
 from .models import ModelSpec, PairOutput
 
 OPTIMIZERS = ("sgd", "adam")
+SCHEDULES = ("constant", "cosine", "onecycle")
 AUX_SCHEDULES = ("fixed", "decay", "transfer")
 HISTORY_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
 
@@ -38,10 +39,15 @@ class TrainConfig:
     stop_loss_change: float | None = None
     # fresh shifted / rotated / swapped variants of the training pairs every epoch
     augmentation: Augmentation | None = None
+    # the learning rate over the run: constant; cosine (CosineAnnealingLR to 0 over the
+    # epochs, stepped per epoch); onecycle (OneCycleLR peaking at lr, stepped per batch)
+    schedule: str = "constant"
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer: expected one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule: expected one of {SCHEDULES}, got {self.schedule!r}")
         if self.aux_schedule not in AUX_SCHEDULES:
             raise ValueError(f"aux schedule: expected one of {AUX_SCHEDULES}, got "
                              f"{self.aux_schedule!r}")
@@ -63,7 +69,8 @@ class TrainConfig:
         recipe = dict(epochs=spec.epochs, batch_size=spec.batch_size, optimizer=spec.optimizer,
                       lr=spec.lr, aux_weight=spec.aux_weight,
                       comparison_weight=spec.comparison_weight, aux_schedule=spec.aux_schedule,
-                      stop_loss_change=spec.stop_loss_change, augmentation=spec.augmentation)
+                      stop_loss_change=spec.stop_loss_change, augmentation=spec.augmentation,
+                      schedule=spec.schedule)
         recipe.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**recipe)
 
@@ -88,6 +95,17 @@ class RunResult:
     test: dict  # final metrics on the test pairs, with predictions and scores
     seconds: float
     model: object = field(repr=False, default=None)
+
+
+def make_schedule(config: TrainConfig, optimizer, steps_per_epoch: int):
+    """(scheduler or None, whether it steps per batch)."""
+    if config.schedule == "cosine":
+        return mt.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.epochs), False
+    if config.schedule == "onecycle":
+        return mt.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr,
+                                                total_steps=config.epochs * steps_per_epoch), \
+            True
+    return None, False
 
 
 def make_optimizer(config: TrainConfig, parameters):
@@ -178,6 +196,7 @@ def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSe
     mt.manual_seed(seed)
     model = spec.build().to(device)
     optimizer = make_optimizer(config, model.parameters())
+    schedule, per_batch = make_schedule(config, optimizer, -(-len(train) // config.batch_size))
     order_rng = np.random.default_rng([seed, 1])  # batch order, independent of init
     augment_rng = np.random.default_rng([seed, 2])  # augmentation, independent of both
     augment = config.augmentation if config.augmentation and config.augmentation.active \
@@ -198,7 +217,11 @@ def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSe
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            if per_batch:
+                schedule.step()
             loss_sum = loss_sum + loss.detach().double() * target.shape[0]  # float64 sum
+        if schedule is not None and not per_batch:
+            schedule.step()
         epoch_loss = loss_sum.item() / len(train)
         if not np.isfinite(epoch_loss):
             raise Diverged(f"{spec.name}: the training loss became {epoch_loss} in epoch "

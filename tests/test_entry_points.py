@@ -33,7 +33,7 @@ def test_main_job_runs_the_headline_study_with_figures(tmp_path):
 @pytest.mark.slow
 def test_every_model_trains_through_the_main_job(tmp_path):
     """All 25 architectures, one epoch on 50 pairs each, through the CLI."""
-    from experiments.models import MODELS
+    from experiments.models import REPRODUCTIONS as MODELS
     out = run("experiments.siamese_aux", "--models", "all", "--epochs", "1", "--rounds", "1",
               "--n-pairs", "50", "--out", str(tmp_path), "--quiet", "--no-plots")
     summary = json.loads((tmp_path / "summary.json").read_text())

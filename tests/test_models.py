@@ -7,7 +7,7 @@ import pytest
 
 import minitorch_pairs as mt
 from minitorch_pairs import nn
-from experiments.models import MODELS, build, count_parameters, get_spec
+from experiments.models import REPRODUCTIONS as MODELS, build, count_parameters, get_spec
 from experiments.models.base import Siamese, TwoChannel
 from experiments.models import report001, report003, report004
 from experiments.training import TrainConfig, pair_loss

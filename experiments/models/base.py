@@ -44,6 +44,7 @@ class ModelSpec:
     # for exactly `epochs`.
     stop_loss_change: float | None = None
     augmentation: object = None  # an experiments.augment.Augmentation, or None
+    schedule: str = "constant"  # the learning rate over the run (TrainConfig.schedule)
 
 
 class TwoChannel(nn.Module):
