@@ -1,6 +1,6 @@
 """Data augmentation of training pairs, seeded: small shifts and rotations of each digit
-(which keep it the same digit), and swapping the two images of a pair with the target and
-classes recomputed. Plain NumPy on (N, 2, 14, 14) arrays; a new PairSet each call, so an
+(which keep it the same digit), swapping the two images of a pair, and re-pairing (new pairs
+drawn from the training pairs' own images), each with the target and classes recomputed. Plain NumPy on (N, 2, 14, 14) arrays; a new PairSet each call, so an
 epoch can see fresh variants while the original pairs stay as they were."""
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ class Augmentation:
     shift: int = 0  # each image moves by up to this many pixels in x and in y
     rotate: float = 0.0  # ... and turns by up to this many degrees either way
     swap: bool = False  # each pair is swapped with probability 1/2
+    # the training pairs' 2N images are shuffled and paired anew (classes travel with their
+    # image): no image from outside the training pairs, but the comparison sees new pairs
+    repair: bool = False
 
     def __post_init__(self):
         if not isinstance(self.shift, int) or not 0 <= self.shift <= 4:
@@ -26,10 +29,14 @@ class Augmentation:
 
     @property
     def active(self) -> bool:
-        return bool(self.shift or self.rotate or self.swap)
+        return bool(self.shift or self.rotate or self.swap or self.repair)
 
     def __call__(self, pairs: PairSet, rng: np.random.Generator) -> PairSet:
         images, classes = pairs.input, pairs.classes
+        if self.repair:
+            order = rng.permutation(2 * len(pairs))
+            images = images.reshape(-1, *images.shape[2:])[order].reshape(images.shape)
+            classes = classes.reshape(-1)[order].reshape(classes.shape)
         if self.rotate:
             angles = np.radians(rng.uniform(-self.rotate, self.rotate, images.shape[:2]))
             images = rotate(images, angles)

@@ -61,7 +61,7 @@ def float_list(item_type):
 
 
 def augmentation(text: str):
-    """'none', or settings such as 'shift=2,rotate=15,swap' (experiments.augment)."""
+    """'none', or settings such as 'shift=2,rotate=15,swap,repair' (experiments.augment)."""
     from .augment import Augmentation
     usage = f"expected 'none' or e.g. 'shift=2,rotate=15,swap', got {text!r}"
     if text.strip() == "none":
@@ -70,8 +70,8 @@ def augmentation(text: str):
     try:
         for item in (t.strip() for t in text.split(",") if t.strip()):
             name, _, value = item.partition("=")
-            if name == "swap" and not value:
-                settings["swap"] = True
+            if name in ("swap", "repair") and not value:
+                settings[name] = True
             elif name == "shift" and value:
                 settings["shift"] = int(value)
             elif name == "rotate" and value:
@@ -135,7 +135,8 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                             "epochs), onecycle (peaking at --lr)")
     group.add_argument("--augment", type=augmentation, metavar="SETTINGS",
                        help="augment the training pairs every epoch: 'none', or e.g. "
-                            "'shift=2,rotate=15,swap' (pixels, degrees, pair swap)")
+                            "'shift=2,rotate=15,swap,repair' (pixels, degrees, pair swap, new "
+                            "pairs from the training pairs' own images)")
     group.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                        help="where tensors live and the kernels run (cuda: a GPU through "
                             "numba-cuda, or its simulator with NUMBA_ENABLE_CUDASIM=1)")

@@ -50,6 +50,25 @@ def test_a_swap_recomputes_target_and_classes_and_the_seed_decides():
     np.testing.assert_array_equal(pairs.input, x)  # the original is untouched
 
 
+def test_repairing_draws_new_pairs_from_the_same_images_with_their_classes():
+    n = 50
+    rng = np.random.default_rng(3)
+    classes = rng.integers(0, 10, (n, 2))
+    x = images(n)
+    x[:, :, 0, 0] = np.arange(2 * n).reshape(n, 2)  # each image carries its own id
+    pairs = PairSet(x, (classes[:, 0] <= classes[:, 1]).astype(np.int64), classes)
+    out = Augmentation(repair=True)(pairs, np.random.default_rng(0))
+    ids = out.input[:, :, 0, 0].astype(int)
+    # the same 2N images, each once, each still with its own class ...
+    np.testing.assert_array_equal(np.sort(ids.ravel()), np.arange(2 * n))
+    np.testing.assert_array_equal(out.classes, classes.ravel()[ids])
+    np.testing.assert_array_equal(out.input, x.reshape(2 * n, 14, 14)[ids])
+    # ... in new pairs, with the target recomputed from the classes
+    assert (ids[:, 0] // 2 != ids[:, 1] // 2).mean() > 0.9
+    np.testing.assert_array_equal(out.target, out.classes[:, 0] <= out.classes[:, 1])
+    assert Augmentation(repair=True).active
+
+
 def test_all_at_once_keeps_shapes_dtypes_and_values_in_range():
     x = images(5)
     classes = np.random.default_rng(0).integers(0, 10, (5, 2))
@@ -86,4 +105,5 @@ def test_a_run_with_augmentation_trains_and_the_cli_parses_it(tmp_path):
     import json
     details = json.loads((tmp_path / "runs" / "r000_benchmark_leq" /
                           "round_000.json").read_text())
-    assert details["config"]["augmentation"] == {"shift": 1, "rotate": 0.0, "swap": True}
+    assert details["config"]["augmentation"] == {"shift": 1, "rotate": 0.0, "swap": True,
+                                                 "repair": False}

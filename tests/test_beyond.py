@@ -45,3 +45,23 @@ def test_a_short_run_learns(name):
     config = TrainConfig.for_spec(spec, epochs=5, batch_size=20)  # 50 one-cycle steps
     result = train_run(spec, config, train, test, seed=0)
     assert result.test["accuracy"] > 0.7, result.history
+
+
+@pytest.mark.slow
+def test_they_run_unchanged_on_the_torchvision_mnist_path(tmp_path):
+    """--data mnist (torchvision's reader) on small IDX files the test writes: the main job
+    trains and records both models exactly as on the embedded digits."""
+    import csv
+    from experiments import siamese_aux
+    from test_data import random_split, write_mnist
+    rng = np.random.default_rng(8)
+    write_mnist(tmp_path / "root", random_split(rng, 120), random_split(rng, 120))
+    out = tmp_path / "out"
+    assert siamese_aux.main(["--data", "mnist", "--data-root", str(tmp_path / "root"),
+                             "--models", ",".join(BEYOND), "--rounds", "1", "--epochs", "1",
+                             "--n-pairs", "40", "--workers", "0", "--quiet", "--no-plots",
+                             "--out", str(out)]) == 0
+    with open(out / "runs.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert sorted(row["model"] for row in rows) == sorted(BEYOND)
+    assert all(0 <= float(row["test_accuracy"]) <= 1 for row in rows)

@@ -138,7 +138,7 @@ OPTIONS = {
     "--optimizer": ["sgd", "adam", "x"],
     "--normalize": ["standardise", "raw", "x"],
     "--data": ["embedded", "mnist", "x"],
-    "--augment": ["none", "shift=2,rotate=15,swap", "swap", "shift=9", "rotate=nan", "x="],
+    "--augment": ["none", "shift=2,rotate=15,swap", "swap", "shift=1,repair", "shift=9", "rotate=nan", "x="],
 }
 
 
