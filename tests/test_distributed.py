@@ -123,3 +123,24 @@ def test_a_study_killed_mid_run_resumes_to_the_uninterrupted_results(tmp_path):
     resumed = rows(killed, with_seconds=True)
     assert all(row in resumed for row in finished), "a finished run was trained again"
     same_study_files(killed, tmp_path / "clean")
+
+
+def _thread_settings(task, shared):
+    import threadpoolctl
+    import numba
+    blas = [p["num_threads"] for p in threadpoolctl.threadpool_info()
+            if p["user_api"] == "blas"]
+    return dict(blas=blas, numba=numba.get_num_threads(),
+                malloc_trim=os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+
+
+def test_workers_get_their_thread_counts_before_numpy_loads():
+    """A Dask nanny sets 1 BLAS thread and MALLOC_TRIM_THRESHOLD_=65536 before it spawns a
+    worker (too early for any later env to matter); both slowed every run 1.5x."""
+    import argparse
+    args = argparse.Namespace(scheduler=None, workers=1, threads_per_worker=2)
+    with distributed.executor(args) as runner:
+        [(_, settings)] = list(runner.run(_thread_settings, [0], None))
+    assert settings["blas"] and set(settings["blas"]) == {2}, settings
+    assert settings["numba"] == 2, settings
+    assert settings["malloc_trim"] is None, settings
