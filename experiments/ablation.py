@@ -29,11 +29,11 @@ ABLATIONS = (
     ("beyond_digits", "constant learning rate (no one-cycle)", ["--schedule", "constant"]),
     ("beyond_end_to_end", "no re-pairing", ["--augment", "shift=2,rotate=12,swap"]),
     ("beyond_end_to_end", "no shifts, rotations", ["--augment", "swap,repair"]),
-    ("beyond_end_to_end", "constant learning rate (no one-cycle)", ["--schedule", "constant"]),
-    ("beyond_end_to_end", "no digit loss (comparison only)", ["--aux-weight", "0"]),
 )
 # Not ablated: the pair swap of beyond_end_to_end, which re-pairing makes redundant (a random
-# re-pairing is already symmetric in the two images); "no re-pairing" keeps the swap.
+# re-pairing is already symmetric in the two images); "no re-pairing" keeps the swap. Its
+# schedule and digit loss are not ablated yet (2-core time): run the main job with
+# `--models beyond_end_to_end --schedule constant` or `--aux-weight 0` to see them.
 MODELS = tuple(dict.fromkeys(model for model, _, _ in ABLATIONS))
 
 

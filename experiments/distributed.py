@@ -4,14 +4,15 @@ machine) or on an existing cluster (`--scheduler ADDRESS`). Either way the same 
 runs on the same arguments, so the numbers are the same; results come back as each run
 finishes, for the driver to write at once.
 
-The data every task reads (the digit pools) are sent to the workers once (scattered), not
-read again per task. A task whose worker dies is retried once on another worker, then
+The data every task reads (the digit pools) are sent to the workers once, not read again
+per task. A task whose worker dies is retried once on another worker, then
 reported as failed; a failed run is not recorded, so `--resume` runs it again.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -42,6 +43,10 @@ def check_options(parser: argparse.ArgumentParser, args) -> None:
                      "has its own workers)")
     if args.workers is None and args.scheduler is None:
         args.workers = max(1, (os.cpu_count() or 1) // (args.threads_per_worker or 1))
+
+
+def _identity(value):
+    return value
 
 
 @dataclass
@@ -86,9 +91,13 @@ class OnDask:
         from distributed.scheduler import KilledWorker
         if not tasks:
             return
-        # sent once to every worker, not per task; a fresh key per call, so that data lost
-        # with dead workers in an earlier call is not taken for present
-        shared = self.client.scatter(shared, broadcast=True, hash=False)
+        # sent once, not per task: as the result of a task of its own (a fresh key per call)
+        # rather than scattered, because scattered data lost with a dead worker cannot be
+        # made again and takes every task that needs it along ("already forgotten"), while
+        # a task's result is computed again
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Large object", category=UserWarning)
+            shared = self.client.submit(_identity, shared, pure=False)
         futures = {self.client.submit(function, task, shared, pure=False): task
                    for task in tasks}
         # results are fetched as each task ends: a result left on a worker that dies later
@@ -108,15 +117,33 @@ class OnDask:
 
 
 def worker_environment(threads: int) -> dict:
-    """Each worker's thread pools sized to its share of the cores.
-
-    This must reach the worker before numpy loads there, so it replaces the environment a
-    Dask nanny sets before it spawns a worker (distributed's `pre-spawn-environ`: 1 BLAS
-    thread, and MALLOC_TRIM_THRESHOLD_=65536, which hands every freed activation back to the
-    OS so that the next step page-faults it in again: runs took 1.5-2.3x longer)."""
+    """Each worker's thread pools sized to its share of the cores (set in the worker as it
+    starts, before numba loads there)."""
     count = str(threads)
     return {"NUMBA_NUM_THREADS": count, "OMP_NUM_THREADS": count,
             "OPENBLAS_NUM_THREADS": count, "MKL_NUM_THREADS": count}
+
+
+@contextmanager
+def spawn_environment(threads: int):
+    """What a worker process must have from its very start, as the nanny's `pre-spawn-
+    environ`: its BLAS thread count (numpy loads before any later setting could matter) and
+    no MALLOC_TRIM_THRESHOLD_ (Dask's default, 65536, hands every freed activation back to
+    the OS, so that each training step page-faults its buffers in again: runs took 1.5x
+    longer). A nanny copies these into this process's environment before it spawns, and
+    lets values already there win, so they are set here too and all of it is undone after.
+    NUMBA_NUM_THREADS stays out: numba refuses a changed value in a process (this one) whose
+    threads have started."""
+    saved = dict(os.environ)
+    blas = {name: str(threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                            "MKL_NUM_THREADS")}
+    os.environ.update(blas)
+    os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    try:
+        yield {**blas, "MALLOC_TRIM_THRESHOLD_": None}  # None: the nanny sets no value
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @contextmanager
@@ -129,18 +156,18 @@ def executor(args):
     from distributed import Client, LocalCluster
     # a worker that dies takes its task along: allow one retry elsewhere, then report
     # and give each worker one task at a time, so that a death takes no bystander along
-    environment = worker_environment(args.threads_per_worker or 1)
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1,
-                          "distributed.scheduler.worker-saturation": 1.0,
-                          "distributed.worker.daemon": False,
-                          "distributed.logging.distributed": "error",
-                          "distributed.nanny.pre-spawn-environ": environment}):
-        if args.scheduler is not None:
-            with Client(args.scheduler) as client:
-                yield OnDask(client)
-            return
-        with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None,
-                          env=environment) as cluster, \
-                Client(cluster) as client:
+    settings = {"distributed.scheduler.allowed-failures": 1,
+                "distributed.scheduler.worker-saturation": 1.0,
+                "distributed.worker.daemon": False,
+                "distributed.logging.distributed": "error"}
+    if args.scheduler is not None:
+        with dask.config.set(settings), Client(args.scheduler) as client:
             yield OnDask(client)
+        return
+    threads = args.threads_per_worker or 1
+    with spawn_environment(threads) as pre_spawn, \
+            dask.config.set({**settings, "distributed.nanny.pre-spawn-environ": pre_spawn}), \
+            LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                         dashboard_address=None, env=worker_environment(threads)) as cluster, \
+            Client(cluster) as client:
+        yield OnDask(client)

@@ -134,13 +134,20 @@ def _thread_settings(task, shared):
                 malloc_trim=os.environ.get("MALLOC_TRIM_THRESHOLD_"))
 
 
-def test_workers_get_their_thread_counts_before_numpy_loads():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_workers_get_their_thread_counts_before_numpy_loads(threads, monkeypatch):
     """A Dask nanny sets 1 BLAS thread and MALLOC_TRIM_THRESHOLD_=65536 before it spawns a
-    worker (too early for any later env to matter); both slowed every run 1.5x."""
+    worker (too early for any later env to matter), and lets values already in this process
+    win (an earlier cluster leaves its own here); both slowed every run 1.5x. This process's
+    environment is left as it was."""
     import argparse
-    args = argparse.Namespace(scheduler=None, workers=1, threads_per_worker=2)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")  # as an earlier cluster leaves it
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    before = dict(os.environ)
+    args = argparse.Namespace(scheduler=None, workers=1, threads_per_worker=threads)
     with distributed.executor(args) as runner:
         [(_, settings)] = list(runner.run(_thread_settings, [0], None))
-    assert settings["blas"] and set(settings["blas"]) == {2}, settings
-    assert settings["numba"] == 2, settings
+    assert settings["blas"] and set(settings["blas"]) == {threads}, settings
+    assert settings["numba"] == threads, settings
     assert settings["malloc_trim"] is None, settings
+    assert dict(os.environ) == before
