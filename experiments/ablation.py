@@ -11,7 +11,6 @@ made it, so any row can be rerun alone.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 
@@ -20,7 +19,7 @@ import numpy as np
 from minitorch_pairs.files import atomic_write
 
 from . import cli, siamese_aux
-from .results import write_json
+from .results import StudyFilesError, read_runs, write_json
 
 FULL = "full recipe"
 # (model, variant, the main job's options that remove the ingredient)
@@ -45,9 +44,9 @@ def variant_folder(out: str, models: list, variant: str) -> str:
 
 def test_accuracies(out: str, model: str) -> dict:
     """round -> test accuracy of the finished runs (NaN for a diverged one)."""
-    with open(os.path.join(out, "runs.csv"), newline="") as file:
-        return {int(row["round"]): float(row["test_accuracy"]) for row in csv.DictReader(file)
-                if row["model"] == model}
+    return {row["round"]: row["test_accuracy"]
+            for row in read_runs(os.path.join(out, "runs.csv"), "ablation")
+            if row["model"] == model}
 
 
 def row_for(model: str, variant: str, options: list, accuracies: dict, full: dict) -> dict:
@@ -83,6 +82,19 @@ def markdown(rows: list) -> str:
     return "\n".join(lines)
 
 
+def table_rows(out: str, models: list) -> list:
+    """Each model's full recipe, then its ablations, read from their studies in `out`."""
+    full = {m: test_accuracies(variant_folder(out, models, FULL), m) for m in models}
+    rows = []
+    for model in models:
+        rows.append(row_for(model, FULL, [], full[model], full[model]))
+        for m, variant, options in ABLATIONS:
+            if m == model:
+                rows.append(row_for(model, variant, options, test_accuracies(
+                    variant_folder(out, [model], variant), model), full[model]))
+    return rows
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m experiments.ablation",
                                      description=__doc__.split("\n\n")[1])
@@ -114,16 +126,11 @@ def main(argv=None) -> int:
                                      else []), *([] if variant == FULL else ["--no-plots"])])
         if status != 0:
             return status
-    full_out = variant_folder(args.out, models, FULL)
-    full = {m: test_accuracies(full_out, m) for m in models}
-    rows = []
-    for model in models:
-        rows.append(row_for(model, FULL, [], full[model], full[model]))
-        for m, variant, options in ABLATIONS:
-            if m == model:
-                out = variant_folder(args.out, [model], variant)
-                rows.append(row_for(model, variant, options, test_accuracies(out, model),
-                                    full[model]))
+    try:
+        rows = table_rows(args.out, models)
+    except StudyFilesError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     table = markdown(rows)
     write_json(os.path.join(args.out, "ablation.json"), rows)
     with atomic_write(os.path.join(args.out, "ablation.md")) as file:

@@ -135,8 +135,8 @@ def spawn_environment(threads: int):
     NUMBA_NUM_THREADS stays out: numba refuses a changed value in a process (this one) whose
     threads have started."""
     saved = dict(os.environ)
-    blas = {name: str(threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                            "MKL_NUM_THREADS")}
+    blas = {name: value for name, value in worker_environment(threads).items()
+            if name != "NUMBA_NUM_THREADS"}
     os.environ.update(blas)
     os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     try:

@@ -86,17 +86,7 @@ class StudyStore:
 
     def _read_rows(self) -> list:
         path = self._path("runs.csv")
-        if not os.path.exists(path):
-            return []
-        try:
-            with open(path, encoding="utf-8", newline="") as file:
-                reader = csv.DictReader(file)
-                if tuple(reader.fieldnames or ()) != RUN_FIELDS:
-                    raise StudyFilesError(f"resume: {path} has columns {reader.fieldnames}, "
-                                          f"expected {list(RUN_FIELDS)}")
-                return [_parse_row(row, path) for row in reader]
-        except (OSError, UnicodeDecodeError, csv.Error) as error:
-            raise StudyFilesError(f"resume: cannot read {path} ({error})") from None
+        return read_runs(path) if os.path.exists(path) else []
 
     def _write_rows(self) -> None:
         buffer = io.StringIO()
@@ -145,7 +135,21 @@ class StudyStore:
         write_json(self._path("summary.json"), summary)
 
 
-def _parse_row(row: dict, path: str) -> dict:
+def read_runs(path, what: str = "resume") -> list:
+    """The rows of a study's runs.csv, parsed and checked; a StudyFilesError, its message
+    starting with `what`, names a torn or foreign file."""
+    try:
+        with open(path, encoding="utf-8", newline="") as file:
+            reader = csv.DictReader(file)
+            if tuple(reader.fieldnames or ()) != RUN_FIELDS:
+                raise StudyFilesError(f"{what}: {path} has columns {reader.fieldnames}, "
+                                      f"expected {list(RUN_FIELDS)}")
+            return [_parse_row(row, path, what) for row in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise StudyFilesError(f"{what}: cannot read {path} ({error})") from None
+
+
+def _parse_row(row: dict, path: str, what: str) -> dict:
     try:
         parsed = dict(row)
         for key in ("round", "seed", "epochs", "parameters"):
@@ -153,9 +157,9 @@ def _parse_row(row: dict, path: str) -> dict:
         for key in ("test_accuracy", "train_accuracy", "test_loss", "train_loss", "seconds"):
             parsed[key] = float(row[key])
     except (TypeError, ValueError) as error:
-        raise StudyFilesError(f"resume: {path} has a malformed row {row} ({error})") from None
+        raise StudyFilesError(f"{what}: {path} has a malformed row {row} ({error})") from None
     if parsed["status"] not in ("ok", "diverged"):
-        raise StudyFilesError(f"resume: {path} has a row with status {row['status']!r}")
+        raise StudyFilesError(f"{what}: {path} has a row with status {row['status']!r}")
     return parsed
 
 

@@ -42,3 +42,10 @@ def test_the_command_runs_each_variant_and_writes_the_table(tmp_path, capsys):
     assert (tmp_path / "full_recipe" / "figures").is_dir()
     assert ablation.main([*argv, "--resume"]) == 0  # all finished: nothing is trained again
     assert ablation.main(["--only", "r000_shared_net1", "--out", str(tmp_path)]) == 2
+
+
+def test_a_torn_study_file_is_named_not_a_crash(tmp_path):
+    (tmp_path / "full_recipe").mkdir()
+    (tmp_path / "full_recipe" / "runs.csv").write_text("model,round\nbeyond_digits,0\n")
+    with pytest.raises(ablation.StudyFilesError, match="ablation: .*runs.csv has columns"):
+        ablation.table_rows(str(tmp_path), ["beyond_digits"])
