@@ -10,6 +10,7 @@ and frees the graph as it goes.
 """
 from __future__ import annotations
 
+import collections
 import functools
 
 import numpy as np
@@ -152,14 +153,14 @@ def _topological_order(root) -> list:
 
 def backward(root, grad, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into every leaf's `.grad`."""
-    grads = {id(root): grad}
+    root_grad, grads, leaves = grad, {id(root): grad}, []
     for tensor in reversed(_topological_order(root)):
         grad = grads.pop(id(tensor), None)
         if grad is None:
             continue
         node = tensor.grad_fn
         if node is None:
-            tensor._accumulate_grad(grad)
+            leaves.append((tensor, grad))
             continue
         if node.ctx is None:
             raise RuntimeError(
@@ -182,3 +183,17 @@ def backward(root, grad, retain_graph: bool = False) -> None:
             grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
         if not retain_graph:
             node.ctx = None
+    _give_to_leaves(leaves, root_grad)
+
+
+def _give_to_leaves(leaves, root_grad) -> None:
+    """Hand each leaf its gradient once every backward has run. A leaf keeps an array no one
+    else can reach (made by a backward, owning its memory, given to no other leaf) instead of
+    copying it, as torch steals such buffers: the caller's gradient, views and arrays shared
+    between leaves are copied. (A backward returns fresh arrays or views of its `grad`, never
+    an array it keeps.)"""
+    given = collections.Counter(id(grad) for _, grad in leaves)
+    for tensor, grad in leaves:
+        unshared = (grad is not root_grad and given[id(grad)] == 1
+                    and isinstance(grad, np.ndarray) and grad.base is None)
+        tensor._accumulate_grad(grad, unshared)

@@ -140,9 +140,11 @@ class Tensor:
             grad = grad.astype(self.dtype, copy=False)
         autograd.backward(self, grad, retain_graph=retain_graph)
 
-    def _accumulate_grad(self, grad) -> None:
+    def _accumulate_grad(self, grad, unshared: bool = False) -> None:
+        """Add `grad` to `.grad`; an unshared array of the right dtype is kept, not copied."""
         if self.grad is None:
-            self.grad = Tensor._from_array(grad.astype(self.dtype), self.device)  # a copy
+            keep = unshared and grad.dtype == self.dtype
+            self.grad = Tensor._from_array(grad if keep else grad.astype(self.dtype), self.device)
         else:
             self.grad.data += grad
 

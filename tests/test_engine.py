@@ -161,3 +161,51 @@ def test_gradient_dtype_follows_the_input():
     x = mt.ones(3, dtype=mt.float32, requires_grad=True)
     (x.double() * 2).sum().backward()
     assert x.grad.dtype == mt.float32
+
+
+def _no_two_share_memory(*arrays) -> bool:
+    return not any(np.shares_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1:])
+
+
+def test_leaf_gradients_never_alias_the_callers_gradient_or_each_other():
+    """Leaves keep a backward's fresh array instead of copying it; everything reachable from
+    elsewhere (the caller's gradient, views of it, one array handed to two leaves) is copied."""
+    g = np.arange(6, dtype=np.float32).reshape(2, 3)
+    a = mt.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    b = mt.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    (a + b).backward(mt.tensor(g))  # Add hands the caller's array to both leaves
+    c = mt.tensor(np.ones(6, np.float32), requires_grad=True)
+    c.reshape(2, 3).backward(mt.tensor(g))  # a view of the caller's array
+    d = mt.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    d.backward(mt.tensor(g))  # the root is the leaf itself
+    e = mt.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    f = e * 2.0
+    (f + f).backward(mt.tensor(g))  # one fresh array reaches e twice: summed, then kept
+    arrays = [g, a.grad.data, b.grad.data, c.grad.data, d.grad.data, e.grad.data]
+    assert _no_two_share_memory(*arrays)
+    a.grad.data += 100  # nothing else moves
+    np.testing.assert_array_equal(b.grad.data, g)
+    np.testing.assert_array_equal(c.grad.data, g.reshape(-1))
+    np.testing.assert_array_equal(d.grad.data, g)
+    np.testing.assert_array_equal(e.grad.data, 4 * g)
+    np.testing.assert_array_equal(g, np.arange(6, dtype=np.float32).reshape(2, 3))
+
+
+def test_a_leaf_keeps_a_fresh_gradient_without_copying_it():
+    kept = {}
+
+    class Double(mt.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            kept["array"] = 2 * grad
+            return kept["array"]
+
+    x = mt.tensor(np.ones(4, np.float32), requires_grad=True)
+    Double.apply(x).backward(mt.tensor(np.ones(4, np.float32)))
+    assert x.grad.data is kept["array"]
+    Double.apply(x).backward(mt.tensor(np.ones(4, np.float32)))  # the second one accumulates
+    np.testing.assert_array_equal(x.grad.data, 4.0)

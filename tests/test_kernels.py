@@ -23,6 +23,10 @@ RTOL = {np.float64: 1e-12, np.float32: 1e-5}
     ((20, 32, 7, 7), (64, 32, 3, 3), 1, 1),
     ((10, 2, 14, 14), (32, 2, 3, 3), 1, 0),
     ((2, 3, 9, 8), (4, 3, 2, 3), 2, 1),
+    # the direct kernels (C * KH * KW <= DIRECT_TAPS, stride 1): non-square, wide padding
+    ((4, 2, 6, 5), (3, 2, 2, 2), 1, 1),
+    ((3, 1, 5, 7), (2, 1, 4, 4), 1, 0),
+    ((3, 1, 4, 4), (2, 1, 1, 1), 1, 2),
 ])
 def test_conv2d_kernels_match_torch(x_shape, w_shape, stride, pad, dtype):
     rng = np.random.default_rng(0)

@@ -37,13 +37,9 @@ def log_softmax_backward(grad_out, out, grad_x):
             grad_x[r, k] = grad_out[r, k] - np.exp(out[r, k]) * total
 
 
+@njit(cache=True)
 def cross_entropy_forward(logits, target, log_probs, losses):
     log_softmax_forward(logits, log_probs)
-    _pick_negative(log_probs, target, losses)
-
-
-@njit(cache=True)
-def _pick_negative(log_probs, target, losses):
     for r in range(log_probs.shape[0]):
         losses[r] = -log_probs[r, target[r]]
 

@@ -67,23 +67,34 @@ def _reduce(losses: Tensor, reduction_name: str) -> Tensor:
 
 
 class CrossEntropy(Function):
-    """Per-sample -log softmax(logits)[target], fused so no probabilities are formed."""
+    """Per-sample -log softmax(logits)[target], fused so no probabilities are formed, and
+    reduced in the same op: the loss is one node of the graph, not three."""
 
     @staticmethod
-    def forward(ctx, logits, target):
+    def forward(ctx, logits, target, reduction):
         logits = backend.contiguous(logits)
         log_probs = np.empty_like(logits)
         losses = backend.empty(logits.shape[0], logits.dtype, like=logits)
         ctx.kernels.cross_entropy_forward(logits, target, log_probs, losses)
         ctx.save_for_backward(log_probs, target)
-        return losses
+        ctx.reduction = reduction
+        if reduction == "none":
+            return losses
+        total = losses.sum() * (1.0 / losses.shape[0] if reduction == "mean" else 1.0)
+        return np.asarray(total) if isinstance(total, np.generic) else total
 
     @staticmethod
     def backward(ctx, grad):
         log_probs, target = ctx.saved
+        rows = log_probs.shape[0]
+        if ctx.reduction == "none":
+            grad = backend.contiguous(grad)
+        else:  # every sample's loss gets the same share
+            share = grad * (1.0 / rows if ctx.reduction == "mean" else 1.0)
+            grad = backend.empty(rows, log_probs.dtype, like=log_probs)
+            grad[...] = share
         grad_logits = np.empty_like(log_probs)
-        ctx.kernels.cross_entropy_backward(log_probs, target, backend.contiguous(grad),
-                                           grad_logits)
+        ctx.kernels.cross_entropy_backward(log_probs, target, grad, grad_logits)
         return grad_logits
 
 
@@ -149,14 +160,14 @@ def _check_class_targets(op: str, scores: Tensor, target, reduction_name: str) -
                          f"(expected 0 <= target < {classes})")
     if scores.shape[0] == 0 and reduction_name == "mean":
         raise ValueError(f"{op}: mean over an empty batch (input shape {scores.shape})")
-    return Tensor._from_array(backend.contiguous(target.data).astype(np.int64), target.device)
+    return Tensor._from_array(backend.contiguous(target.data).astype(np.int64, copy=False),
+                              target.device)
 
 
 
 def cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     target = _check_class_targets("cross_entropy", input, target, reduction)
-    losses = CrossEntropy.apply(input, target=target.data)
-    return _reduce(losses, reduction)
+    return CrossEntropy.apply(input, target=target.data, reduction=reduction)
 
 
 def nll_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
