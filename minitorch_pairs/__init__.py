@@ -1,6 +1,7 @@
 """minitorch_pairs: a from-scratch tensor library with reverse-mode autograd, numba kernels
 and a PyTorch-like API (`import minitorch_pairs as mt`)."""
 from . import threads  # first: sets the thread pools' wait policy before numpy loads  # noqa
+from . import memory  # keeps freed activations mapped for the next step  # noqa
 from . import cuda, nn, optim
 from .autograd import Function, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradient_errors
