@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minitorch_pairs as mt
 import minitorch_pairs.nn.functional as F
@@ -118,3 +120,28 @@ def test_comparisons_and_argmax_match_torch():
         np.testing.assert_array_equal(mt.tensor(a).argmax(dim).numpy(),
                                       torch.tensor(a).argmax(dim).numpy())
     assert mt.tensor(a).argmax().item() == torch.tensor(a).argmax().item()
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.integers(0, 4),
+       st.integers(0, 4), st.sampled_from([np.float32, np.float64]), st.integers(0, 2 ** 16))
+def test_max_pool_on_zeros_of_both_signs_nans_infs_and_ties_matches_torch(
+        kernel, stride, pad, extra_h, extra_w, dtype, seed):
+    """Values from a small set, so that windows tie, hold NaNs, infinities and both zeros:
+    the same maxima (sign of zero included) at the same input positions as torch."""
+    pad = min(pad, kernel // 2)
+    values = np.array([-0.0, 0.0, 1.0, -1.0, 2.0, np.nan, np.inf, -np.inf], dtype)
+    x = np.random.default_rng(seed).choice(values, size=(2, 3, kernel + extra_h,
+                                                         kernel + extra_w))
+    theirs, indices = torch.nn.functional.max_pool2d(torch.tensor(x), kernel, stride, pad,
+                                                     return_indices=True)
+    ours = F.max_pool2d(mt.tensor(x), kernel, stride, pad).numpy()
+    np.testing.assert_array_equal(ours, theirs.numpy())
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs.numpy()))
+    x_grad = mt.tensor(x, requires_grad=True)
+    pooled = F.max_pool2d(x_grad, kernel, stride, pad)
+    pooled.backward(mt.tensor(np.ones(pooled.shape, dtype)))
+    expected = np.zeros(x.shape, dtype).reshape(2, 3, -1)
+    for n, c, position in np.ndindex(indices.shape[:2] + (int(np.prod(indices.shape[2:])),)):
+        expected[n, c, indices.reshape(2, 3, -1)[n, c, position]] += 1
+    np.testing.assert_array_equal(x_grad.grad.data.reshape(2, 3, -1), expected)

@@ -7,7 +7,27 @@ divisor (torch's count_include_pad=True).
 """
 from __future__ import annotations
 
+import numpy as np
 from numba import njit, prange
+
+
+# Which element of a window is the largest is random for real data, so a branch per
+# comparison mispredicts about every other window: 1.15 of the 1.2 ms of a 200x32x14x14
+# pool went there (measured; 0.3 ms on constant data). Both kernels below find the maximum
+# with max() and then its first position with arithmetic on comparisons, no branch; a window
+# holding a NaN (rare) takes the exact loop instead: 3.4x faster on random data.
+
+
+@njit(cache=True, inline="always")
+def _exact_window(x, n, c, h_first, h_stop, w_first, w_stop, width):
+    """torch's CPU rule element by element: a greater value, or a NaN, takes over."""
+    best, best_index = x[n, c, h_first, w_first], h_first * width + w_first
+    for h in range(h_first, h_stop):
+        for w in range(w_first, w_stop):
+            value = x[n, c, h, w]
+            if value > best or value != value:
+                best, best_index = value, h * width + w
+    return best, best_index
 
 
 @njit(cache=True, parallel=True)
@@ -23,35 +43,53 @@ def _max_pool_windows(x, out, argmax, kernel_h, kernel_w, stride_h, stride_w, pa
             for ow in range(out_w):
                 w_start = ow * stride_w - pad_w
                 w_first, w_stop = max(w_start, 0), min(w_start + kernel_w, width)
-                best, best_index = x[n, c, h_first, w_first], h_first * width + w_first
+                best, nan = x[n, c, h_first, w_first], False
                 for h in range(h_first, h_stop):
                     for w in range(w_first, w_stop):
                         value = x[n, c, h, w]
-                        if value > best or value != value:
-                            best, best_index = value, h * width + w
+                        best = max(best, value)
+                        nan |= value != value
+                if nan:
+                    best, best_index = _exact_window(x, n, c, h_first, h_stop, w_first, w_stop,
+                                                     width)
+                else:  # the first position holding the maximum, without a branch
+                    best_index, found = 0, 0
+                    for h in range(h_first, h_stop):
+                        for w in range(w_first, w_stop):
+                            hit = np.int64(x[n, c, h, w] == best) * (1 - found)
+                            best_index += hit * (h * width + w)
+                            found += hit
+                    # that element itself: max() may have kept an equal one (-0.0 vs 0.0)
+                    best = x[n, c, best_index // width, best_index % width]
                 out[n, c, oh, ow] = best
                 argmax[n, c, oh, ow] = best_index
 
 
 @njit(cache=True, parallel=True)
 def _max_pool_2x2(x, out, argmax):
-    """2x2 windows, stride 2, no padding (every model here). The general loop's 2-long inner
-    loops with run-time bounds cost 3-4x more than this unrolled form (measured)."""
+    """2x2 windows, stride 2, no padding (every model here), written out: the general
+    loop's 2-long inner loops with run-time bounds cost 3-4x more (measured)."""
     n_batch, channels, height, width = x.shape
     out_h, out_w = out.shape[2], out.shape[3]
     for plane in prange(n_batch * channels):
         n, c = plane // channels, plane % channels
         for oh in range(out_h):
+            h = 2 * oh
             for ow in range(out_w):
-                h, w = 2 * oh, 2 * ow
-                best, best_index = x[n, c, h, w], h * width + w
-                for dh in range(2):
-                    for dw in range(2):
-                        value = x[n, c, h + dh, w + dw]
-                        if value > best or value != value:
-                            best, best_index = value, (h + dh) * width + w + dw
+                w = 2 * ow
+                a, b = x[n, c, h, w], x[n, c, h, w + 1]
+                d, e = x[n, c, h + 1, w], x[n, c, h + 1, w + 1]
+                best = max(max(a, b), max(d, e))
+                # the first maximum in row-major order: a (0, 0), b (0, 1), d (1, 0), e (1, 1)
+                not_a, not_b, not_d = np.int64(a != best), np.int64(b != best), np.int64(d != best)
+                row = not_a * not_b
+                col = not_a * (1 - not_b + not_b * not_d)
+                index = (h + row) * width + w + col
+                best = x[n, c, h + row, w + col]  # itself: max() may keep an equal -0.0 / 0.0
+                if (a != a) | (b != b) | (d != d) | (e != e):
+                    best, index = _exact_window(x, n, c, h, h + 2, w, w + 2, width)
                 out[n, c, oh, ow] = best
-                argmax[n, c, oh, ow] = best_index
+                argmax[n, c, oh, ow] = index
 
 
 def max_pool2d_forward(x, out, argmax, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w):
