@@ -51,8 +51,10 @@ def test_a_local_cluster_gives_the_in_process_numbers(tmp_path):
 def test_an_existing_cluster_by_address_gives_the_same_numbers(tmp_path):
     from distributed import LocalCluster
     assert siamese_aux.main([*STUDY, "--out", str(tmp_path / "here"), "--workers", "0"]) == 0
-    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None,
-                      env=distributed.worker_environment(1)) as cluster:
+    # (spawn_environment undoes what the nanny copies into this process's environment)
+    with distributed.spawn_environment(1), \
+            LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None,
+                         env=distributed.worker_environment(1)) as cluster:
         assert siamese_aux.main([*STUDY, "--out", str(tmp_path / "remote"), "--scheduler",
                                  cluster.scheduler_address]) == 0
     same_study_files(tmp_path / "here", tmp_path / "remote")

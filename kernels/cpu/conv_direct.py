@@ -1,6 +1,6 @@
 """Direct 2-D convolution (stride 1) for inputs with few channels, such as the study's first
 layer (1 channel, 3x3 taps): too few columns per output pixel for a GEMM to pay (im2col + BLAS
-took 3.6x longer forward on 200x1x14x14 -> 32 channels, measured).
+took about 2x longer, forward and weight gradient, on 200x1x14x14 -> 32 channels; measured).
 
 Each image is copied once, zero-padded, into flat planes of the padded width Wp. Seen on that
 grid, tap (i, j) of every output pixel is one contiguous run: out_flat[p] += w[o, c, i, j] *
@@ -53,48 +53,62 @@ def direct_forward(x, weight, bias, out, pad_h, pad_w):
                         for p in range(span):
                             acc[p] += tap * run[p]
             for oh in range(out_h):
-                for ow in range(out_w):
-                    out[n, o, oh, ow] = acc[oh * padded_w + ow]
+                out[n, o, oh, :] = acc[oh * padded_w:oh * padded_w + out_w]
 
 
 @njit(cache=True, inline="always")
 def _gradient_rows(grad_out, n, o, padded_w, into):
     """grad_out[n, o] laid on the padded-width grid (zeros past each row's OW values)."""
+    out_w = grad_out.shape[3]
     for oh in range(grad_out.shape[2]):
-        for ow in range(grad_out.shape[3]):
-            into[oh * padded_w + ow] = grad_out[n, o, oh, ow]
+        into[oh * padded_w:oh * padded_w + out_w] = grad_out[n, o, oh, :]
+
+
+BLOCK = 4  # output channels whose dot products share each load of the input (written out below)
 
 
 @njit(cache=True, parallel=True, fastmath=SUMS)
 def direct_weight_grad(grad_out, x, grad_weight, grad_bias, pad_h, pad_w, chunks):
     """Overwrites grad_weight (O, C, KH, KW) and grad_bias (O,): the batch is cut into
-    `chunks` parts summed separately (in float64) and then added in a fixed order."""
+    `chunks` parts summed separately (in float64) and then added in a fixed order. The dot
+    products run BLOCK output channels at a time (1.7x faster than one at a time, measured)."""
     n_batch, channels, _, width = x.shape
     outs, _, kernel_h, kernel_w = grad_weight.shape
     out_h = grad_out.shape[2]
     padded_w = width + 2 * pad_w
     span = out_h * padded_w
     taps = channels * kernel_h * kernel_w
-    partial = np.zeros((chunks, outs, taps + 1), dtype=np.float64)
+    blocked = -(-outs // BLOCK) * BLOCK  # rows past `outs` stay zero
+    partial = np.zeros((chunks, blocked, taps + 1), dtype=np.float64)
+    zero = np.zeros(1, dtype=x.dtype)[0]
     for chunk in prange(chunks):
-        rows = np.zeros(span, dtype=x.dtype)
+        rows = np.zeros((blocked, span), dtype=x.dtype)
         for n in range(chunk * n_batch // chunks, (chunk + 1) * n_batch // chunks):
             padded = _padded_planes(x, n, pad_h, pad_w, kernel_w)
             for o in range(outs):
-                _gradient_rows(grad_out, n, o, padded_w, rows)
-                bias_sum = rows[0]
-                for p in range(1, span):
-                    bias_sum += rows[p]
+                _gradient_rows(grad_out, n, o, padded_w, rows[o])
+                bias_sum, row = zero, rows[o]
+                for p in range(span):
+                    bias_sum += row[p]
                 partial[chunk, o, taps] += bias_sum
+            for o in range(0, blocked, BLOCK):
+                g0, g1, g2, g3 = rows[o], rows[o + 1], rows[o + 2], rows[o + 3]
                 k = 0
                 for c in range(channels):
                     for i in range(kernel_h):
                         for j in range(kernel_w):
                             run = padded[c, i * padded_w + j:]
-                            dot = rows[0] * run[0]
-                            for p in range(1, span):
-                                dot += rows[p] * run[p]
-                            partial[chunk, o, k] += dot
+                            d0, d1, d2, d3 = zero, zero, zero, zero
+                            for p in range(span):
+                                value = run[p]
+                                d0 += g0[p] * value
+                                d1 += g1[p] * value
+                                d2 += g2[p] * value
+                                d3 += g3[p] * value
+                            partial[chunk, o, k] += d0
+                            partial[chunk, o + 1, k] += d1
+                            partial[chunk, o + 2, k] += d2
+                            partial[chunk, o + 3, k] += d3
                             k += 1
     grad_taps = grad_weight.reshape(outs, taps)
     for o in range(outs):
