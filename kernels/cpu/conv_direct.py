@@ -20,6 +20,13 @@ SUMS = {"reassoc"}  # dot products in vector lanes; NaN and inf still propagate
 
 
 @njit(cache=True, inline="always")
+def _axpy(y, a, x, count):
+    """y[:count] += a * x[:count], on slices indexed from 0 (so that it vectorises)."""
+    for p in range(count):
+        y[p] += a * x[p]
+
+
+@njit(cache=True, inline="always")
 def _padded_planes(x, n, pad_h, pad_w, kernel_w):
     """Image n zero-padded, each channel flattened to (H + 2 pad_h) * Wp values, plus room
     for the last tap's run to read past the final row."""
@@ -49,9 +56,7 @@ def direct_forward(x, weight, bias, out, pad_h, pad_w):
             for c in range(channels):
                 for i in range(kernel_h):
                     for j in range(kernel_w):
-                        tap, run = weight[o, c, i, j], padded[c, i * padded_w + j:]
-                        for p in range(span):
-                            acc[p] += tap * run[p]
+                        _axpy(acc, weight[o, c, i, j], padded[c, i * padded_w + j:], span)
             for oh in range(out_h):
                 out[n, o, oh, :] = acc[oh * padded_w:oh * padded_w + out_w]
 
@@ -140,9 +145,7 @@ def direct_input_grad(grad_out, weight, grad_x, pad_h, pad_w):
             for c in range(channels):
                 for i in range(kernel_h):
                     for j in range(kernel_w):
-                        tap, run = weight[o, c, i, j], padded[c, i * padded_w + j:]
-                        for p in range(span):
-                            run[p] += tap * rows[p]
+                        _axpy(padded[c, i * padded_w + j:], weight[o, c, i, j], rows, span)
         for c in range(channels):
             for h in range(height):
                 start = (pad_h + h) * padded_w + pad_w

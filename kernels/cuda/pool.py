@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from numba import cuda
 
+from ..window_rules import max_window
 from .launch import THREADS, blocks, unravel
+
+_max_window = cuda.jit(device=True)(max_window)
 
 
 @cuda.jit
@@ -23,12 +26,7 @@ def _max_pool_forward(x, out, argmax, kernel_h, kernel_w, stride_h, stride_w, pa
         w_first = max(ow * stride_w - pad_w, 0)
         h_stop = min(oh * stride_h - pad_h + kernel_h, height)
         w_stop = min(ow * stride_w - pad_w + kernel_w, width)
-        best, best_index = x[n, c, h_first, w_first], h_first * width + w_first
-        for h in range(h_first, h_stop):
-            for w in range(w_first, w_stop):
-                value = x[n, c, h, w]
-                if value > best or value != value:
-                    best, best_index = value, h * width + w
+        best, best_index = _max_window(x, n, c, h_first, h_stop, w_first, w_stop, width)
         out[n, c, oh, ow] = best
         argmax[n, c, oh, ow] = best_index
 

@@ -1,0 +1,16 @@
+"""The max-pool window scan, written once as a plain function and compiled for each device
+(numba njit in kernels/cpu/pool.py, a CUDA device function in kernels/cuda/pool.py)."""
+from __future__ import annotations
+
+
+def max_window(x, n, c, h_first, h_stop, w_first, w_stop, width):
+    """torch's CPU rule element by element: a strictly greater value, or a NaN, takes over
+    (ties keep the first maximum in row-major order; the last NaN wins). Returns the value
+    and its flat index h * W + w in the plane."""
+    best, best_index = x[n, c, h_first, w_first], h_first * width + w_first
+    for h in range(h_first, h_stop):
+        for w in range(w_first, w_stop):
+            value = x[n, c, h, w]
+            if value > best or value != value:
+                best, best_index = value, h * width + w
+    return best, best_index
