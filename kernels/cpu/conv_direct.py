@@ -27,12 +27,19 @@ def _axpy(y, a, x, count):
 
 
 @njit(cache=True, inline="always")
+def _zero_planes(channels, height, width, pad_h, pad_w, kernel_w, dtype):
+    """One image's channels zero-padded and flattened to (H + 2 pad_h) * Wp values each,
+    plus room for the last tap's run to read past the final row."""
+    return np.zeros((channels, (height + 2 * pad_h) * (width + 2 * pad_w) + kernel_w),
+                    dtype=dtype)
+
+
+@njit(cache=True, inline="always")
 def _padded_planes(x, n, pad_h, pad_w, kernel_w):
-    """Image n zero-padded, each channel flattened to (H + 2 pad_h) * Wp values, plus room
-    for the last tap's run to read past the final row."""
+    """Image n on the zero-padded flat planes of _zero_planes."""
     channels, height, width = x.shape[1], x.shape[2], x.shape[3]
     padded_w = width + 2 * pad_w
-    padded = np.zeros((channels, (height + 2 * pad_h) * padded_w + kernel_w), dtype=x.dtype)
+    padded = _zero_planes(channels, height, width, pad_h, pad_w, kernel_w, x.dtype)
     for c in range(channels):
         for h in range(height):
             start = (pad_h + h) * padded_w + pad_w
@@ -137,8 +144,7 @@ def direct_input_grad(grad_out, weight, grad_x, pad_h, pad_w):
     padded_w = width + 2 * pad_w
     span = out_h * padded_w
     for n in prange(n_batch):
-        padded = np.zeros((channels, (height + 2 * pad_h) * padded_w + kernel_w),
-                          dtype=grad_x.dtype)
+        padded = _zero_planes(channels, height, width, pad_h, pad_w, kernel_w, grad_x.dtype)
         rows = np.zeros(span, dtype=grad_x.dtype)
         for o in range(outs):
             _gradient_rows(grad_out, n, o, padded_w, rows)

@@ -77,21 +77,22 @@ class CrossEntropy(Function):
         losses = backend.empty(logits.shape[0], logits.dtype, like=logits)
         ctx.kernels.cross_entropy_forward(logits, target, log_probs, losses)
         ctx.save_for_backward(log_probs, target)
-        ctx.reduction = reduction
-        if reduction == "none":
+        # each sample's share of a reduced loss (None: no reduction)
+        ctx.share = None if reduction == "none" else \
+            1.0 / losses.shape[0] if reduction == "mean" else 1.0
+        if ctx.share is None:
             return losses
-        total = losses.sum() * (1.0 / losses.shape[0] if reduction == "mean" else 1.0)
+        total = losses.sum() * ctx.share
         return np.asarray(total) if isinstance(total, np.generic) else total
 
     @staticmethod
     def backward(ctx, grad):
         log_probs, target = ctx.saved
-        rows = log_probs.shape[0]
-        if ctx.reduction == "none":
+        if ctx.share is None:
             grad = backend.contiguous(grad)
-        else:  # every sample's loss gets the same share
-            share = grad * (1.0 / rows if ctx.reduction == "mean" else 1.0)
-            grad = backend.empty(rows, log_probs.dtype, like=log_probs)
+        else:  # every sample's loss gets the same share of the reduced loss's gradient
+            share = grad * ctx.share
+            grad = backend.empty(log_probs.shape[0], log_probs.dtype, like=log_probs)
             grad[...] = share
         grad_logits = np.empty_like(log_probs)
         ctx.kernels.cross_entropy_backward(log_probs, target, grad, grad_logits)
