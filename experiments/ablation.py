@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from minitorch_pairs.files import atomic_write
+from minitorch_pairs.files import atomic_write, remove_temporaries
 
 from . import cli, siamese_aux
 from .results import StudyFilesError, read_runs, write_json
@@ -132,6 +132,7 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     table = markdown(rows)
+    remove_temporaries(args.out)  # half-written tables of a killed run
     write_json(os.path.join(args.out, "ablation.json"), rows)
     with atomic_write(os.path.join(args.out, "ablation.md")) as file:
         file.write(table + "\n")

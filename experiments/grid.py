@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from minitorch_pairs.data import generate_pair_sets, kfold_indices
-from minitorch_pairs.files import atomic_write
+from minitorch_pairs.files import atomic_write, remove_temporaries
 
 from . import cli, distributed
 from .models import get_spec, MODELS
@@ -194,6 +194,7 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     os.makedirs(args.out, exist_ok=True)  # only once the inputs are known to be good
+    remove_temporaries(args.out)  # half-written files of a killed run
     folds = kfold_indices(len(pairs), args.folds, np.random.default_rng(args.seed))
     done = {(c["lr"], c["aux_weight"]) for c in cells}
     todo = [(lr, w) for lr in args.lrs for w in args.aux_weights if (lr, w) not in done]

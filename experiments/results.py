@@ -20,7 +20,7 @@ import os
 import numpy as np
 
 import minitorch_pairs as mt
-from minitorch_pairs.files import atomic_write
+from minitorch_pairs.files import atomic_write, remove_temporaries
 
 RUN_FIELDS = ("model", "round", "seed", "status", "test_accuracy", "train_accuracy",
               "test_loss", "train_loss", "epochs", "seconds", "parameters", "error")
@@ -66,6 +66,7 @@ class StudyStore:
                                   "continue them, --overwrite to start again, or another --out")
         else:
             self._write_rows()
+        remove_temporaries(self.out)  # half-written files of a killed run
         write_json(config_path, self.config)
 
     def _path(self, *parts) -> str:

@@ -9,6 +9,8 @@ import contextlib
 import os
 import tempfile
 
+TEMPORARY_PREFIX = ".tmp-"
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -25,7 +27,7 @@ def atomic_write(path, binary: bool = False):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     suffix = os.path.splitext(path)[1]
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=TEMPORARY_PREFIX, suffix=suffix)
     try:
         os.chmod(temporary, _DEFAULT_MODE)  # mkstemp makes 0600; give what open() would
         with os.fdopen(handle, "wb" if binary else "w",
@@ -38,3 +40,16 @@ def atomic_write(path, binary: bool = False):
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def remove_temporaries(directory) -> list:
+    """Delete the temporaries that `atomic_write` left under `directory` when its process
+    was killed mid-write (SIGKILL runs no cleanup); returns their paths. Call it only while
+    no other process writes there."""
+    removed = []
+    for root, _, names in os.walk(os.fspath(directory)):
+        for name in names:
+            if name.startswith(TEMPORARY_PREFIX):
+                os.unlink(os.path.join(root, name))
+                removed.append(os.path.join(root, name))
+    return sorted(removed)

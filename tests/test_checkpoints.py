@@ -10,6 +10,7 @@ import pytest
 
 import minitorch_pairs as mt
 from minitorch_pairs import serialization
+from minitorch_pairs.files import remove_temporaries
 
 STATE = {
     "w32": mt.tensor(np.arange(6.0).reshape(2, 3), dtype=mt.float32),
@@ -101,6 +102,16 @@ def test_a_failed_save_leaves_the_previous_file_and_no_temporaries(tmp_path, mon
         mt.save({"new": mt.ones(3)}, path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["state.npz"]
+
+
+def test_remove_temporaries_deletes_only_what_atomic_write_leaves(tmp_path):
+    (tmp_path / "runs").mkdir()
+    left = [tmp_path / ".tmp-a1.npz", tmp_path / "runs" / ".tmp-b2.json"]
+    kept = [tmp_path / "best.npz", tmp_path / ".hidden", tmp_path / "runs" / "x.tmp-c3"]
+    for path in left + kept:
+        path.write_bytes(b"x")
+    assert remove_temporaries(tmp_path) == sorted(str(p) for p in left)
+    assert all(p.exists() for p in kept) and not any(p.exists() for p in left)
 
 
 def test_bad_entries_are_refused_before_writing(tmp_path):

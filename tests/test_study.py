@@ -70,6 +70,11 @@ def test_resume_after_an_interruption_runs_only_what_is_missing(tmp_path, monkey
         run_main(tmp_path, "--models", "r000_shared_net1", "--rounds", "3")
     assert [r["round"] for r in read_rows(tmp_path)] == ["0"]
     first = read_rows(tmp_path)[0]
+    # what a SIGKILL in the middle of atomic_write leaves (no cleanup runs)
+    torn = [tmp_path / "best" / ".tmp-k1ll3d.npz", tmp_path / ".tmp-k1ll3d.csv",
+            tmp_path / "runs" / "r000_shared_net1" / ".tmp-k1ll3d.json"]
+    for path in torn:
+        path.write_bytes(b"PK\x03")
 
     monkeypatch.setattr(siamese_aux, "train_run", real_train_run)
     assert run_main(tmp_path, "--models", "r000_shared_net1", "--rounds", "3",
@@ -77,6 +82,7 @@ def test_resume_after_an_interruption_runs_only_what_is_missing(tmp_path, monkey
     rows = read_rows(tmp_path)
     assert [r["round"] for r in rows] == ["0", "1", "2"]
     assert rows[0] == first, "a finished run was trained again"
+    assert not any(path.exists() for path in torn), "a killed run's temporary was left"
 
 
 def test_existing_results_are_not_overwritten_by_accident(tmp_path, capsys):
@@ -178,7 +184,9 @@ def test_grid_search_chooses_the_best_cell_and_resumes(tmp_path, capsys):
     assert result["chosen"]["lr"] == 0.001  # the diverging cell cannot be chosen
     assert "chosen (*): lr 0.001" in capsys.readouterr().out
     assert grid.main(argv) == 2  # results exist: refuse without --resume
+    (tmp_path / ".tmp-k1ll3d.json").write_text("{")  # a killed write's leftover
     assert grid.main(argv + ["--resume"]) == 0
+    assert not (tmp_path / ".tmp-k1ll3d.json").exists()
     assert len(json.loads((tmp_path / "grid.json").read_text())["cells"]) == 2
 
 
