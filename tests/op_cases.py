@@ -5,6 +5,7 @@ torch-parity suite, tinygrad test_ops style: adding an op is one entry here.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 import minitorch_pairs as mt
 import minitorch_pairs.nn.functional as F
+from kernels.cpu import conv as cpu_conv
 
 
 @dataclass
@@ -118,6 +120,33 @@ def draw_conv(data):
     if data.draw(st.booleans(), label="bias"):
         arrays.append(_normal(data, (o,)))
     return arrays, {"stride": stride, "padding": padding}
+
+
+def draw_conv_3x3(data):
+    """3x3 stride 1, 2-3 channels: small enough for finite differences over every element."""
+    n, c, o = data.draw(st.integers(1, 2)), data.draw(st.integers(2, 3)), data.draw(st.integers(1, 3))
+    padding = data.draw(st.sampled_from([0, 1, 2, (0, 1), (2, 0)]))
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    h, w = data.draw(st.integers(max(1, 3 - 2 * ph), 9)), data.draw(st.integers(max(1, 3 - 2 * pw), 9))
+    arrays = [_normal(data, (n, c, h, w)), _normal(data, (o, c, 3, 3))]
+    if data.draw(st.booleans(), label="bias"):
+        arrays.append(_normal(data, (o,)))
+    return arrays, {"padding": padding}
+
+
+@contextlib.contextmanager
+def winograd_for_any_channels():
+    """The CPU backend's Winograd path for 2+ channels (it starts at 16 otherwise)."""
+    saved, cpu_conv.WINOGRAD_CHANNELS = cpu_conv.WINOGRAD_CHANNELS, 1
+    try:
+        yield
+    finally:
+        cpu_conv.WINOGRAD_CHANNELS = saved
+
+
+def _conv_winograd(*tensors, **kwargs):
+    with winograd_for_any_channels():
+        return F.conv2d(*tensors, **kwargs)
 
 
 def draw_pool(data, distinct_values=False):
@@ -267,6 +296,9 @@ CASES = [
     Case("stack", draw_stack, lambda *a, dim: mt.stack(a, dim), lambda t, *a, dim: t.stack(a, dim)),
     Case("linear", draw_linear, F.linear, lambda t, *a: t.nn.functional.linear(*a)),
     Case("conv2d", draw_conv, F.conv2d, lambda t, *a, **k: t.nn.functional.conv2d(*a, **k)),
+    # (the backward runs outside the context: it follows the path the forward took)
+    Case("conv2d winograd", draw_conv_3x3, _conv_winograd,
+         lambda t, *a, **k: t.nn.functional.conv2d(*a, **k)),
     Case("max_pool2d", lambda d: draw_pool(d, distinct_values=True), F.max_pool2d,
          lambda t, a, **k: t.nn.functional.max_pool2d(a, **k)),
     Case("avg_pool2d", draw_pool, F.avg_pool2d,

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from kernels import cpu as K
+from kernels.cpu.conv_winograd import Transformed
 from torch_reference import torch
 
 TF = torch.nn.functional
@@ -27,6 +28,9 @@ RTOL = {np.float64: 1e-12, np.float32: 1e-5}
     ((4, 2, 6, 5), (3, 2, 2, 2), 1, 1),
     ((3, 1, 5, 7), (2, 1, 4, 4), 1, 0),
     ((3, 1, 4, 4), (2, 1, 1, 1), 1, 2),
+    # Winograd F(4x4, 3x3) (3x3, stride 1, >= WINOGRAD_CHANNELS): tiles cropped at the edge
+    ((3, 16, 5, 9), (16, 16, 3, 3), 1, 0),
+    ((2, 16, 10, 6), (20, 16, 3, 3), 1, 2),
 ])
 def test_conv2d_kernels_match_torch(x_shape, w_shape, stride, pad, dtype):
     rng = np.random.default_rng(0)
@@ -47,6 +51,45 @@ def test_conv2d_kernels_match_torch(x_shape, w_shape, stride, pad, dtype):
         theirs = theirs.detach().numpy()
         np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * np.abs(theirs).max(),
                                    err_msg=label)
+
+
+def test_the_study_layer_takes_winograd_within_its_float32_error_bound():
+    """The 32->64 layer, float32 and float64, against torch in float64. Winograd's float32
+    error (measured ~4e-6 of the largest output or gradient) is a few times im2col's and
+    torch's (~1e-6); the bound below is 5e-6 over the worst seen, 1e-12 for float64."""
+    rng = np.random.default_rng(3)
+    x64, w64 = rng.standard_normal((50, 32, 7, 7)), rng.standard_normal((64, 32, 3, 3)) * 0.1
+    b64, g64 = rng.standard_normal(64), rng.standard_normal((50, 64, 7, 7))
+    tx, tw = torch.tensor(x64, requires_grad=True), torch.tensor(w64, requires_grad=True)
+    ty = TF.conv2d(tx, tw, torch.tensor(b64), padding=1)
+    ty.backward(torch.tensor(g64))
+    for dtype, bound in ((np.float32, 1e-5), (np.float64, 1e-12)):
+        x, w, b, g = (a.astype(dtype) for a in (x64, w64, b64, g64))
+        out = np.empty(ty.shape, dtype)
+        saved = K.conv2d_forward(x, w, b, out, 1, 1, 1, 1)
+        assert isinstance(saved, Transformed), "the study's 32->64 layer left Winograd"
+        grad_x, grad_w = np.empty_like(x), np.empty_like(w)
+        grad_b = K.conv2d_backward(g, w, saved, grad_x, grad_w, 1, 1, 1, 1)
+        for label, ours, theirs in (("forward", out, ty), ("grad x", grad_x, tx.grad),
+                                    ("grad w", grad_w, tw.grad), ("grad b", grad_b, g64.sum((0, 2, 3)))):
+            theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else theirs
+            error = np.abs(ours - theirs).max() / np.abs(theirs).max()
+            assert error <= bound, f"{label} {dtype.__name__}: {error:.2e} > {bound:.0e}"
+
+
+def test_winograd_backward_computes_only_the_gradients_asked_for():
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((2, 16, 6, 6)), rng.standard_normal((16, 16, 3, 3))
+    g = rng.standard_normal((2, 16, 6, 6))
+    saved = K.conv2d_forward(x, w, None, np.empty((2, 16, 6, 6)), 1, 1, 1, 1)
+    full_x, full_w = np.empty_like(x), np.empty_like(w)
+    full_b = K.conv2d_backward(g, w, saved, full_x, full_w, 1, 1, 1, 1)
+    only_x = np.empty_like(x)
+    np.testing.assert_array_equal(K.conv2d_backward(g, w, saved, only_x, None, 1, 1, 1, 1), full_b)
+    np.testing.assert_array_equal(only_x, full_x)
+    only_w = np.empty_like(w)
+    K.conv2d_backward(g, w, saved, None, only_w, 1, 1, 1, 1)
+    np.testing.assert_array_equal(only_w, full_w)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
