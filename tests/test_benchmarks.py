@@ -46,9 +46,12 @@ def test_every_op_runs_the_same_call_in_both_frameworks():
         ours = {k: mt.tensor(arrays[k]) for k in spec} | {"target": mt.tensor(arrays["target"])}
         theirs = {k: torch.tensor(arrays[k]) for k in spec} | {
             "target": torch.tensor(arrays["target"])}
-        np.testing.assert_allclose(call(F, ours).numpy(),
-                                   call(torch.nn.functional, theirs).numpy(),
-                                   rtol=1e-4, atol=1e-4, err_msg=name)
+        expected = call(torch.nn.functional, theirs).numpy()
+        # the absolute floor scales with the values (the 32->64 convolution's reach ~80, and
+        # Winograd's float32 error is ~5e-6 of that): a different op is off by O(scale)
+        np.testing.assert_allclose(call(F, ours).numpy(), expected, rtol=1e-4,
+                                   atol=1e-4 * max(1.0, float(np.abs(expected).max())),
+                                   err_msg=name)
 
 
 @pytest.mark.slow
