@@ -124,10 +124,10 @@ def draw_conv(data):
 
 def draw_conv_3x3(data):
     """3x3 stride 1, 2-3 channels: small enough for finite differences over every element."""
-    n, c, o = data.draw(st.integers(1, 2)), data.draw(st.integers(2, 3)), data.draw(st.integers(1, 3))
+    n, c, o = (data.draw(st.integers(*bounds)) for bounds in ((1, 2), (2, 3), (1, 3)))
     padding = data.draw(st.sampled_from([0, 1, 2, (0, 1), (2, 0)]))
     ph, pw = (padding, padding) if isinstance(padding, int) else padding
-    h, w = data.draw(st.integers(max(1, 3 - 2 * ph), 9)), data.draw(st.integers(max(1, 3 - 2 * pw), 9))
+    h, w = (data.draw(st.integers(max(1, 3 - 2 * p), 9)) for p in (ph, pw))
     arrays = [_normal(data, (n, c, h, w)), _normal(data, (o, c, 3, 3))]
     if data.draw(st.booleans(), label="bias"):
         arrays.append(_normal(data, (o,)))
