@@ -160,6 +160,12 @@ def draw_pool(data, distinct_values=False):
     return [x], {"kernel_size": kernel, "stride": stride, "padding": padding}
 
 
+def draw_relu_pool(data):
+    """Distinct values (0.1 apart), none within 0.05 of the ReLU's kink."""
+    (x,), options = draw_pool(data, distinct_values=True)
+    return [away_from(x)], options
+
+
 def draw_batch_norm(data):
     shape = data.draw(st.sampled_from([(4, 3), (3, 2, 4), (2, 3, 3, 2), (5, 1, 2, 2)]))
     c = shape[1]
@@ -301,6 +307,8 @@ CASES = [
          lambda t, *a, **k: t.nn.functional.conv2d(*a, **k)),
     Case("max_pool2d", lambda d: draw_pool(d, distinct_values=True), F.max_pool2d,
          lambda t, a, **k: t.nn.functional.max_pool2d(a, **k)),
+    Case("relu_max_pool2d", draw_relu_pool, F.relu_max_pool2d,
+         lambda t, a, **k: t.nn.functional.max_pool2d(t.relu(a), **k)),
     Case("avg_pool2d", draw_pool, F.avg_pool2d,
          lambda t, a, **k: t.nn.functional.avg_pool2d(a, **k)),
     Case("batch_norm train", draw_batch_norm,

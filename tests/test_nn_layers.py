@@ -6,6 +6,7 @@ and a state_dict roundtrip through mt.save/mt.load.
 """
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 
 import numpy as np
@@ -113,6 +114,25 @@ def test_relu_kink_and_max_pool_ties_route_gradients_as_torch():
     ours, theirs = make_twins(spec, np.float64)
     x = np.random.default_rng(0).integers(-1, 2, size=(2, 2, 5, 5)).astype(np.float64)
     run_both(ours, theirs, x, np.random.default_rng(1))
+
+
+def test_sequential_fuses_relu_then_max_pool_with_the_same_result():
+    """Sequential runs ReLU, MaxPool2d as F.relu_max_pool2d: outputs and gradients equal,
+    bit for bit, those of the modules applied one at a time (exact zeros, ties, a NaN)."""
+    seq = nn.Sequential(nn.Conv2d(1, 3, 2), nn.ReLU(), nn.MaxPool2d(2), nn.ReLU(),
+                        nn.AvgPool2d(2, stride=1), nn.ReLU(), nn.MaxPool2d(2, stride=1))
+    x = np.random.default_rng(0).integers(-2, 3, size=(2, 1, 13, 13)).astype(np.float32)
+    x[1, 0, 4, 4] = np.nan
+    results = []
+    for forward in (seq, lambda t: functools.reduce(lambda h, m: m(h), seq, t)):
+        seq.zero_grad()
+        inputs = mt.tensor(x, requires_grad=True)
+        out = forward(inputs)
+        out.backward(mt.tensor(np.arange(out.numel(), dtype=np.float32).reshape(out.shape)))
+        results.append([out.detach().numpy(), inputs.grad.numpy()] +
+                       [p.grad.numpy() for p in seq.parameters()])
+    for fused, plain in zip(*results):
+        np.testing.assert_array_equal(fused, plain)
 
 
 # ----- hypothesis over layer geometry ---------------------------------------------------

@@ -34,6 +34,11 @@ def test_relu_gradient_at_zero_is_zero():
     assert_same(both(F.relu, torch.relu, [-1.0, 0.0, 0.0, 2.0]))
 
 
+def test_relu_passes_the_gradient_through_a_nan_like_torch():
+    ours, theirs = both(F.relu, torch.relu, [np.nan, -1.0, 2.0])
+    np.testing.assert_array_equal(ours[1], theirs[1])
+
+
 def test_abs_gradient_at_zero_is_zero():
     ours, theirs = both(lambda x: x.abs(), torch.abs, [-1.0, 0.0, 3.0])
     assert ours[1][1] == 0.0
@@ -61,6 +66,23 @@ def test_max_pool_propagates_nan_like_torch():
     x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
     ours = F.max_pool2d(mt.tensor(x, dtype=mt.float32), 2)
     assert np.isnan(ours.item())
+
+
+def test_fused_relu_max_pool_matches_torch_at_zeros_ties_and_nan():
+    """Windows that are all negative, all zero, tied at a positive value, overlapping, and
+    one holding a NaN: F.relu_max_pool2d against torch's max_pool2d(relu(x))."""
+    x = np.array([[[[-3.0, -1.0, 0.0, 0.0, 2.0],
+                    [-2.0, -5.0, 0.0, 0.0, 2.0],
+                    [4.0, 4.0, -1.0, np.nan, 1.0],
+                    [1.0, 4.0, 0.5, 3.0, -0.0],
+                    [0.0, -0.0, 7.0, -7.0, 6.0]]]])
+    for kernel, stride, pad in [(2, 2, 0), (3, 1, 1), (2, 1, 0)]:
+        ours, theirs = both(lambda t: F.relu_max_pool2d(t, kernel, stride, pad),
+                            lambda t: torch.nn.functional.max_pool2d(torch.relu(t), kernel,
+                                                                     stride, pad), x)
+        for label, o, t in zip(["forward", "grad"], ours, theirs):
+            np.testing.assert_array_equal(o, t, err_msg=f"{label}, kernel {kernel} "
+                                                        f"stride {stride} padding {pad}")
 
 
 def test_max_along_dim_with_ties_returns_the_first_index():

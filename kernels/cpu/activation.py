@@ -15,7 +15,7 @@ def relu_forward(x, out):
 
 @njit(cache=True, parallel=True)
 def relu_backward(grad_out, out, grad_x):
-    """grad_x = grad_out where the output was positive, else 0 (torch's threshold_backward:
-    a NaN upstream gradient at an inactive unit gives 0, not NaN)."""
+    """grad_x = 0 where the output is <= 0, else grad_out: torch's threshold_backward, so a
+    NaN output passes the gradient, and a NaN upstream gradient at an inactive unit gives 0."""
     for k in prange(out.size):
-        grad_x[k] = grad_out[k] if out[k] > 0.0 else 0.0
+        grad_x[k] = 0.0 if out[k] <= 0.0 else grad_out[k]

@@ -1,5 +1,6 @@
 """ReLU forward and backward on the GPU, flat contiguous device arrays (the CPU rule: a NaN
-stays NaN forward; the backward passes the gradient only where the output was positive)."""
+stays NaN forward; the backward stops the gradient only where the output is <= 0, so a NaN
+output passes it, as torch's threshold_backward does)."""
 from __future__ import annotations
 
 from numba import cuda
@@ -19,7 +20,7 @@ def _relu_forward(x, out):
 def _relu_backward(grad_out, out, grad_x):
     start, stride = cuda.grid(1), cuda.gridsize(1)
     for k in range(start, out.size, stride):
-        grad_x[k] = grad_out[k] if out[k] > 0.0 else 0.0
+        grad_x[k] = 0.0 if out[k] <= 0.0 else grad_out[k]
 
 
 def relu_forward(x, out):

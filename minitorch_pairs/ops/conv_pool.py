@@ -59,8 +59,14 @@ class Conv2d(Function):
 
 
 class MaxPool2d(Function):
+    """With relu=True, max_pool2d(relu(x)) as one op. It equals relu(max_pool2d(x)), values
+    and gradients alike: a window's first largest value is the same before and after the
+    ReLU when it is positive, and gets no gradient either way when it is not; a NaN wins its
+    window and passes the ReLU, with zero gradient. So the ReLU and its mask run on the
+    pooled output, and the input-sized ReLU output and gradient are never made."""
+
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding):
+    def forward(ctx, x, kernel_size, stride, padding, relu=False):
         (x,) = _contiguous(x)
         n, c, h, w = x.shape
         oh, ow = output_size("max_pool2d", (h, w), kernel_size, stride, padding)
@@ -68,13 +74,22 @@ class MaxPool2d(Function):
         argmax = backend.empty((n, c, oh, ow), np.int64, like=x)
         ctx.geometry = kernel_size + stride + padding
         ctx.kernels.max_pool2d_forward(x, out, argmax, *ctx.geometry)
+        if relu:
+            ctx.kernels.relu_forward(out.reshape(-1), out.reshape(-1))
         ctx.shape, ctx.dtype, ctx.argmax = x.shape, x.dtype, argmax
+        ctx.relu_out = out if relu else None
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        (grad,) = _contiguous(grad)
+        if ctx.relu_out is not None:
+            masked = backend.empty(grad.shape, grad.dtype, like=grad)
+            ctx.kernels.relu_backward(grad.reshape(-1), ctx.relu_out.reshape(-1),
+                                      masked.reshape(-1))
+            grad = masked
         grad_x = backend.empty(ctx.shape, ctx.dtype, like=grad)
-        ctx.kernels.max_pool2d_backward(*_contiguous(grad), ctx.argmax, grad_x, *ctx.geometry)
+        ctx.kernels.max_pool2d_backward(grad, ctx.argmax, grad_x, *ctx.geometry)
         return grad_x
 
 
@@ -136,6 +151,13 @@ def _pool_arguments(op: str, x: Tensor, kernel_size, stride, padding) -> dict:
 
 def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     return MaxPool2d.apply(x, **_pool_arguments("max_pool2d", x, kernel_size, stride, padding))
+
+
+def relu_max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    """max_pool2d(relu(x)), fused (see MaxPool2d): nn.Sequential runs a ReLU followed by a
+    MaxPool2d this way."""
+    return MaxPool2d.apply(x, relu=True,
+                           **_pool_arguments("relu_max_pool2d", x, kernel_size, stride, padding))
 
 
 def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
