@@ -14,3 +14,17 @@ def max_window(x, n, c, h_first, h_stop, w_first, w_stop, width):
             if value > best or value != value:
                 best, best_index = value, h * width + w
     return best, best_index
+
+
+def max_of_four(a, b, c, d):
+    """The same rule for a 2x2 window read as a, b (top row), c, d: the value and its
+    position 0-3. Written as selects, not branches: which element wins is random on real
+    data, and a mispredicted branch per comparison costs more than the selects."""
+    best, k = a, 0
+    take = (b > best) | (b != b)
+    best, k = (b if take else best), (1 if take else k)
+    take = (c > best) | (c != c)
+    best, k = (c if take else best), (2 if take else k)
+    take = (d > best) | (d != d)
+    best, k = (d if take else best), (3 if take else k)
+    return best, k

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 
 import minitorch_pairs as mt
@@ -147,6 +148,36 @@ def winograd_for_any_channels():
 def _conv_winograd(*tensors, **kwargs):
     with winograd_for_any_channels():
         return F.conv2d(*tensors, **kwargs)
+
+
+def _clear_windows(arrays, options, margin=1e-3):
+    """Reject inputs whose convolution output, in some 2x2 window, has two largest values
+    or its largest and 0 within `margin`: a finite difference or float32 rounding could
+    flip the winner or the ReLU there. The output comes from F.conv2d (checked on its own)."""
+    out = F.conv2d(*(mt.tensor(a) for a in arrays), **options).numpy()
+    n, o, h, w = out.shape
+    assume(h >= 2 and w >= 2)
+    windows = out[:, :, :h // 2 * 2, :w // 2 * 2].reshape(n, o, h // 2, 2, w // 2, 2)
+    ranked = np.sort(windows.transpose(0, 1, 2, 4, 3, 5).reshape(-1, 4), axis=1)
+    assume(np.all(ranked[:, 3] - ranked[:, 2] > margin) and
+           np.all(np.abs(ranked[:, 3]) > margin))
+
+
+def draw_conv_relu_pool(data):
+    arrays, options = draw_conv(data)
+    _clear_windows(arrays, options)
+    return arrays, options
+
+
+def draw_conv_3x3_relu_pool(data):
+    arrays, options = draw_conv_3x3(data)
+    _clear_windows(arrays, options)
+    return arrays, options
+
+
+def _conv_relu_pool_winograd(*tensors, **kwargs):
+    with winograd_for_any_channels():
+        return F.conv2d_relu_max_pool2d(*tensors, **kwargs)
 
 
 def draw_pool(data, distinct_values=False):
@@ -305,6 +336,14 @@ CASES = [
     # (the backward runs outside the context: it follows the path the forward took)
     Case("conv2d winograd", draw_conv_3x3, _conv_winograd,
          lambda t, *a, **k: t.nn.functional.conv2d(*a, **k)),
+    Case("conv2d_relu_max_pool2d", draw_conv_relu_pool, F.conv2d_relu_max_pool2d,
+         lambda t, *a, **k: t.nn.functional.max_pool2d(t.relu(
+             t.nn.functional.conv2d(*a, **k)), 2)),
+    # the fused Winograd kernels (pooling each output tile, and each tile's gradient built
+    # from the pooled one), for 2-3 channels
+    Case("conv2d_relu_max_pool2d winograd", draw_conv_3x3_relu_pool, _conv_relu_pool_winograd,
+         lambda t, *a, **k: t.nn.functional.max_pool2d(t.relu(
+             t.nn.functional.conv2d(*a, **k)), 2)),
     Case("max_pool2d", lambda d: draw_pool(d, distinct_values=True), F.max_pool2d,
          lambda t, a, **k: t.nn.functional.max_pool2d(a, **k)),
     Case("relu_max_pool2d", draw_relu_pool, F.relu_max_pool2d,

@@ -19,6 +19,36 @@ RTOL = {np.float64: 1e-12, np.float32: 1e-5}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [7, 8])  # tiles cropped or whole
+def test_winograd_relu_pool_kernels_equal_the_composed_ops_bit_for_bit(size, dtype):
+    """The study's second layer through the fused Winograd kernels, against conv2d, then
+    max_pool2d and ReLU, then their gradients with the ReLU's mask on the pooled one."""
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((20, 32, size, size)), rng.standard_normal((64, 32, 3, 3))
+    b, pooled_shape = rng.standard_normal(64), (20, 64, size // 2, size // 2)
+    x, w, b, g = (a.astype(dtype) for a in (x, w, b, rng.standard_normal(pooled_shape)))
+    out, pooled, argmax = np.empty((20, 64, size, size), dtype), np.empty(pooled_shape, dtype), \
+        np.empty(pooled_shape, np.int64)
+    saved = K.conv2d_forward(x, w, b, out, 1, 1, 1, 1)
+    K.max_pool2d_forward(out, pooled, argmax, 2, 2, 2, 2, 0, 0)
+    K.relu_forward(pooled.reshape(-1), pooled.reshape(-1))
+    masked = np.where(pooled > 0, g, 0).astype(dtype)
+    grad_out = np.empty_like(out)
+    K.max_pool2d_backward(masked, argmax, grad_out, 2, 2, 2, 2, 0, 0)
+    expected = [pooled, argmax, np.empty_like(x), np.empty_like(w)]
+    expected.append(K.conv2d_backward(grad_out, w, saved, *expected[2:], 1, 1, 1, 1))
+
+    fused_pooled, fused_argmax = np.empty_like(pooled), np.empty_like(argmax)
+    saved = K.conv2d_relu_pool_forward(x, w, b, fused_pooled, fused_argmax, 1, 1, 1, 1)
+    assert isinstance(saved, Transformed)
+    ours = [fused_pooled, fused_argmax, np.empty_like(x), np.empty_like(w)]
+    ours.append(K.conv2d_relu_pool_backward(masked, fused_argmax, out.shape, w, saved,
+                                            *ours[2:], 1, 1, 1, 1))
+    for label, a, e in zip(["pooled", "argmax", "grad x", "grad w", "grad b"], ours, expected):
+        np.testing.assert_array_equal(a, e, err_msg=label)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("x_shape,w_shape,stride,pad", [
     ((200, 1, 14, 14), (32, 1, 3, 3), 1, 1),
     ((20, 32, 7, 7), (64, 32, 3, 3), 1, 1),

@@ -116,23 +116,38 @@ def test_relu_kink_and_max_pool_ties_route_gradients_as_torch():
     run_both(ours, theirs, x, np.random.default_rng(1))
 
 
-def test_sequential_fuses_relu_then_max_pool_with_the_same_result():
-    """Sequential runs ReLU, MaxPool2d as F.relu_max_pool2d: outputs and gradients equal,
-    bit for bit, those of the modules applied one at a time (exact zeros, ties, a NaN)."""
-    seq = nn.Sequential(nn.Conv2d(1, 3, 2), nn.ReLU(), nn.MaxPool2d(2), nn.ReLU(),
-                        nn.AvgPool2d(2, stride=1), nn.ReLU(), nn.MaxPool2d(2, stride=1))
-    x = np.random.default_rng(0).integers(-2, 3, size=(2, 1, 13, 13)).astype(np.float32)
+@pytest.mark.parametrize("channels", [1, 16])  # direct and Winograd convolutions
+def test_sequential_fuses_conv_relu_pool_with_the_same_result(channels):
+    """Sequential runs Conv2d, ReLU, MaxPool2d(2) as F.conv2d_relu_max_pool2d and ReLU,
+    MaxPool2d as F.relu_max_pool2d: outputs and gradients equal, bit for bit, those of the
+    modules applied one at a time (exact zeros, ties, a NaN)."""
+    seq = nn.Sequential(nn.Conv2d(channels, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.ReLU(), nn.AvgPool2d(2, stride=1), nn.ReLU(),
+                        nn.MaxPool2d(2, stride=1))
+    x = np.random.default_rng(0).integers(-2, 3, size=(2, channels, 13, 13)).astype(np.float32)
     x[1, 0, 4, 4] = np.nan
-    results = []
+    results, graphs = [], []
     for forward in (seq, lambda t: functools.reduce(lambda h, m: m(h), seq, t)):
         seq.zero_grad()
         inputs = mt.tensor(x, requires_grad=True)
         out = forward(inputs)
+        graphs.append(_op_names(out))
         out.backward(mt.tensor(np.arange(out.numel(), dtype=np.float32).reshape(out.shape)))
         results.append([out.detach().numpy(), inputs.grad.numpy()] +
                        [p.grad.numpy() for p in seq.parameters()])
+    assert graphs == [["Conv2dReluPool", "Relu", "AvgPool2d", "MaxPool2d"],
+                      ["Conv2d", "Relu", "MaxPool2d", "Relu", "AvgPool2d", "Relu", "MaxPool2d"]]
     for fused, plain in zip(*results):
         np.testing.assert_array_equal(fused, plain)
+
+
+def _op_names(tensor) -> list:
+    """The ops that made `tensor`, first to last, along its first inputs."""
+    names, node = [], tensor.grad_fn
+    while node is not None:
+        names.append(node.name)
+        node = node.inputs[0].grad_fn
+    return names[::-1]
 
 
 # ----- hypothesis over layer geometry ---------------------------------------------------

@@ -31,6 +31,10 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
+from ..window_rules import max_of_four
+
+_max_of_four = njit(cache=True, inline="always")(max_of_four)
+
 # G of F(4x4, 3x3), and kron(G, G): U[6k + l] = sum_ij G[k, i] G[l, j] g[i, j]
 G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
               [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
@@ -185,18 +189,25 @@ def input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x):
                     grad_x[n, c, h, w] = p[(pad_h + h) * pw + pad_w + w, c]
 
 
+@njit(cache=True, inline="always")
+def _output_tiles(M, n, run):
+    """y[4a + b, (tile, o)] = (A^T m A)[a, b] of image n's tiles (no bias)."""
+    r = np.empty((24, run), dtype=M.dtype)  # r[6a + l]
+    for l in range(6):
+        _at(M, l, 6, n * run, r, l, 6, 0, run)
+    y = np.empty((16, run), dtype=M.dtype)
+    for a in range(4):
+        _at(r, 6 * a, 1, 0, y, 4 * a, 1, 0, run)
+    return y
+
+
 @njit(cache=True, parallel=True)
 def output_transform(M, bias, tiles_h, tiles_w, out):
     """out[n, o, 4th + a, 4tw + b] = (A^T m A)[a, b] + bias[o], cropped to out's size."""
     n_batch, channels, out_h, out_w = out.shape
     run = tiles_h * tiles_w * channels
     for n in prange(n_batch):
-        r = np.empty((24, run), dtype=out.dtype)  # r[6a + l]
-        for l in range(6):
-            _at(M, l, 6, n * run, r, l, 6, 0, run)
-        y = np.empty((16, run), dtype=out.dtype)  # y[4a + b, (tile, o)]
-        for a in range(4):
-            _at(r, 6 * a, 1, 0, y, 4 * a, 1, 0, run)
+        y = _output_tiles(M, n, run)
         for th in range(tiles_h):
             for tw in range(tiles_w):
                 col = (th * tiles_w + tw) * channels
@@ -205,6 +216,43 @@ def output_transform(M, bias, tiles_h, tiles_w, out):
                         values = y[4 * a + b, col:col + channels]
                         for o in range(channels):
                             out[n, o, 4 * th + a, 4 * tw + b] = values[o] + bias[o]
+
+
+@njit(cache=True, parallel=True)
+def output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax):
+    """relu(max_pool2d(., 2)) of the output, taken tile by tile: a 4x4 tile holds whole 2x2
+    windows, so the output itself is never written. argmax as max_pool2d's (flat in an
+    output plane of width out_w)."""
+    n_batch, channels, pooled_h, pooled_w = pooled.shape
+    run = tiles_h * tiles_w * channels
+    zero = M.dtype.type(0)
+    for n in prange(n_batch):
+        y = _output_tiles(M, n, run)
+        for th in range(tiles_h):
+            for tw in range(tiles_w):
+                col = (th * tiles_w + tw) * channels
+                for pa in range(min(2, pooled_h - 2 * th)):
+                    for pb in range(min(2, pooled_w - 2 * tw)):
+                        k0 = 8 * pa + 2 * pb  # the window's top left, as 4a + b
+                        y0, y1 = y[k0, col:col + channels], y[k0 + 1, col:col + channels]
+                        y2, y3 = y[k0 + 4, col:col + channels], y[k0 + 5, col:col + channels]
+                        ph, pw = 2 * th + pa, 2 * tw + pb
+                        for o in range(channels):
+                            shift = bias[o]
+                            best, k = _max_of_four(y0[o] + shift, y1[o] + shift,
+                                                   y2[o] + shift, y3[o] + shift)
+                            pooled[n, o, ph, pw] = zero if best <= zero else best
+                            argmax[n, o, ph, pw] = (2 * ph + k // 2) * out_w + 2 * pw + k % 2
+
+
+@njit(cache=True, inline="always")
+def _gradient_tiles(g, Gt, n, run):
+    """Gt[:, image n's run] = A g A^T of its tiles' 4x4 gradients g[4a + b, (tile, o)]."""
+    r = np.empty((24, run), dtype=g.dtype)  # r[6a + l]
+    for a in range(4):
+        _a(g, 4 * a, 1, 0, r, 6 * a, 1, 0, run)
+    for l in range(6):
+        _a(r, l, 6, 0, Gt, l, 6, n * run, run)
 
 
 @njit(cache=True, parallel=True)
@@ -225,11 +273,35 @@ def output_grad_transform(grad_out, tiles_h, tiles_w, Gt, bias_parts):
                             values[o] = grad_out[n, o, 4 * th + a, 4 * tw + b]
         for o in range(channels):
             bias_parts[n, o] = grad_out[n, o].sum()
-        r = np.empty((24, run), dtype=grad_out.dtype)  # r[6a + l]
-        for a in range(4):
-            _a(g, 4 * a, 1, 0, r, 6 * a, 1, 0, run)
-        for l in range(6):
-            _a(r, l, 6, 0, Gt, l, 6, n * run, run)
+        _gradient_tiles(g, Gt, n, run)
+
+
+@njit(cache=True, parallel=True)
+def pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts):
+    """output_grad_transform for output_transform_relu_pool: each tile's 4x4 gradient holds
+    its windows' gradients (ReLU mask applied) at their argmax, zeros elsewhere; the
+    output-sized gradient is never made."""
+    n_batch, channels, pooled_h, pooled_w = grad_pooled.shape
+    run = tiles_h * tiles_w * channels
+    for n in prange(n_batch):
+        g = np.zeros((16, run), dtype=grad_pooled.dtype)  # g[4a + b, (tile, o)]
+        for th in range(tiles_h):
+            for tw in range(tiles_w):
+                col = (th * tiles_w + tw) * channels
+                for ph in range(2 * th, min(2 * th + 2, pooled_h)):
+                    for pw in range(2 * tw, min(2 * tw + 2, pooled_w)):
+                        for o in range(channels):
+                            h, w = divmod(argmax[n, o, ph, pw], out_w)
+                            g[4 * (h - 4 * th) + w - 4 * tw, col + o] = grad_pooled[n, o, ph, pw]
+        for o in range(channels):  # in output_grad_transform's order (row by row): the same sum
+            total = grad_pooled.dtype.type(0)
+            for ph in range(pooled_h):
+                for row in range(2):
+                    for pw in range(pooled_w):
+                        if argmax[n, o, ph, pw] // out_w == 2 * ph + row:
+                            total += grad_pooled[n, o, ph, pw]
+            bias_parts[n, o] = total
+        _gradient_tiles(g, Gt, n, run)
 
 
 class Transformed(NamedTuple):
@@ -242,38 +314,70 @@ def _tiles(out_h: int, out_w: int) -> tuple:
     return -(-out_h // 4), -(-out_w // 4)
 
 
-def winograd_forward(x, weight, bias, out, pad_h, pad_w):
-    """Writes out (N, O, OH, OW) for a 3x3 stride-1 weight; returns what the backward needs:
-    the transformed input and filters."""
+def _transformed(x, weight, pad_h, pad_w, out_h, out_w) -> Transformed:
     n, channels = x.shape[:2]
     o = weight.shape[0]
-    tiles_h, tiles_w = _tiles(*out.shape[2:])
-    tiles = n * tiles_h * tiles_w
-    V = np.empty((36, tiles, channels), dtype=x.dtype)
+    tiles_h, tiles_w = _tiles(out_h, out_w)
+    V = np.empty((36, n * tiles_h * tiles_w, channels), dtype=x.dtype)
     input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V.reshape(36, -1))
     U = np.ascontiguousarray(
         (weight.reshape(o * channels, 9) @ GG.T.astype(x.dtype)).T
         .reshape(36, o, channels).transpose(0, 2, 1))
-    output_transform(np.matmul(V, U).reshape(36, -1), bias, tiles_h, tiles_w, out)
+    return Transformed(V, U)
+
+
+def winograd_forward(x, weight, bias, out, pad_h, pad_w):
+    """Writes out (N, O, OH, OW) for a 3x3 stride-1 weight; returns what the backward needs:
+    the transformed input and filters."""
+    V, U = _transformed(x, weight, pad_h, pad_w, *out.shape[2:])
+    output_transform(np.matmul(V, U).reshape(36, -1), bias, *_tiles(*out.shape[2:]), out)
+    return Transformed(V, U)
+
+
+def winograd_forward_relu_pool(x, weight, bias, out_h, out_w, pooled, argmax, pad_h, pad_w):
+    """relu(max_pool2d(conv, 2)) into pooled and argmax, for an (out_h, out_w) convolution
+    output; returns what winograd_backward needs."""
+    V, U = _transformed(x, weight, pad_h, pad_w, out_h, out_w)
+    output_transform_relu_pool(np.matmul(V, U).reshape(36, -1), bias, *_tiles(out_h, out_w),
+                               out_w, pooled, argmax)
     return Transformed(V, U)
 
 
 def winograd_backward(grad_out, saved, grad_x, grad_weight, pad_h, pad_w):
     """Overwrites grad_x and grad_weight (either may be None: not needed); returns the bias
     gradient (O,). `saved` is what winograd_forward returned."""
-    V, U = saved
-    n, o = grad_out.shape[:2]
-    tiles_h, tiles_w = _tiles(*grad_out.shape[2:])
-    Gt = np.empty((36, V.shape[1], o), dtype=grad_out.dtype)
+    n, o, out_h, out_w = grad_out.shape
+    Gt = np.empty((36, saved.V.shape[1], o), dtype=grad_out.dtype)
     bias_parts = np.empty((n, o), dtype=grad_out.dtype)
-    output_grad_transform(grad_out, tiles_h, tiles_w, Gt.reshape(36, -1), bias_parts)
+    output_grad_transform(grad_out, *_tiles(out_h, out_w), Gt.reshape(36, -1), bias_parts)
+    return _backward_products(Gt, bias_parts, saved, _tiles(out_h, out_w), grad_x,
+                              grad_weight, pad_h, pad_w)
+
+
+def winograd_backward_relu_pool(grad_pooled, argmax, out_h, out_w, saved, grad_x,
+                                grad_weight, pad_h, pad_w):
+    """winograd_backward for winograd_forward_relu_pool, from the pooled output's gradient
+    with the ReLU's mask applied."""
+    n, o = grad_pooled.shape[:2]
+    Gt = np.empty((36, saved.V.shape[1], o), dtype=grad_pooled.dtype)
+    bias_parts = np.empty((n, o), dtype=grad_pooled.dtype)
+    pooled_grad_transform(grad_pooled, argmax, out_w, *_tiles(out_h, out_w),
+                          Gt.reshape(36, -1), bias_parts)
+    return _backward_products(Gt, bias_parts, saved, _tiles(out_h, out_w), grad_x,
+                              grad_weight, pad_h, pad_w)
+
+
+def _backward_products(Gt, bias_parts, saved, tiles, grad_x, grad_weight, pad_h, pad_w):
+    """From the transformed output gradient Gt (36, T, O) on: the input and filter gradients
+    (each may be None: not needed) and the bias gradient, returned."""
+    V, U = saved
     if grad_x is not None:
         dV = np.matmul(Gt, U.transpose(0, 2, 1))
-        input_grad_transform(dV.reshape(36, -1), pad_h, pad_w, tiles_h, tiles_w, grad_x)
+        input_grad_transform(dV.reshape(36, -1), pad_h, pad_w, *tiles, grad_x)
     if grad_weight is not None:
         # dU^T = Gt^T @ V, (36, O, C): 0.6x the time of V^T @ Gt (paired A/B)
         dU_t = np.matmul(Gt.transpose(0, 2, 1), V)
-        channels = V.shape[2]
+        o, channels = Gt.shape[2], V.shape[2]
         grad_weight[...] = (dU_t.reshape(36, o * channels).T
                             @ GG.astype(dU_t.dtype)).reshape(o, channels, 3, 3)
     return bias_parts.sum(axis=0)

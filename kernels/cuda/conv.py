@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from numba import cuda
 
+from .activation import relu_forward
 from .gemm import matmul
 from .launch import THREADS, blocks, unravel
+from .pool import max_pool2d_backward, max_pool2d_forward
 
 
 @cuda.jit
@@ -113,6 +115,28 @@ def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
         bias = constant(0, x.dtype).broadcast_to((o,)).contiguous().device_view()
     _rows_to_images[blocks(out.size), THREADS](product, bias, out.reshape(n, o, out_h * out_w))
     return cols
+
+
+def conv2d_relu_pool_forward(x, weight, bias, pooled, argmax, stride_h, stride_w, pad_h,
+                             pad_w):
+    """kernels.cpu's fused op, composed here: the convolution's output, pooled, then ReLU."""
+    n, o = pooled.shape[:2]
+    out_h = (x.shape[2] + 2 * pad_h - weight.shape[2]) // stride_h + 1
+    out_w = (x.shape[3] + 2 * pad_w - weight.shape[3]) // stride_w + 1
+    out = cuda.device_array((n, o, out_h, out_w), x.dtype)
+    cols = conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w)
+    max_pool2d_forward(out, pooled, argmax, 2, 2, 2, 2, 0, 0)
+    relu_forward(pooled.reshape(pooled.size), pooled.reshape(pooled.size))
+    return cols
+
+
+def conv2d_relu_pool_backward(grad_pooled, argmax, out_shape, weight, cols, grad_x,
+                              grad_weight, stride_h, stride_w, pad_h, pad_w):
+    """kernels.cpu's, composed: the pooling's gradient, then the convolution's."""
+    grad_out = cuda.device_array(out_shape, grad_pooled.dtype)
+    max_pool2d_backward(grad_pooled, argmax, grad_out, 2, 2, 2, 2, 0, 0)
+    return conv2d_backward(grad_out, weight, cols, grad_x, grad_weight, stride_h, stride_w,
+                           pad_h, pad_w)
 
 
 def conv2d_backward(grad_out, weight, cols, grad_x, grad_weight, stride_h, stride_w, pad_h,

@@ -2,7 +2,8 @@
 
 Each name is the checked entry point of one op in `minitorch_pairs.ops`.
 """
-from ..ops.conv_pool import avg_pool2d, conv2d, max_pool2d, relu_max_pool2d
+from ..ops.conv_pool import (avg_pool2d, conv2d, conv2d_relu_max_pool2d, max_pool2d,
+                              relu_max_pool2d)
 from ..ops.elementwise import relu, selu, sigmoid, tanh
 from ..ops.linalg import linear
 from ..ops.losses import (binary_cross_entropy_with_logits, cross_entropy, log_softmax,
@@ -10,5 +11,6 @@ from ..ops.losses import (binary_cross_entropy_with_logits, cross_entropy, log_s
 from ..ops.normalization import batch_norm, dropout
 
 __all__ = ["avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "conv2d",
+           "conv2d_relu_max_pool2d",
            "cross_entropy", "dropout", "linear", "log_softmax", "max_pool2d", "mse_loss",
            "nll_loss", "relu", "relu_max_pool2d", "selu", "sigmoid", "softmax", "tanh"]

@@ -181,8 +181,9 @@ class Flatten(Module):
 
 
 class Sequential(Module):
-    """Modules applied in order; indexable, iterable and sized like a list. A ReLU followed
-    by a MaxPool2d runs as the one op F.relu_max_pool2d (the same result)."""
+    """Modules applied in order; indexable, iterable and sized like a list. Conv2d, ReLU,
+    MaxPool2d(2) run as the one op F.conv2d_relu_max_pool2d, and a ReLU followed by any
+    other MaxPool2d as F.relu_max_pool2d: the same values and gradients, bit for bit."""
 
     def __init__(self, *modules):
         super().__init__()
@@ -209,14 +210,31 @@ class Sequential(Module):
         modules = list(self._modules.values())
         i = 0
         while i < len(modules):
-            if (type(modules[i]) is ReLU and i + 1 < len(modules)
-                    and type(modules[i + 1]) is MaxPool2d):
-                # one fused op, same values and gradients, and no input-sized ReLU output
-                # or gradient (F.relu_max_pool2d; 0.97x the study's train step, measured)
-                pool = modules[i + 1]
-                x = F.relu_max_pool2d(x, pool.kernel_size, pool.stride, pool.padding)
-                i += 2
-            else:
-                x = modules[i](x)
-                i += 1
+            op, count = _fused_prefix(modules[i:i + 3])
+            x = op(x)
+            i += count
         return x
+
+
+def _fused_prefix(modules: list) -> tuple:
+    """(op, count): what Sequential runs for the first `count` of `modules`. A run that one
+    fused op computes with the same values and gradients, and fewer passes over memory, is
+    run as that op (benchmarks/README.md has what each bought)."""
+    kinds = [type(m) for m in modules]
+    if kinds == [Conv2d, ReLU, MaxPool2d] and _halves(modules[2]):
+        conv = modules[0]
+        return (lambda x: F.conv2d_relu_max_pool2d(x, conv.weight, conv.bias, conv.stride,
+                                                   conv.padding)), 3
+    if kinds[:2] == [ReLU, MaxPool2d]:
+        pool = modules[1]
+        return (lambda x: F.relu_max_pool2d(x, pool.kernel_size, pool.stride,
+                                            pool.padding)), 2
+    return modules[0], 1
+
+
+def _halves(pool: MaxPool2d) -> bool:
+    """2x2 windows, stride 2, no padding: the pooling the fused convolution kernels do."""
+    as_pair = lambda v: (v, v) if isinstance(v, numbers.Integral) else tuple(v)  # noqa: E731
+    stride = pool.kernel_size if pool.stride is None else pool.stride
+    return as_pair(pool.kernel_size) == as_pair(stride) == (2, 2) and \
+        as_pair(pool.padding) == (0, 0)

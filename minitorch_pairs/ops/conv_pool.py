@@ -48,14 +48,58 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        weight, columns = ctx.saved
         (grad,) = _contiguous(grad)
-        needs = ctx.needs_input_grad
-        grad_x = backend.empty(ctx.x_shape, weight.dtype, like=weight) if needs[0] else None
-        grad_weight = np.empty_like(weight) if needs[1] else None
-        grad_bias = ctx.kernels.conv2d_backward(grad, weight, columns, grad_x, grad_weight,
-                                                *ctx.geometry)
-        return (grad_x, grad_weight) + ((grad_bias,) if len(needs) == 3 else ())
+        return _conv_backward(ctx, ctx.kernels.conv2d_backward, grad)
+
+
+def _conv_backward(ctx, kernel, *grads):
+    """The input, weight and bias gradients that are needed, from kernel(*grads, weight,
+    saved, grad_x, grad_weight, *geometry), which fills the first two and returns the last."""
+    weight, saved = ctx.saved
+    needs = ctx.needs_input_grad
+    grad_x = backend.empty(ctx.x_shape, weight.dtype, like=weight) if needs[0] else None
+    grad_weight = np.empty_like(weight) if needs[1] else None
+    grad_bias = kernel(*grads, weight, saved, grad_x, grad_weight, *ctx.geometry)
+    return (grad_x, grad_weight) + ((grad_bias,) if len(needs) == 3 else ())
+
+
+class Conv2dReluPool(Function):
+    """relu(max_pool2d(conv2d(x, weight, bias), 2)) as one op (the ReLU on the pooled
+    output, as in MaxPool2d). On the CPU's Winograd path the convolution's output and its
+    gradient are never made: each output tile is pooled while in cache, and the backward
+    builds each tile's gradient from the pooled one. Elsewhere the kernels compose conv2d
+    and max_pool2d."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
+        x, weight = _contiguous(x, weight)
+        ctx.geometry = stride + padding
+        n, _, h, w = x.shape
+        oh, ow = output_size("conv2d_relu_max_pool2d", (h, w), weight.shape[2:], stride,
+                             padding)
+        ph, pw = output_size("conv2d_relu_max_pool2d: its max_pool2d", (oh, ow), (2, 2), (2, 2),
+                             (0, 0))
+        pooled = backend.empty((n, weight.shape[0], ph, pw), x.dtype, like=x)
+        argmax = backend.empty(pooled.shape, np.int64, like=x)
+        saved = ctx.kernels.conv2d_relu_pool_forward(x, weight, bias, pooled, argmax,
+                                                     *ctx.geometry)
+        ctx.save_for_backward(weight, saved)
+        ctx.x_shape, ctx.out_shape = x.shape, (n, weight.shape[0], oh, ow)
+        ctx.argmax, ctx.pooled = argmax, pooled
+        return pooled
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _conv_backward(ctx, ctx.kernels.conv2d_relu_pool_backward,
+                              _relu_masked(ctx, grad, ctx.pooled), ctx.argmax, ctx.out_shape)
+
+
+def _relu_masked(ctx, grad, relu_out):
+    """The gradient through a ReLU whose output was relu_out (a new contiguous array)."""
+    (grad,) = _contiguous(grad)
+    masked = backend.empty(grad.shape, grad.dtype, like=grad)
+    ctx.kernels.relu_backward(grad.reshape(-1), relu_out.reshape(-1), masked.reshape(-1))
+    return masked
 
 
 class MaxPool2d(Function):
@@ -76,19 +120,15 @@ class MaxPool2d(Function):
         ctx.kernels.max_pool2d_forward(x, out, argmax, *ctx.geometry)
         if relu:
             ctx.kernels.relu_forward(out.reshape(-1), out.reshape(-1))
-        ctx.shape, ctx.dtype, ctx.argmax = x.shape, x.dtype, argmax
-        ctx.relu_out = out if relu else None
+        ctx.shape, ctx.argmax, ctx.relu_out = x.shape, argmax, out if relu else None
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (grad,) = _contiguous(grad)
         if ctx.relu_out is not None:
-            masked = backend.empty(grad.shape, grad.dtype, like=grad)
-            ctx.kernels.relu_backward(grad.reshape(-1), ctx.relu_out.reshape(-1),
-                                      masked.reshape(-1))
-            grad = masked
-        grad_x = backend.empty(ctx.shape, ctx.dtype, like=grad)
+            grad = _relu_masked(ctx, grad, ctx.relu_out)
+        grad_x = backend.empty(ctx.shape, grad.dtype, like=grad)
         ctx.kernels.max_pool2d_backward(grad, ctx.argmax, grad_x, *ctx.geometry)
         return grad_x
 
@@ -123,20 +163,34 @@ def _check_image(op: str, x: Tensor) -> None:
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
            padding=0) -> Tensor:
-    _check_image("conv2d", x)
-    expect_tensors("conv2d", weight=weight, optional_bias=bias)
+    inputs, options = _conv_arguments("conv2d", x, weight, bias, stride, padding)
+    return Conv2d.apply(*inputs, **options)
+
+
+def conv2d_relu_max_pool2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                           padding=0) -> Tensor:
+    """max_pool2d(relu(conv2d(x, weight, bias, stride, padding)), 2), fused (see
+    Conv2dReluPool): nn.Sequential runs Conv2d, ReLU, MaxPool2d(2) this way."""
+    inputs, options = _conv_arguments("conv2d_relu_max_pool2d", x, weight, bias, stride,
+                                      padding)
+    return Conv2dReluPool.apply(*inputs, **options)
+
+
+def _conv_arguments(op: str, x, weight, bias, stride, padding) -> tuple:
+    _check_image(op, x)
+    expect_tensors(op, weight=weight, optional_bias=bias)
     if weight.ndim != 4:
-        raise ValueError(f"conv2d: expected a 4-D weight (out, in, kH, kW), got {weight.shape}")
+        raise ValueError(f"{op}: expected a 4-D weight (out, in, kH, kW), got {weight.shape}")
     if x.shape[1] != weight.shape[1]:
-        raise ValueError(f"conv2d: input has {x.shape[1]} channels, weight expects "
+        raise ValueError(f"{op}: input has {x.shape[1]} channels, weight expects "
                          f"{weight.shape[1]} (input {x.shape}, weight {weight.shape})")
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"conv2d: expected bias of shape ({weight.shape[0]},), got {bias.shape}")
+        raise ValueError(f"{op}: expected bias of shape ({weight.shape[0]},), got {bias.shape}")
     if x.dtype != weight.dtype:
-        raise TypeError(f"conv2d: input dtype {x.dtype} differs from weight dtype {weight.dtype}")
-    stride, padding = pair("conv2d", "stride", stride, 1), pair("conv2d", "padding", padding, 0)
+        raise TypeError(f"{op}: input dtype {x.dtype} differs from weight dtype {weight.dtype}")
+    stride, padding = pair(op, "stride", stride, 1), pair(op, "padding", padding, 0)
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    return Conv2d.apply(*inputs, stride=stride, padding=padding)
+    return inputs, dict(stride=stride, padding=padding)
 
 
 def _pool_arguments(op: str, x: Tensor, kernel_size, stride, padding) -> dict:
