@@ -30,6 +30,11 @@ OPS = {
     "conv2d 64->64 k4 p1 (100x64x2x2, baseline)": (
         {"x": ((100, 64, 2, 2), True), "w": ((64, 64, 4, 4), True), "b": ((64,), True)},
         lambda F, t: F.conv2d(t["x"], t["w"], t["b"], padding=1)),
+    "conv2d 32->64 + relu + max_pool2d 2 (200x32x7x7)": (
+        {"x": ((200, 32, 7, 7), True), "w": ((64, 32, 3, 3), True), "b": ((64,), True)},
+        lambda F, t: _conv_relu_pool(F, t["x"], t["w"], t["b"], padding=1)),
+    "relu + max_pool2d 2 (200x32x14x14)": (
+        {"x": ((200, 32, 14, 14), True)}, lambda F, t: _relu_pool(F, t["x"], 2)),
     "max_pool2d 2 (200x32x14x14)": (
         {"x": ((200, 32, 14, 14), True)}, lambda F, t: F.max_pool2d(t["x"], 2)),
     "max_pool2d 2 (200x64x7x7)": (
@@ -49,6 +54,20 @@ OPS = {
     "cross_entropy (200x10)": (
         {"x": ((200, 10), True)}, lambda F, t: F.cross_entropy(t["x"], t["target"])),
 }
+
+
+def _conv_relu_pool(F, x, w, b, padding):
+    """As nn.Sequential runs Conv2d, ReLU, MaxPool2d(2) in each framework: ours as one fused
+    op, torch as three."""
+    if hasattr(F, "conv2d_relu_max_pool2d"):
+        return F.conv2d_relu_max_pool2d(x, w, b, padding=padding)
+    return F.max_pool2d(F.relu(F.conv2d(x, w, b, padding=padding)), 2)
+
+
+def _relu_pool(F, x, kernel_size):
+    if hasattr(F, "relu_max_pool2d"):
+        return F.relu_max_pool2d(x, kernel_size)
+    return F.max_pool2d(F.relu(x), kernel_size)
 
 
 def inputs(name: str) -> dict:
