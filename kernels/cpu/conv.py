@@ -15,7 +15,8 @@ Inputs with few channels (C * KH * KW <= DIRECT_TAPS, stride 1) take the direct 
 `conv_direct` instead: there a GEMM has too few columns to pay for building them. 3x3
 stride-1 convolutions with at least WINOGRAD_CHANNELS input and output channels take
 `conv_winograd` (3.1x fewer multiplications; float32 results a few times less exact, see
-there).
+there). conv2d_relu_pool_forward/backward are the fused Conv2d, ReLU, MaxPool2d(2) op: fused
+kernels on the Winograd path, the composed kernels elsewhere.
 """
 from __future__ import annotations
 

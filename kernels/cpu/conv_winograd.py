@@ -19,6 +19,11 @@ transformed by A (.) A^T, then one product per row gives the filter gradient (.^
 then G^T (.) G) and another the input gradient (. @ U^T, then B (.) B^T, with the
 overlapping patches added up).
 
+Followed by a ReLU and a 2x2 max-pool (F.conv2d_relu_max_pool2d), the output transform pools
+each tile's whole 2x2 windows while they are in cache (output_transform_relu_pool) and the
+backward builds each tile's gradient from the pooled one (pooled_grad_transform): the
+convolution's output and its gradient, 2.5 MB each on the study's layer, are never made.
+
 Accuracy: in exact arithmetic this is the convolution. In float32 the transforms' constants
 (up to 8, and 1/24 in G) cost precision: the study's 32->64 layer's outputs differ from a
 float64 reference by ~5e-6 of their largest magnitude, against ~1e-6 for im2col and torch
