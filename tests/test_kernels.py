@@ -18,6 +18,29 @@ TF = torch.nn.functional
 RTOL = {np.float64: 1e-12, np.float32: 1e-5}
 
 
+@pytest.mark.parametrize("shape, kernel, pad", [((20, 1, 14, 14), 3, 1), ((3, 2, 9, 8), 2, 0)])
+def test_direct_relu_pool_kernel_equals_the_composed_ops_bit_for_bit(shape, kernel, pad):
+    """The first layer's fused forward (direct kernel, each image's planes pooled in cache)
+    against conv2d, then max_pool2d and ReLU: ties from integer data, a NaN, odd sizes."""
+    rng = np.random.default_rng(6)
+    x = rng.integers(-2, 3, size=shape).astype(np.float32)
+    x[0, 0, 3, 3] = np.nan
+    w = rng.integers(-1, 2, size=(4, shape[1], kernel, kernel)).astype(np.float32)
+    b = rng.integers(-1, 2, size=4).astype(np.float32)
+    size = [side + 2 * pad - kernel + 1 for side in shape[2:]]
+    out = np.empty((shape[0], 4, *size), np.float32)
+    assert K.conv2d_forward(x, w, b, out, 1, 1, pad, pad) is x, "not the direct path"
+    pooled_shape = (shape[0], 4, size[0] // 2, size[1] // 2)
+    expected, expected_argmax = np.empty(pooled_shape, np.float32), np.empty(pooled_shape, np.int64)
+    K.max_pool2d_forward(out, expected, expected_argmax, 2, 2, 2, 2, 0, 0)
+    K.relu_forward(expected.reshape(-1), expected.reshape(-1))
+    pooled, argmax = np.empty_like(expected), np.empty_like(expected_argmax)
+    K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, 1, 1, pad, pad)
+    assert np.isnan(pooled).any()
+    np.testing.assert_array_equal(pooled, expected)
+    np.testing.assert_array_equal(argmax, expected_argmax)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("size", [7, 8])  # tiles cropped or whole
 def test_winograd_relu_pool_kernels_equal_the_composed_ops_bit_for_bit(size, dtype):

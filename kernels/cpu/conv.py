@@ -16,7 +16,8 @@ Inputs with few channels (C * KH * KW <= DIRECT_TAPS, stride 1) take the direct 
 stride-1 convolutions with at least WINOGRAD_CHANNELS input and output channels take
 `conv_winograd` (3.1x fewer multiplications; float32 results a few times less exact, see
 there). conv2d_relu_pool_forward/backward are the fused Conv2d, ReLU, MaxPool2d(2) op: fused
-kernels on the Winograd path, the composed kernels elsewhere.
+forward kernels on the direct and Winograd paths, a fused backward on Winograd's, the
+composed kernels elsewhere.
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ import numpy as np
 from numba import njit, prange
 
 from .activation import relu_forward
-from .conv_direct import direct_forward, direct_input_grad, direct_weight_grad
+from .conv_direct import (direct_forward, direct_forward_relu_pool, direct_input_grad,
+                          direct_weight_grad)
 from .conv_winograd import (Transformed, winograd_backward, winograd_backward_relu_pool,
                             winograd_forward, winograd_forward_relu_pool)
 from .pool import max_pool2d_backward, max_pool2d_forward
@@ -146,16 +148,18 @@ def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
 def conv2d_relu_pool_forward(x, weight, bias, pooled, argmax, stride_h, stride_w, pad_h,
                              pad_w):
     """relu(max_pool2d(conv2d(x), 2)) into pooled (N, O, OH // 2, OW // 2), argmax as
-    max_pool2d's; returns what conv2d_relu_pool_backward needs. Winograd pools each output
-    tile while it is in cache, and never writes the convolution's output (0.85x the time of
-    writing and pooling it, study layer, measured); the other paths write it and pool it
-    (for the direct kernel, pooling each plane in cache was slower: numba compiled the
-    window's selects as branches)."""
+    max_pool2d's; returns what conv2d_relu_pool_backward needs. The direct and Winograd
+    kernels pool each image's planes or each output tile while in cache and never write the
+    convolution's output (study layers: 0.6x and 0.85x the time of writing and pooling it,
+    measured); im2col writes it and pools it."""
     n, o = pooled.shape[:2]
     height, width = x.shape[2:]
     out_h = (height + 2 * pad_h - weight.shape[2]) // stride_h + 1
     out_w = (width + 2 * pad_w - weight.shape[3]) // stride_w + 1
     shift = np.zeros(o, dtype=x.dtype) if bias is None else bias
+    if _direct(weight, stride_h, stride_w):
+        direct_forward_relu_pool(x, weight, shift, out_h, out_w, pooled, argmax, pad_h, pad_w)
+        return x
     if _winograd(weight, stride_h, stride_w):
         return winograd_forward_relu_pool(x, weight, shift, out_h, out_w, pooled, argmax,
                                           pad_h, pad_w)
