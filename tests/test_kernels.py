@@ -21,7 +21,9 @@ RTOL = {np.float64: 1e-12, np.float32: 1e-5}
 @pytest.mark.parametrize("shape, kernel, pad", [((20, 1, 14, 14), 3, 1), ((3, 2, 9, 8), 2, 0)])
 def test_direct_relu_pool_kernel_equals_the_composed_ops_bit_for_bit(shape, kernel, pad):
     """The first layer's fused forward (direct kernel, each image's planes pooled in cache)
-    against conv2d, then max_pool2d and ReLU: ties from integer data, a NaN, odd sizes."""
+    against conv2d, then max_pool2d and ReLU, and its weight and bias gradients (taken from
+    the pooled gradient when the input needs none) against max_pool2d's then conv2d's
+    backward: ties from integer data, a NaN, odd sizes."""
     rng = np.random.default_rng(6)
     x = rng.integers(-2, 3, size=shape).astype(np.float32)
     x[0, 0, 3, 3] = np.nan
@@ -39,6 +41,19 @@ def test_direct_relu_pool_kernel_equals_the_composed_ops_bit_for_bit(shape, kern
     assert np.isnan(pooled).any()
     np.testing.assert_array_equal(pooled, expected)
     np.testing.assert_array_equal(argmax, expected_argmax)
+
+    x[0, 0, 3, 3] = 0.0  # a finite gradient to compare
+    K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, 1, 1, pad, pad)
+    g = np.where(pooled > 0, rng.integers(-3, 4, size=pooled.shape), 0).astype(np.float32)
+    grad_out = np.empty_like(out)
+    K.max_pool2d_backward(g, argmax, grad_out, 2, 2, 2, 2, 0, 0)
+    expected_w = np.empty_like(w)
+    expected_b = K.conv2d_backward(grad_out, w, x, None, expected_w, 1, 1, pad, pad)
+    grad_w = np.empty_like(w)
+    grad_b = K.conv2d_relu_pool_backward(g, argmax, out.shape, w, x, None, grad_w, 1, 1, pad,
+                                         pad)
+    np.testing.assert_array_equal(grad_w, expected_w)
+    np.testing.assert_array_equal(grad_b, expected_b)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -16,8 +16,8 @@ Inputs with few channels (C * KH * KW <= DIRECT_TAPS, stride 1) take the direct 
 stride-1 convolutions with at least WINOGRAD_CHANNELS input and output channels take
 `conv_winograd` (3.1x fewer multiplications; float32 results a few times less exact, see
 there). conv2d_relu_pool_forward/backward are the fused Conv2d, ReLU, MaxPool2d(2) op: fused
-forward kernels on the direct and Winograd paths, a fused backward on Winograd's, the
-composed kernels elsewhere.
+forward kernels on the direct and Winograd paths, a fused backward on Winograd's and (for
+the weight gradient alone) the direct one's, the composed kernels elsewhere.
 """
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ import numpy as np
 from numba import njit, prange
 
 from .activation import relu_forward
-from .conv_direct import (direct_forward, direct_forward_relu_pool, direct_input_grad,
-                          direct_weight_grad)
+from .conv_direct import (NOT_POOLED, direct_forward, direct_forward_relu_pool,
+                          direct_input_grad, direct_weight_grad)
 from .conv_winograd import (Transformed, winograd_backward, winograd_backward_relu_pool,
                             winograd_forward, winograd_forward_relu_pool)
 from .pool import max_pool2d_backward, max_pool2d_forward
@@ -174,6 +174,12 @@ def conv2d_relu_pool_backward(grad_pooled, argmax, out_shape, weight, saved, gra
                               grad_weight, stride_h, stride_w, pad_h, pad_w):
     """conv2d_backward for conv2d_relu_pool_forward, from the pooled output's gradient with
     the ReLU's mask applied; out_shape is the convolution's output shape."""
+    if _direct(weight, stride_h, stride_w) and grad_x is None:  # a network's first layer
+        grad_bias = np.empty(weight.shape[0], dtype=weight.dtype)
+        direct_weight_grad(grad_pooled, argmax, *out_shape[2:], saved,
+                           np.empty_like(weight) if grad_weight is None else grad_weight,
+                           grad_bias, pad_h, pad_w, DIRECT_CHUNKS)
+        return grad_bias
     if isinstance(saved, Transformed):
         return winograd_backward_relu_pool(grad_pooled, argmax, *out_shape[2:], saved, grad_x,
                                            grad_weight, pad_h, pad_w)
@@ -191,8 +197,9 @@ def conv2d_backward(grad_out, weight, saved, grad_x, grad_weight, stride_h, stri
         if grad_x is not None:
             direct_input_grad(grad_out, weight, grad_x, pad_h, pad_w)
         grad_bias = np.empty(weight.shape[0], dtype=weight.dtype)
-        direct_weight_grad(grad_out, saved, np.empty_like(weight) if grad_weight is None
-                           else grad_weight, grad_bias, pad_h, pad_w, DIRECT_CHUNKS)
+        direct_weight_grad(grad_out, NOT_POOLED, *grad_out.shape[2:], saved,
+                           np.empty_like(weight) if grad_weight is None else grad_weight,
+                           grad_bias, pad_h, pad_w, DIRECT_CHUNKS)
         return grad_bias
     if isinstance(saved, Transformed):  # the forward's choice, whatever the settings now
         return winograd_backward(grad_out, saved, grad_x, grad_weight, pad_h, pad_w)
