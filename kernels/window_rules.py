@@ -28,3 +28,18 @@ def max_of_four(a, b, c, d):
     take = (d > best) | (d != d)
     best, k = (d if take else best), (3 if take else k)
     return best, k
+
+
+def first_max_of_four(a, b, c, d, width):
+    """The same scan over a 2x2 window read as a, b (top row), c, d, without the NaN rule
+    (callers test for a NaN and then use the exact rule): the value and its offset from the
+    top left in a plane of `width`, 0, 1, width or width + 1. Selects, not branches, as in
+    max_of_four."""
+    best, offset = a, 0
+    take = b > best
+    best, offset = (b if take else best), (1 if take else offset)
+    take = c > best
+    best, offset = (c if take else best), (width if take else offset)
+    take = d > best
+    best, offset = (d if take else best), (width + 1 if take else offset)
+    return best, offset

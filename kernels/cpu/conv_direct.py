@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..window_rules import max_of_four
+from ..window_rules import first_max_of_four, max_of_four
 
+_first_max_of_four = njit(cache=True, inline="always")(first_max_of_four)
 _max_of_four = njit(cache=True, inline="always")(max_of_four)
 
 SUMS = {"reassoc"}  # dot products in vector lanes; NaN and inf still propagate
@@ -110,13 +111,7 @@ def _relu_pool_planes(planes, out_w, pooled, argmax):
                 w = 2 * pw
                 a, b = planes[o, h, w], planes[o, h, w + 1]
                 d, e = planes[o, h + 1, w], planes[o, h + 1, w + 1]
-                best, offset = a, 0
-                take = b > best
-                best, offset = (b if take else best), (1 if take else offset)
-                take = d > best
-                best, offset = (d if take else best), (out_w if take else offset)
-                take = e > best
-                best, offset = (e if take else best), (out_w + 1 if take else offset)
+                best, offset = _first_max_of_four(a, b, d, e, out_w)
                 if (a != a) | (b != b) | (d != d) | (e != e):  # rare: the exact rule
                     best, k = _max_of_four(a, b, d, e)
                     offset = k // 2 * out_w + k % 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-from ..window_rules import max_window
+from ..window_rules import first_max_of_four, max_window
 
 
 # Which element of a window is the largest is random on real data, so a branch per
@@ -21,6 +21,7 @@ from ..window_rules import max_window
 
 
 _exact_window = njit(cache=True, inline="always")(max_window)
+_first_max_of_four = njit(cache=True, inline="always")(first_max_of_four)
 
 
 @njit(cache=True, parallel=True)
@@ -66,13 +67,7 @@ def _max_pool_2x2(x, out, argmax):
                 w = 2 * ow
                 a, b = x[n, c, h, w], x[n, c, h, w + 1]
                 d, e = x[n, c, h + 1, w], x[n, c, h + 1, w + 1]
-                best, offset = a, 0
-                take = b > best
-                best, offset = (b if take else best), (1 if take else offset)
-                take = d > best
-                best, offset = (d if take else best), (width if take else offset)
-                take = e > best
-                best, offset = (e if take else best), (width + 1 if take else offset)
+                best, offset = _first_max_of_four(a, b, d, e, width)
                 index = h * width + w + offset
                 if (a != a) | (b != b) | (d != d) | (e != e):
                     best, index = _exact_window(x, n, c, h, h + 2, w, w + 2, width)
