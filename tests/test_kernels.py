@@ -37,13 +37,13 @@ def test_direct_relu_pool_kernel_equals_the_composed_ops_bit_for_bit(shape, kern
     K.max_pool2d_forward(out, expected, expected_argmax, 2, 2, 2, 2, 0, 0)
     K.relu_forward(expected.reshape(-1), expected.reshape(-1))
     pooled, argmax = np.empty_like(expected), np.empty_like(expected_argmax)
-    K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, 1, 1, pad, pad)
+    K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, out.shape, 1, 1, pad, pad)
     assert np.isnan(pooled).any()
     np.testing.assert_array_equal(pooled, expected)
     np.testing.assert_array_equal(argmax, expected_argmax)
 
     x[0, 0, 3, 3] = 0.0  # a finite gradient to compare
-    K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, 1, 1, pad, pad)
+    K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, out.shape, 1, 1, pad, pad)
     g = np.where(pooled > 0, rng.integers(-3, 4, size=pooled.shape), 0).astype(np.float32)
     grad_out = np.empty_like(out)
     K.max_pool2d_backward(g, argmax, grad_out, 2, 2, 2, 2, 0, 0)
@@ -77,7 +77,8 @@ def test_winograd_relu_pool_kernels_equal_the_composed_ops_bit_for_bit(size, dty
     expected.append(K.conv2d_backward(grad_out, w, saved, *expected[2:], 1, 1, 1, 1))
 
     fused_pooled, fused_argmax = np.empty_like(pooled), np.empty_like(argmax)
-    saved = K.conv2d_relu_pool_forward(x, w, b, fused_pooled, fused_argmax, 1, 1, 1, 1)
+    saved = K.conv2d_relu_pool_forward(x, w, b, fused_pooled, fused_argmax, out.shape, 1, 1,
+                                       1, 1)
     assert isinstance(saved, Transformed)
     ours = [fused_pooled, fused_argmax, np.empty_like(x), np.empty_like(w)]
     ours.append(K.conv2d_relu_pool_backward(masked, fused_argmax, out.shape, w, saved,

@@ -53,22 +53,29 @@ def _padded_planes(x, n, pad_h, pad_w, kernel_w):
     return padded
 
 
+@njit(cache=True, inline="always")
+def _output_plane(acc, padded, weight, bias, o, padded_w):
+    """acc = output plane o of one image on the padded-width grid: the bias, then one AXPY
+    per tap."""
+    channels, kernel_h, kernel_w = weight.shape[1], weight.shape[2], weight.shape[3]
+    acc[:] = bias[o]
+    for c in range(channels):
+        for i in range(kernel_h):
+            for j in range(kernel_w):
+                _axpy(acc, weight[o, c, i, j], padded[c, i * padded_w + j:], acc.size)
+
+
 @njit(cache=True, parallel=True, fastmath=SUMS)
 def direct_forward(x, weight, bias, out, pad_h, pad_w):
-    n_batch, channels, _, width = x.shape
-    outs, _, kernel_h, kernel_w = weight.shape
+    n_batch, width = x.shape[0], x.shape[3]
+    outs, kernel_w = weight.shape[0], weight.shape[3]
     out_h, out_w = out.shape[2], out.shape[3]
     padded_w = width + 2 * pad_w
-    span = out_h * padded_w
     for n in prange(n_batch):
         padded = _padded_planes(x, n, pad_h, pad_w, kernel_w)
-        acc = np.empty(span, dtype=x.dtype)
+        acc = np.empty(out_h * padded_w, dtype=x.dtype)
         for o in range(outs):
-            acc[:] = bias[o]
-            for c in range(channels):
-                for i in range(kernel_h):
-                    for j in range(kernel_w):
-                        _axpy(acc, weight[o, c, i, j], padded[c, i * padded_w + j:], span)
+            _output_plane(acc, padded, weight, bias, o, padded_w)
             for oh in range(out_h):
                 out[n, o, oh, :] = acc[oh * padded_w:oh * padded_w + out_w]
 
@@ -78,21 +85,15 @@ def direct_forward_relu_pool(x, weight, bias, out_h, out_w, pooled, argmax, pad_
     """relu(max_pool2d(., 2)) of the convolution, pooled from each image's output planes while
     they are in cache: the (out_h, out_w) output itself is never written. argmax as
     max_pool2d's."""
-    n_batch, channels, _, width = x.shape
-    outs, _, kernel_h, kernel_w = weight.shape
+    n_batch, width = x.shape[0], x.shape[3]
+    outs, kernel_w = weight.shape[0], weight.shape[3]
     padded_w = width + 2 * pad_w
-    span = out_h * padded_w
     for n in prange(n_batch):
         padded = _padded_planes(x, n, pad_h, pad_w, kernel_w)
         planes = np.empty((outs, out_h, padded_w), dtype=x.dtype)
-        rows = planes.reshape(outs, span)
+        rows = planes.reshape(outs, out_h * padded_w)
         for o in range(outs):
-            acc = rows[o]
-            acc[:] = bias[o]
-            for c in range(channels):
-                for i in range(kernel_h):
-                    for j in range(kernel_w):
-                        _axpy(acc, weight[o, c, i, j], padded[c, i * padded_w + j:], span)
+            _output_plane(rows[o], padded, weight, bias, o, padded_w)
         _relu_pool_planes(planes, out_w, pooled[n], argmax[n])
 
 

@@ -117,13 +117,10 @@ def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
     return cols
 
 
-def conv2d_relu_pool_forward(x, weight, bias, pooled, argmax, stride_h, stride_w, pad_h,
-                             pad_w):
+def conv2d_relu_pool_forward(x, weight, bias, pooled, argmax, out_shape, stride_h, stride_w,
+                             pad_h, pad_w):
     """kernels.cpu's fused op, composed here: the convolution's output, pooled, then ReLU."""
-    n, o = pooled.shape[:2]
-    out_h = (x.shape[2] + 2 * pad_h - weight.shape[2]) // stride_h + 1
-    out_w = (x.shape[3] + 2 * pad_w - weight.shape[3]) // stride_w + 1
-    out = cuda.device_array((n, o, out_h, out_w), x.dtype)
+    out = cuda.device_array(out_shape, x.dtype)
     cols = conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w)
     max_pool2d_forward(out, pooled, argmax, 2, 2, 2, 2, 0, 0)
     relu_forward(pooled.reshape(pooled.size), pooled.reshape(pooled.size))

@@ -234,7 +234,7 @@ def _fused_prefix(modules: list) -> tuple:
 
 def _halves(pool: MaxPool2d) -> bool:
     """2x2 windows, stride 2, no padding: the pooling the fused convolution kernels do."""
-    as_pair = lambda v: (v, v) if isinstance(v, numbers.Integral) else tuple(v)  # noqa: E731
-    stride = pool.kernel_size if pool.stride is None else pool.stride
-    return as_pair(pool.kernel_size) == as_pair(stride) == (2, 2) and \
-        as_pair(pool.padding) == (0, 0)
+    from ..ops.conv_pool import pair
+    kernel = pair("max_pool2d", "kernel_size", pool.kernel_size, 1)
+    stride = kernel if pool.stride is None else pair("max_pool2d", "stride", pool.stride, 1)
+    return kernel == stride == (2, 2) and pair("max_pool2d", "padding", pool.padding, 0) == (0, 0)

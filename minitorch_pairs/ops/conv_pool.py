@@ -79,19 +79,20 @@ class Conv2dReluPool(Function):
                              padding)
         ph, pw = output_size("conv2d_relu_max_pool2d: its max_pool2d", (oh, ow), (2, 2), (2, 2),
                              (0, 0))
+        ctx.x_shape, ctx.out_shape = x.shape, (n, weight.shape[0], oh, ow)
         pooled = backend.empty((n, weight.shape[0], ph, pw), x.dtype, like=x)
         argmax = backend.empty(pooled.shape, np.int64, like=x)
         saved = ctx.kernels.conv2d_relu_pool_forward(x, weight, bias, pooled, argmax,
-                                                     *ctx.geometry)
+                                                     ctx.out_shape, *ctx.geometry)
         ctx.save_for_backward(weight, saved)
-        ctx.x_shape, ctx.out_shape = x.shape, (n, weight.shape[0], oh, ow)
-        ctx.argmax, ctx.pooled = argmax, pooled
+        ctx.argmax, ctx.relu_out = argmax, pooled
         return pooled
 
     @staticmethod
     def backward(ctx, grad):
         return _conv_backward(ctx, ctx.kernels.conv2d_relu_pool_backward,
-                              _relu_masked(ctx, grad, ctx.pooled), ctx.argmax, ctx.out_shape)
+                              _relu_masked(ctx, grad, ctx.relu_out), ctx.argmax,
+                              ctx.out_shape)
 
 
 def _relu_masked(ctx, grad, relu_out):
