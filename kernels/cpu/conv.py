@@ -17,7 +17,10 @@ stride-1 convolutions with at least WINOGRAD_CHANNELS input and output channels 
 `conv_winograd` (3.1x fewer multiplications; float32 results a few times less exact, see
 there). conv2d_relu_pool_forward/backward are the fused Conv2d, ReLU, MaxPool2d(2) op: fused
 forward kernels on the direct and Winograd paths, a fused backward on Winograd's and (for
-the weight gradient alone) the direct one's, the composed kernels elsewhere.
+the weight gradient alone) the direct one's, the composed kernels elsewhere. The fused
+Winograd path computes only the outputs the pool reads, with F(6x6, 3x3) tiles where they
+are cheaper (the study's 32->64 layer): its float32 results then differ from the composed
+ops' F(4x4, 3x3) by rounding, where the other paths match them bit for bit.
 """
 from __future__ import annotations
 
@@ -179,7 +182,7 @@ def conv2d_relu_pool_backward(grad_pooled, argmax, out_shape, weight, saved, gra
                            grad_bias, pad_h, pad_w, DIRECT_CHUNKS)
         return grad_bias
     if isinstance(saved, Transformed):
-        return winograd_backward_relu_pool(grad_pooled, argmax, *out_shape[2:], saved, grad_x,
+        return winograd_backward_relu_pool(grad_pooled, argmax, out_shape[3], saved, grad_x,
                                            grad_weight, pad_h, pad_w)
     grad_out = np.empty(out_shape, dtype=grad_pooled.dtype)
     max_pool2d_backward(grad_pooled, argmax, grad_out, 2, 2, 2, 2, 0, 0)

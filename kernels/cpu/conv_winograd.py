@@ -1,17 +1,19 @@
-"""3x3 stride-1 convolution by Winograd's minimal filtering F(4x4, 3x3) (Lavin & Gray 2016).
+"""3x3 stride-1 convolution by Winograd's minimal filtering F(4x4, 3x3) and F(6x6, 3x3)
+(Lavin & Gray 2016).
 
 Each 4x4 block of outputs ("tile") of one channel pair is A^T [(G g G^T) * (B^T d B)] A,
 where d is the tile's 6x6 input patch and g the 3x3 filter: 36 products instead of 144.
 Summed over input channels, the 36 elementwise products become 36 matrix products,
 (tiles x C) @ (C x O), done by BLAS; the transforms on either side are numba loops.
 For the study's 32->64 layer on 7x7 that is 3.1x fewer multiplications than im2col (2x2
-tiles cover the 7x7 output, one row and column to spare).
+tiles cover the 7x7 output, one row and column to spare). F(6x6, 3x3) is the same with 6x6
+tiles and 8x8 patches (64 products).
 
-Layouts (T = N * tiles_h * tiles_w, tile t = (n, th, tw)):
-    V[6k + l, t, c] = (B^T d B)[k, l]   transformed input patches, kept for the backward
-    U[6k + l, c, o] = (G g G^T)[k, l]   transformed filters
-    M[6k + l, t, o] = sum_c V U         whose A^T M A is the output tile
-An image's tiles are one contiguous run of each of the 36 rows, so every transform loop
+Layouts (T = N * tiles_h * tiles_w, tile t = (n, th, tw), P = 36 or 64 patch values):
+    V[p, t, c] = (B^T d B)[k, l], p = patch k + l   transformed input, kept for the backward
+    U[p, c, o] = (G g G^T)[k, l]                      transformed filters
+    M[p, t, o] = sum_c V U                            whose A^T M A is the output tile
+An image's tiles are one contiguous run of each of the P rows, so every transform loop
 runs over tiles x channels floats at once.
 
 The backward is the exact adjoint of these linear maps: the output gradient's tiles are
@@ -23,11 +25,15 @@ Followed by a ReLU and a 2x2 max-pool (F.conv2d_relu_max_pool2d), the output tra
 each tile's whole 2x2 windows while they are in cache (output_transform_relu_pool) and the
 backward builds each tile's gradient from the pooled one (pooled_grad_transform): the
 convolution's output and its gradient, 2.5 MB each on the study's layer, are never made.
+The tiles cover only the outputs the pool reads, so the study's layer (7x7, whose last row
+and column the pool drops) takes one F(6x6, 3x3) tile per image: 64 products of 200 rows
+instead of 36 of 800 (pooled_tile picks the tile side).
 
 Accuracy: in exact arithmetic this is the convolution. In float32 the transforms' constants
-(up to 8, and 1/24 in G) cost precision: the study's 32->64 layer's outputs differ from a
-float64 reference by ~5e-6 of their largest magnitude, against ~1e-6 for im2col and torch
-(tests/test_kernels.py measures both). float64 stays at ~1e-14.
+(up to 8, and 1/24 in G; up to 32 and 1/90 for F(6x6)) cost precision: on the study's
+32->64 layer, outputs and gradients differ from a float64 reference by ~5e-6 of their
+largest magnitude with either tile (F(6x6) about twice F(4x4) on random filters), against
+~1e-6 for im2col and torch (tests/test_kernels.py bounds both). float64 stays at ~1e-14.
 """
 from __future__ import annotations
 
@@ -44,6 +50,11 @@ _max_of_four = njit(cache=True, inline="always")(max_of_four)
 G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
               [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
 GG = np.kron(G, G)
+# G of F(6x6, 3x3) (points 0, +-1, +-2, +-1/2, infinity), and kron(G8, G8)
+G8 = np.array([[1, 0, 0], [-2 / 9, -2 / 9, -2 / 9], [-2 / 9, 2 / 9, -2 / 9],
+               [1 / 90, 1 / 45, 2 / 45], [1 / 90, -1 / 45, 2 / 45],
+               [32 / 45, 16 / 45, 8 / 45], [32 / 45, -16 / 45, 8 / 45], [0, 0, 1]])
+GG8 = np.kron(G8, G8)
 
 # The four 1-D transforms below map rows src[i + m di, s0:s0+n] to rows dst[j + k dj,
 # d0:d0+n]. Each output row is its own loop over 1-D views: a view indexed from 0 spares
@@ -149,45 +160,232 @@ def _a(src, i, di, s0, dst, j, dj, d0, n):
         y5[c] = x3[c]
 
 
+
+# F(6x6, 3x3): the same four maps on 8-point rows (points 0, +-1, +-2, +-1/2 and infinity)
+
+
+@njit(cache=True)
+def _bt8(src, i, di, s0, dst, j, dj, d0, n):
+    """dst[k] = sum_m B8^T[k, m] src[m], k, m < 8 (F(6x6, 3x3)'s input patch transform)."""
+    t = src.dtype.type
+    half, quarter, k2, k4, k5 = t(0.5), t(0.25), t(2), t(4), t(5)
+    k17_4, k21_4, k5_2, k5_4 = t(4.25), t(5.25), t(2.5), t(1.25)
+    x0, x1, x2 = src[i, s0:s0 + n], src[i + di, s0:s0 + n], src[i + 2 * di, s0:s0 + n]
+    x3, x4, x5 = (src[i + 3 * di, s0:s0 + n], src[i + 4 * di, s0:s0 + n],
+                  src[i + 5 * di, s0:s0 + n])
+    x6, x7 = src[i + 6 * di, s0:s0 + n], src[i + 7 * di, s0:s0 + n]
+    y0, y1, y2 = dst[j, d0:d0 + n], dst[j + dj, d0:d0 + n], dst[j + 2 * dj, d0:d0 + n]
+    y3, y4, y5 = (dst[j + 3 * dj, d0:d0 + n], dst[j + 4 * dj, d0:d0 + n],
+                  dst[j + 5 * dj, d0:d0 + n])
+    y6, y7 = dst[j + 6 * dj, d0:d0 + n], dst[j + 7 * dj, d0:d0 + n]
+    for c in range(n):
+        y0[c] = x0[c] - x6[c] + k21_4 * (x4[c] - x2[c])
+    for c in range(n):
+        y1[c] = x1[c] + x2[c] + x5[c] + x6[c] - k17_4 * (x3[c] + x4[c])
+    for c in range(n):
+        y2[c] = x2[c] - x1[c] - x5[c] + x6[c] + k17_4 * (x3[c] - x4[c])
+    for c in range(n):
+        y3[c] = half * x1[c] + quarter * x2[c] - k5_2 * x3[c] - k5_4 * x4[c] + k2 * x5[c] + x6[c]
+    for c in range(n):
+        y4[c] = quarter * x2[c] - half * x1[c] + k5_2 * x3[c] - k5_4 * x4[c] - k2 * x5[c] + x6[c]
+    for c in range(n):
+        y5[c] = k2 * x1[c] + k4 * x2[c] - k5_2 * x3[c] - k5 * x4[c] + half * x5[c] + x6[c]
+    for c in range(n):
+        y6[c] = k4 * x2[c] - k2 * x1[c] + k5_2 * x3[c] - k5 * x4[c] - half * x5[c] + x6[c]
+    for c in range(n):
+        y7[c] = x7[c] - x1[c] + k21_4 * (x3[c] - x5[c])
+
+
+@njit(cache=True)
+def _b8_add(src, i, di, s0, dst, j, dj, d0, n):
+    """dst[m] += sum_k B8^T[k, m] src[k]: the adjoint of _bt8, accumulated."""
+    t = src.dtype.type
+    half, quarter, k2, k4, k5 = t(0.5), t(0.25), t(2), t(4), t(5)
+    k17_4, k21_4, k5_2, k5_4 = t(4.25), t(5.25), t(2.5), t(1.25)
+    x0, x1, x2 = src[i, s0:s0 + n], src[i + di, s0:s0 + n], src[i + 2 * di, s0:s0 + n]
+    x3, x4, x5 = (src[i + 3 * di, s0:s0 + n], src[i + 4 * di, s0:s0 + n],
+                  src[i + 5 * di, s0:s0 + n])
+    x6, x7 = src[i + 6 * di, s0:s0 + n], src[i + 7 * di, s0:s0 + n]
+    y0, y1, y2 = dst[j, d0:d0 + n], dst[j + dj, d0:d0 + n], dst[j + 2 * dj, d0:d0 + n]
+    y3, y4, y5 = (dst[j + 3 * dj, d0:d0 + n], dst[j + 4 * dj, d0:d0 + n],
+                  dst[j + 5 * dj, d0:d0 + n])
+    y6, y7 = dst[j + 6 * dj, d0:d0 + n], dst[j + 7 * dj, d0:d0 + n]
+    for c in range(n):
+        y0[c] += x0[c]
+    for c in range(n):
+        y1[c] += x1[c] - x2[c] + half * (x3[c] - x4[c]) + k2 * (x5[c] - x6[c]) - x7[c]
+    for c in range(n):
+        y2[c] += x1[c] + x2[c] + quarter * (x3[c] + x4[c]) + k4 * (x5[c] + x6[c]) - k21_4 * x0[c]
+    for c in range(n):
+        y3[c] += (k17_4 * (x2[c] - x1[c]) + k5_2 * (x4[c] - x3[c] + x6[c] - x5[c])
+                  + k21_4 * x7[c])
+    for c in range(n):
+        y4[c] += (k21_4 * x0[c] - k17_4 * (x1[c] + x2[c]) - k5_4 * (x3[c] + x4[c])
+                  - k5 * (x5[c] + x6[c]))
+    for c in range(n):
+        y5[c] += x1[c] - x2[c] + k2 * (x3[c] - x4[c]) + half * (x5[c] - x6[c]) - k21_4 * x7[c]
+    for c in range(n):
+        y6[c] += x1[c] + x2[c] + x3[c] + x4[c] + x5[c] + x6[c] - x0[c]
+    for c in range(n):
+        y7[c] += x7[c]
+
+
+@njit(cache=True)
+def _at8(src, i, di, s0, dst, j, dj, d0, n):
+    """dst[a] = sum_k A8^T[a, k] src[k], a < 6, k < 8 (F(6x6, 3x3)'s output transform)."""
+    t = src.dtype.type
+    k2, k4, k8, k16, k32 = t(2), t(4), t(8), t(16), t(32)
+    half, quarter, eighth, k1_16, k1_32 = t(0.5), t(0.25), t(0.125), t(0.0625), t(0.03125)
+    x0, x1, x2 = src[i, s0:s0 + n], src[i + di, s0:s0 + n], src[i + 2 * di, s0:s0 + n]
+    x3, x4, x5 = (src[i + 3 * di, s0:s0 + n], src[i + 4 * di, s0:s0 + n],
+                  src[i + 5 * di, s0:s0 + n])
+    x6, x7 = src[i + 6 * di, s0:s0 + n], src[i + 7 * di, s0:s0 + n]
+    y0, y1, y2 = dst[j, d0:d0 + n], dst[j + dj, d0:d0 + n], dst[j + 2 * dj, d0:d0 + n]
+    y3, y4, y5 = (dst[j + 3 * dj, d0:d0 + n], dst[j + 4 * dj, d0:d0 + n],
+                  dst[j + 5 * dj, d0:d0 + n])
+    for c in range(n):
+        y0[c] = x0[c] + x1[c] + x2[c] + x3[c] + x4[c] + x5[c] + x6[c]
+    for c in range(n):
+        y1[c] = x1[c] - x2[c] + k2 * (x3[c] - x4[c]) + half * (x5[c] - x6[c])
+    for c in range(n):
+        y2[c] = x1[c] + x2[c] + k4 * (x3[c] + x4[c]) + quarter * (x5[c] + x6[c])
+    for c in range(n):
+        y3[c] = x1[c] - x2[c] + k8 * (x3[c] - x4[c]) + eighth * (x5[c] - x6[c])
+    for c in range(n):
+        y4[c] = x1[c] + x2[c] + k16 * (x3[c] + x4[c]) + k1_16 * (x5[c] + x6[c])
+    for c in range(n):
+        y5[c] = x1[c] - x2[c] + k32 * (x3[c] - x4[c]) + k1_32 * (x5[c] - x6[c]) + x7[c]
+
+
+@njit(cache=True)
+def _a8(src, i, di, s0, dst, j, dj, d0, n):
+    """dst[k] = sum_a A8^T[a, k] src[a]: the adjoint of _at8."""
+    t = src.dtype.type
+    k2, k4, k8, k16, k32 = t(2), t(4), t(8), t(16), t(32)
+    half, quarter, eighth, k1_16, k1_32 = t(0.5), t(0.25), t(0.125), t(0.0625), t(0.03125)
+    x0, x1, x2 = src[i, s0:s0 + n], src[i + di, s0:s0 + n], src[i + 2 * di, s0:s0 + n]
+    x3, x4, x5 = (src[i + 3 * di, s0:s0 + n], src[i + 4 * di, s0:s0 + n],
+                  src[i + 5 * di, s0:s0 + n])
+    y0, y1, y2 = dst[j, d0:d0 + n], dst[j + dj, d0:d0 + n], dst[j + 2 * dj, d0:d0 + n]
+    y3, y4, y5 = (dst[j + 3 * dj, d0:d0 + n], dst[j + 4 * dj, d0:d0 + n],
+                  dst[j + 5 * dj, d0:d0 + n])
+    y6, y7 = dst[j + 6 * dj, d0:d0 + n], dst[j + 7 * dj, d0:d0 + n]
+    for c in range(n):
+        y0[c] = x0[c]
+    for c in range(n):
+        y1[c] = x0[c] + x1[c] + x2[c] + x3[c] + x4[c] + x5[c]
+    for c in range(n):
+        y2[c] = x0[c] - x1[c] + x2[c] - x3[c] + x4[c] - x5[c]
+    for c in range(n):
+        y3[c] = x0[c] + k2 * x1[c] + k4 * x2[c] + k8 * x3[c] + k16 * x4[c] + k32 * x5[c]
+    for c in range(n):
+        y4[c] = x0[c] - k2 * x1[c] + k4 * x2[c] - k8 * x3[c] + k16 * x4[c] - k32 * x5[c]
+    for c in range(n):
+        y5[c] = (x0[c] + half * x1[c] + quarter * x2[c] + eighth * x3[c] + k1_16 * x4[c]
+                 + k1_32 * x5[c])
+    for c in range(n):
+        y6[c] = (x0[c] - half * x1[c] + quarter * x2[c] - eighth * x3[c] + k1_16 * x4[c]
+                 - k1_32 * x5[c])
+    for c in range(n):
+        y7[c] = x5[c]
+
+
+# Each kernel below serves both tile sizes; the patch side (6 or 8) picks the 1-D map. The
+# maps are called, not inlined, so a kernel compiles each call site, not each map, twice.
+
+
+@njit(cache=True, inline="always")
+def _patch_rows(patch, src, i, di, s0, dst, j, dj, d0, n):
+    if patch == 6:
+        _bt(src, i, di, s0, dst, j, dj, d0, n)
+    else:
+        _bt8(src, i, di, s0, dst, j, dj, d0, n)
+
+
+@njit(cache=True, inline="always")
+def _patch_rows_adjoint(patch, src, i, di, s0, dst, j, dj, d0, n):
+    if patch == 6:
+        _b_add(src, i, di, s0, dst, j, dj, d0, n)
+    else:
+        _b8_add(src, i, di, s0, dst, j, dj, d0, n)
+
+
+@njit(cache=True, inline="always")
+def _tile_rows(patch, src, i, di, s0, dst, j, dj, d0, n):
+    if patch == 6:
+        _at(src, i, di, s0, dst, j, dj, d0, n)
+    else:
+        _at8(src, i, di, s0, dst, j, dj, d0, n)
+
+
+@njit(cache=True, inline="always")
+def _tile_rows_adjoint(patch, src, i, di, s0, dst, j, dj, d0, n):
+    if patch == 6:
+        _a(src, i, di, s0, dst, j, dj, d0, n)
+    else:
+        _a8(src, i, di, s0, dst, j, dj, d0, n)
+
+
+@njit(cache=True, inline="always")
+def _patch_side(rows):
+    """6 for F(4x4, 3x3)'s 36 transformed rows, 8 for F(6x6, 3x3)'s 64."""
+    return 6 if rows == 36 else 8
+
+
+@njit(cache=True, inline="always")
+def _padded_size(height, width, pad_h, pad_w, tile, tiles_h, tiles_w):
+    """The zero-padded image's size: the tiles' reach, and the whole input (rows and columns
+    past the tiles' reach, which only a pooled convolution leaves, are never read)."""
+    return (max(tile * tiles_h + 2, pad_h + height), max(tile * tiles_w + 2, pad_w + width))
+
+
 @njit(cache=True, parallel=True)
 def input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V):
-    """V (36, T * C) = B^T d B of every tile's zero-padded 6x6 patch d, per channel."""
+    """V (P, T * C) = B^T d B of every tile's zero-padded patch d (6x6 or 8x8: P = 36 or
+    64), per channel."""
     n_batch, channels, height, width = x.shape
-    pw = 4 * tiles_w + 2
+    patch = _patch_side(V.shape[0])
+    tile = patch - 2
+    ph, pw = _padded_size(height, width, pad_h, pad_w, tile, tiles_h, tiles_w)
     run = tiles_h * tiles_w * channels
     for n in prange(n_batch):
-        # zero-padded, channels-last: a patch row of one tile is 6 runs of C floats
-        p = np.zeros(((4 * tiles_h + 2) * pw, channels), dtype=x.dtype)
+        # zero-padded, channels-last: a patch row of one tile is `patch` runs of C floats
+        p = np.zeros((ph * pw, channels), dtype=x.dtype)
         for c in range(channels):
             for h in range(height):
                 for w in range(width):
                     p[(pad_h + h) * pw + pad_w + w, c] = x[n, c, h, w]
-        r = np.empty((36, run), dtype=x.dtype)  # r[6i + l]: patch row i, transformed
+        r = np.empty((patch * patch, run), dtype=x.dtype)  # r[patch i + l]: row i, transformed
         for th in range(tiles_h):
             for tw in range(tiles_w):
                 col = (th * tiles_w + tw) * channels
-                for i in range(6):
-                    _bt(p, (4 * th + i) * pw + 4 * tw, 1, 0, r, 6 * i, 1, col, channels)
-        for l in range(6):
-            _bt(r, l, 6, 0, V, l, 6, n * run, run)
+                for i in range(patch):
+                    _patch_rows(patch, p, (tile * th + i) * pw + tile * tw, 1, 0, r,
+                                patch * i, 1, col, channels)
+        for l in range(patch):
+            _patch_rows(patch, r, l, patch, 0, V, l, patch, n * run, run)
 
 
 @njit(cache=True, parallel=True)
 def input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x):
-    """The adjoint of input_transform: grad_x = the sum over tiles of B dV B^T."""
+    """The adjoint of input_transform: grad_x = the sum over tiles of B dV B^T (zero where
+    no tile reaches)."""
     n_batch, channels, height, width = grad_x.shape
-    pw = 4 * tiles_w + 2
+    patch = _patch_side(dV.shape[0])
+    tile = patch - 2
+    ph, pw = _padded_size(height, width, pad_h, pad_w, tile, tiles_h, tiles_w)
     run = tiles_h * tiles_w * channels
     for n in prange(n_batch):
-        s = np.zeros((36, run), dtype=grad_x.dtype)  # s[6i + l]
-        for l in range(6):
-            _b_add(dV, l, 6, n * run, s, l, 6, 0, run)
-        p = np.zeros(((4 * tiles_h + 2) * pw, channels), dtype=grad_x.dtype)
+        s = np.zeros((patch * patch, run), dtype=grad_x.dtype)  # s[patch i + l]
+        for l in range(patch):
+            _patch_rows_adjoint(patch, dV, l, patch, n * run, s, l, patch, 0, run)
+        p = np.zeros((ph * pw, channels), dtype=grad_x.dtype)
         for th in range(tiles_h):
             for tw in range(tiles_w):
                 col = (th * tiles_w + tw) * channels
-                for i in range(6):  # the patches overlap: their gradients add up
-                    _b_add(s, 6 * i, 1, col, p, (4 * th + i) * pw + 4 * tw, 1, 0, channels)
+                for i in range(patch):  # the patches overlap: their gradients add up
+                    _patch_rows_adjoint(patch, s, patch * i, 1, col, p,
+                                        (tile * th + i) * pw + tile * tw, 1, 0, channels)
         for c in range(channels):
             for h in range(height):
                 for w in range(width):
@@ -196,39 +394,45 @@ def input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x):
 
 @njit(cache=True, inline="always")
 def _output_tiles(M, n, run):
-    """y[4a + b, (tile, o)] = (A^T m A)[a, b] of image n's tiles (no bias)."""
-    r = np.empty((24, run), dtype=M.dtype)  # r[6a + l]
-    for l in range(6):
-        _at(M, l, 6, n * run, r, l, 6, 0, run)
-    y = np.empty((16, run), dtype=M.dtype)
-    for a in range(4):
-        _at(r, 6 * a, 1, 0, y, 4 * a, 1, 0, run)
+    """y[tile a + b, (tile, o)] = (A^T m A)[a, b] of image n's tiles (no bias)."""
+    patch = _patch_side(M.shape[0])
+    tile = patch - 2
+    r = np.empty((tile * patch, run), dtype=M.dtype)  # r[patch a + l]
+    for l in range(patch):
+        _tile_rows(patch, M, l, patch, n * run, r, l, patch, 0, run)
+    y = np.empty((tile * tile, run), dtype=M.dtype)
+    for a in range(tile):
+        _tile_rows(patch, r, patch * a, 1, 0, y, tile * a, 1, 0, run)
     return y
 
 
 @njit(cache=True, parallel=True)
 def output_transform(M, bias, tiles_h, tiles_w, out):
-    """out[n, o, 4th + a, 4tw + b] = (A^T m A)[a, b] + bias[o], cropped to out's size."""
+    """out[n, o, tile th + a, tile tw + b] = (A^T m A)[a, b] + bias[o], cropped to out's
+    size."""
     n_batch, channels, out_h, out_w = out.shape
+    tile = _patch_side(M.shape[0]) - 2
     run = tiles_h * tiles_w * channels
     for n in prange(n_batch):
         y = _output_tiles(M, n, run)
         for th in range(tiles_h):
             for tw in range(tiles_w):
                 col = (th * tiles_w + tw) * channels
-                for a in range(min(4, out_h - 4 * th)):
-                    for b in range(min(4, out_w - 4 * tw)):
-                        values = y[4 * a + b, col:col + channels]
+                for a in range(min(tile, out_h - tile * th)):
+                    for b in range(min(tile, out_w - tile * tw)):
+                        values = y[tile * a + b, col:col + channels]
                         for o in range(channels):
-                            out[n, o, 4 * th + a, 4 * tw + b] = values[o] + bias[o]
+                            out[n, o, tile * th + a, tile * tw + b] = values[o] + bias[o]
 
 
 @njit(cache=True, parallel=True)
 def output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax):
-    """relu(max_pool2d(., 2)) of the output, taken tile by tile: a 4x4 tile holds whole 2x2
-    windows, so the output itself is never written. argmax as max_pool2d's (flat in an
-    output plane of width out_w)."""
+    """relu(max_pool2d(., 2)) of the output, taken tile by tile: a tile (4x4 or 6x6) holds
+    whole 2x2 windows, so the output itself is never written. argmax as max_pool2d's (flat
+    in an output plane of width out_w)."""
     n_batch, channels, pooled_h, pooled_w = pooled.shape
+    tile = _patch_side(M.shape[0]) - 2
+    windows = tile // 2  # along each side of a tile
     run = tiles_h * tiles_w * channels
     zero = M.dtype.type(0)
     for n in prange(n_batch):
@@ -236,12 +440,13 @@ def output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax)
         for th in range(tiles_h):
             for tw in range(tiles_w):
                 col = (th * tiles_w + tw) * channels
-                for pa in range(min(2, pooled_h - 2 * th)):
-                    for pb in range(min(2, pooled_w - 2 * tw)):
-                        k0 = 8 * pa + 2 * pb  # the window's top left, as 4a + b
+                for pa in range(min(windows, pooled_h - windows * th)):
+                    for pb in range(min(windows, pooled_w - windows * tw)):
+                        k0 = 2 * (tile * pa + pb)  # the window's top left, as tile a + b
                         y0, y1 = y[k0, col:col + channels], y[k0 + 1, col:col + channels]
-                        y2, y3 = y[k0 + 4, col:col + channels], y[k0 + 5, col:col + channels]
-                        ph, pw = 2 * th + pa, 2 * tw + pb
+                        y2 = y[k0 + tile, col:col + channels]
+                        y3 = y[k0 + tile + 1, col:col + channels]
+                        ph, pw = windows * th + pa, windows * tw + pb
                         for o in range(channels):
                             shift = bias[o]
                             best, k = _max_of_four(y0[o] + shift, y1[o] + shift,
@@ -252,30 +457,33 @@ def output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax)
 
 @njit(cache=True, inline="always")
 def _gradient_tiles(g, Gt, n, run):
-    """Gt[:, image n's run] = A g A^T of its tiles' 4x4 gradients g[4a + b, (tile, o)]."""
-    r = np.empty((24, run), dtype=g.dtype)  # r[6a + l]
-    for a in range(4):
-        _a(g, 4 * a, 1, 0, r, 6 * a, 1, 0, run)
-    for l in range(6):
-        _a(r, l, 6, 0, Gt, l, 6, n * run, run)
+    """Gt[:, image n's run] = A g A^T of its tiles' gradients g[tile a + b, (tile, o)]."""
+    patch = _patch_side(Gt.shape[0])
+    tile = patch - 2
+    r = np.empty((tile * patch, run), dtype=g.dtype)  # r[patch a + l]
+    for a in range(tile):
+        _tile_rows_adjoint(patch, g, tile * a, 1, 0, r, patch * a, 1, 0, run)
+    for l in range(patch):
+        _tile_rows_adjoint(patch, r, l, patch, 0, Gt, l, patch, n * run, run)
 
 
 @njit(cache=True, parallel=True)
 def output_grad_transform(grad_out, tiles_h, tiles_w, Gt, bias_parts):
-    """Gt (36, T * O) = A g A^T of every tile's 4x4 gradient g (zero past the edge), the
-    adjoint of output_transform; bias_parts[n, o] = the sum of grad_out[n, o]."""
+    """Gt (P, T * O) = A g A^T of every tile's gradient g (zero past the edge), the adjoint
+    of output_transform; bias_parts[n, o] = the sum of grad_out[n, o]."""
     n_batch, channels, out_h, out_w = grad_out.shape
+    tile = _patch_side(Gt.shape[0]) - 2
     run = tiles_h * tiles_w * channels
     for n in prange(n_batch):
-        g = np.zeros((16, run), dtype=grad_out.dtype)  # g[4a + b, (tile, o)]
+        g = np.zeros((tile * tile, run), dtype=grad_out.dtype)  # g[tile a + b, (tile, o)]
         for th in range(tiles_h):
             for tw in range(tiles_w):
                 col = (th * tiles_w + tw) * channels
-                for a in range(min(4, out_h - 4 * th)):
-                    for b in range(min(4, out_w - 4 * tw)):
-                        values = g[4 * a + b, col:col + channels]
+                for a in range(min(tile, out_h - tile * th)):
+                    for b in range(min(tile, out_w - tile * tw)):
+                        values = g[tile * a + b, col:col + channels]
                         for o in range(channels):
-                            values[o] = grad_out[n, o, 4 * th + a, 4 * tw + b]
+                            values[o] = grad_out[n, o, tile * th + a, tile * tw + b]
         for o in range(channels):
             bias_parts[n, o] = grad_out[n, o].sum()
         _gradient_tiles(g, Gt, n, run)
@@ -283,27 +491,29 @@ def output_grad_transform(grad_out, tiles_h, tiles_w, Gt, bias_parts):
 
 @njit(cache=True, parallel=True)
 def pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts):
-    """output_grad_transform for output_transform_relu_pool: each tile's 4x4 gradient holds
+    """output_grad_transform for output_transform_relu_pool: each tile's gradient holds
     its windows' gradients (ReLU mask applied) at their argmax, zeros elsewhere; the
     output-sized gradient is never made."""
     n_batch, channels, pooled_h, pooled_w = grad_pooled.shape
+    tile = _patch_side(Gt.shape[0]) - 2
+    windows = tile // 2
     run = tiles_h * tiles_w * channels
     for n in prange(n_batch):
-        g = np.zeros((16, run), dtype=grad_pooled.dtype)  # g[4a + b, (tile, o)]
+        g = np.zeros((tile * tile, run), dtype=grad_pooled.dtype)  # g[tile a + b, (tile, o)]
         for th in range(tiles_h):
             for tw in range(tiles_w):
                 col = (th * tiles_w + tw) * channels
-                for ph in range(2 * th, min(2 * th + 2, pooled_h)):
-                    for pw in range(2 * tw, min(2 * tw + 2, pooled_w)):
+                for ph in range(windows * th, min(windows * (th + 1), pooled_h)):
+                    for pw in range(windows * tw, min(windows * (tw + 1), pooled_w)):
                         # the argmax's row and column in the tile, without a division (a
                         # 64-bit one per window tripled this kernel's time, measured)
                         corner = 2 * ph * out_w + 2 * pw
-                        a0, b0 = 2 * (ph - 2 * th), 2 * (pw - 2 * tw)
+                        a0, b0 = 2 * (ph - windows * th), 2 * (pw - windows * tw)
                         for o in range(channels):
                             offset = argmax[n, o, ph, pw] - corner
                             down = offset >= out_w
                             a, b = a0 + down, b0 + offset - down * out_w
-                            g[4 * a + b, col + o] = grad_pooled[n, o, ph, pw]
+                            g[tile * a + b, col + o] = grad_pooled[n, o, ph, pw]
         for o in range(channels):  # output_grad_transform's order (row by row): the same sum
             total = grad_pooled.dtype.type(0)
             for ph in range(pooled_h):
@@ -317,78 +527,109 @@ def pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias
 
 class Transformed(NamedTuple):
     """What the forward keeps for the backward (and how conv2d_backward knows the path)."""
-    V: np.ndarray  # (36, T, C) transformed input patches
-    U: np.ndarray  # (36, C, O) transformed filters
+    V: np.ndarray  # (P, T, C) transformed input patches, P = 36 or 64
+    U: np.ndarray  # (P, C, O) transformed filters
+    tiles: tuple  # (tiles_h, tiles_w) per image
 
 
-def _tiles(out_h: int, out_w: int) -> tuple:
-    return -(-out_h // 4), -(-out_w // 4)
+def _tiles(height: int, width: int, tile: int = 4) -> tuple:
+    """Tiles covering a height x width output."""
+    return -(-height // tile), -(-width // tile)
 
 
-def _transformed(x, weight, pad_h, pad_w, out_h, out_w) -> Transformed:
+POOLED_TILE = None  # the fused op's tile side: None picks the cheaper; tests force 4 or 6
+
+
+def pooled_tile(pooled_h: int, pooled_w: int) -> int:
+    """The tile side, 4 or 6, whose tiles cover the pooled windows (2 pooled_h x 2 pooled_w
+    outputs) with fewer transformed values, 4 on a tie: 6 on the study's 32->64 layer (one
+    8x8 patch per image instead of four 6x6: 0.44x the products). F(6x6, 3x3)'s float32
+    error is about twice F(4x4, 3x3)'s (tests/test_kernels.py bounds both)."""
+    if POOLED_TILE is not None:
+        return POOLED_TILE
+
+    def cost(tile):
+        tiles_h, tiles_w = _tiles(2 * pooled_h, 2 * pooled_w, tile)
+        return (tile + 2) ** 2 * tiles_h * tiles_w
+    return 6 if cost(6) < cost(4) else 4
+
+
+def _filter_transform(rows: int) -> np.ndarray:
+    """kron(G, G) of F(4x4, 3x3) (36 transformed rows) or F(6x6, 3x3) (64)."""
+    return GG if rows == 36 else GG8
+
+
+def _transformed(x, weight, pad_h, pad_w, tile, tiles_h, tiles_w) -> Transformed:
     n, channels = x.shape[:2]
-    o = weight.shape[0]
-    tiles_h, tiles_w = _tiles(out_h, out_w)
-    V = np.empty((36, n * tiles_h * tiles_w, channels), dtype=x.dtype)
-    input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V.reshape(36, -1))
-    U = np.ascontiguousarray(
-        (weight.reshape(o * channels, 9) @ GG.T.astype(x.dtype)).T
-        .reshape(36, o, channels).transpose(0, 2, 1))
-    return Transformed(V, U)
+    o, patch = weight.shape[0], tile + 2
+    rows = patch * patch
+    V = np.empty((rows, n * tiles_h * tiles_w, channels), dtype=x.dtype)
+    input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V.reshape(rows, -1))
+    # U = GG @ the taps as (9, C * O): written in its (P, C, O) layout by the product itself
+    # (transposing it afterwards took 7x as long on the study's layer, measured)
+    taps = np.ascontiguousarray(weight.reshape(o, channels, 9).transpose(2, 1, 0))
+    U = (_filter_transform(rows).astype(x.dtype) @ taps.reshape(9, -1)).reshape(rows, channels, o)
+    return Transformed(V, U, (tiles_h, tiles_w))
 
 
 def winograd_forward(x, weight, bias, out, pad_h, pad_w):
-    """Writes out (N, O, OH, OW) for a 3x3 stride-1 weight; returns what the backward needs:
-    the transformed input and filters."""
-    V, U = _transformed(x, weight, pad_h, pad_w, *out.shape[2:])
-    output_transform(np.matmul(V, U).reshape(36, -1), bias, *_tiles(*out.shape[2:]), out)
-    return Transformed(V, U)
+    """Writes out (N, O, OH, OW) for a 3x3 stride-1 weight by F(4x4, 3x3); returns what the
+    backward needs: the transformed input and filters."""
+    tiles = _tiles(*out.shape[2:])
+    saved = _transformed(x, weight, pad_h, pad_w, 4, *tiles)
+    output_transform(np.matmul(saved.V, saved.U).reshape(36, -1), bias, *tiles, out)
+    return saved
 
 
 def winograd_forward_relu_pool(x, weight, bias, out_h, out_w, pooled, argmax, pad_h, pad_w):
     """relu(max_pool2d(conv, 2)) into pooled and argmax, for an (out_h, out_w) convolution
-    output; returns what winograd_backward needs."""
-    V, U = _transformed(x, weight, pad_h, pad_w, out_h, out_w)
-    output_transform_relu_pool(np.matmul(V, U).reshape(36, -1), bias, *_tiles(out_h, out_w),
-                               out_w, pooled, argmax)
-    return Transformed(V, U)
+    output, whose last row and column the pool drops when odd (so no tile computes them);
+    returns what winograd_backward needs."""
+    pooled_h, pooled_w = pooled.shape[2:]
+    tile = pooled_tile(pooled_h, pooled_w)
+    tiles = _tiles(2 * pooled_h, 2 * pooled_w, tile)
+    saved = _transformed(x, weight, pad_h, pad_w, tile, *tiles)
+    product = np.matmul(saved.V, saved.U)
+    output_transform_relu_pool(product.reshape(product.shape[0], -1), bias, *tiles, out_w,
+                               pooled, argmax)
+    return saved
 
 
 def winograd_backward(grad_out, saved, grad_x, grad_weight, pad_h, pad_w):
     """Overwrites grad_x and grad_weight (either may be None: not needed); returns the bias
     gradient (O,). `saved` is what winograd_forward returned."""
-    n, o, out_h, out_w = grad_out.shape
+    n, o = grad_out.shape[:2]
     Gt = np.empty((36, saved.V.shape[1], o), dtype=grad_out.dtype)
     bias_parts = np.empty((n, o), dtype=grad_out.dtype)
-    output_grad_transform(grad_out, *_tiles(out_h, out_w), Gt.reshape(36, -1), bias_parts)
-    return _backward_products(Gt, bias_parts, saved, _tiles(out_h, out_w), grad_x,
-                              grad_weight, pad_h, pad_w)
+    output_grad_transform(grad_out, *saved.tiles, Gt.reshape(36, -1), bias_parts)
+    return _backward_products(Gt, bias_parts, saved, grad_x, grad_weight, pad_h, pad_w)
 
 
-def winograd_backward_relu_pool(grad_pooled, argmax, out_h, out_w, saved, grad_x,
-                                grad_weight, pad_h, pad_w):
+def winograd_backward_relu_pool(grad_pooled, argmax, out_w, saved, grad_x, grad_weight,
+                                pad_h, pad_w):
     """winograd_backward for winograd_forward_relu_pool, from the pooled output's gradient
     with the ReLU's mask applied."""
     n, o = grad_pooled.shape[:2]
-    Gt = np.empty((36, saved.V.shape[1], o), dtype=grad_pooled.dtype)
+    rows = saved.V.shape[0]
+    Gt = np.empty((rows, saved.V.shape[1], o), dtype=grad_pooled.dtype)
     bias_parts = np.empty((n, o), dtype=grad_pooled.dtype)
-    pooled_grad_transform(grad_pooled, argmax, out_w, *_tiles(out_h, out_w),
-                          Gt.reshape(36, -1), bias_parts)
-    return _backward_products(Gt, bias_parts, saved, _tiles(out_h, out_w), grad_x,
-                              grad_weight, pad_h, pad_w)
+    pooled_grad_transform(grad_pooled, argmax, out_w, *saved.tiles, Gt.reshape(rows, -1),
+                          bias_parts)
+    return _backward_products(Gt, bias_parts, saved, grad_x, grad_weight, pad_h, pad_w)
 
 
-def _backward_products(Gt, bias_parts, saved, tiles, grad_x, grad_weight, pad_h, pad_w):
-    """From the transformed output gradient Gt (36, T, O) on: the input and filter gradients
+def _backward_products(Gt, bias_parts, saved, grad_x, grad_weight, pad_h, pad_w):
+    """From the transformed output gradient Gt (P, T, O) on: the input and filter gradients
     (each may be None: not needed) and the bias gradient, returned."""
-    V, U = saved
+    V, U, tiles = saved
+    rows = V.shape[0]
     if grad_x is not None:
         dV = np.matmul(Gt, U.transpose(0, 2, 1))
-        input_grad_transform(dV.reshape(36, -1), pad_h, pad_w, *tiles, grad_x)
+        input_grad_transform(dV.reshape(rows, -1), pad_h, pad_w, *tiles, grad_x)
     if grad_weight is not None:
-        # dU^T = Gt^T @ V, (36, O, C): 0.6x the time of V^T @ Gt (paired A/B)
+        # dU^T = Gt^T @ V, (P, O, C): 0.6x the time of V^T @ Gt (paired A/B)
         dU_t = np.matmul(Gt.transpose(0, 2, 1), V)
         o, channels = Gt.shape[2], V.shape[2]
-        grad_weight[...] = (dU_t.reshape(36, o * channels).T
-                            @ GG.astype(dU_t.dtype)).reshape(o, channels, 3, 3)
+        grad_taps = _filter_transform(rows).T.astype(dU_t.dtype) @ dU_t.reshape(rows, -1)
+        grad_weight[...] = grad_taps.T.reshape(o, channels, 3, 3)
     return bias_parts.sum(axis=0)

@@ -183,7 +183,10 @@ class Flatten(Module):
 class Sequential(Module):
     """Modules applied in order; indexable, iterable and sized like a list. Conv2d, ReLU,
     MaxPool2d(2) run as the one op F.conv2d_relu_max_pool2d, and a ReLU followed by any
-    other MaxPool2d as F.relu_max_pool2d: the same values and gradients, bit for bit."""
+    other MaxPool2d as F.relu_max_pool2d: the same values and gradients, bit for bit, except
+    where the fused convolution takes Winograd F(6x6, 3x3) tiles and the plain one F(4x4)
+    (the CPU backend's 3x3 layers with >= 16 channels on e.g. 7x7 inputs): equal there to
+    float32 rounding (kernels/cpu/conv_winograd.py)."""
 
     def __init__(self, *modules):
         super().__init__()
