@@ -162,8 +162,7 @@ def conv2d_relu_pool_forward(x, weight, bias, pooled, argmax, out_shape, stride_
         direct_forward_relu_pool(x, weight, shift, out_h, out_w, pooled, argmax, pad_h, pad_w)
         return x
     if _winograd(weight, stride_h, stride_w):
-        return winograd_forward_relu_pool(x, weight, shift, out_h, out_w, pooled, argmax,
-                                          pad_h, pad_w)
+        return winograd_forward_relu_pool(x, weight, shift, out_w, pooled, argmax, pad_h, pad_w)
     out = np.empty(out_shape, dtype=x.dtype)
     saved = conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w)
     max_pool2d_forward(out, pooled, argmax, 2, 2, 2, 2, 0, 0)

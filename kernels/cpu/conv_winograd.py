@@ -290,46 +290,13 @@ def _a8(src, i, di, s0, dst, j, dj, d0, n):
         y7[c] = x5[c]
 
 
-# Each kernel below serves both tile sizes; the patch side (6 or 8) picks the 1-D map. The
-# maps are called, not inlined, so a kernel compiles each call site, not each map, twice.
-
-
-@njit(cache=True, inline="always")
-def _patch_rows(patch, src, i, di, s0, dst, j, dj, d0, n):
-    if patch == 6:
-        _bt(src, i, di, s0, dst, j, dj, d0, n)
-    else:
-        _bt8(src, i, di, s0, dst, j, dj, d0, n)
-
-
-@njit(cache=True, inline="always")
-def _patch_rows_adjoint(patch, src, i, di, s0, dst, j, dj, d0, n):
-    if patch == 6:
-        _b_add(src, i, di, s0, dst, j, dj, d0, n)
-    else:
-        _b8_add(src, i, di, s0, dst, j, dj, d0, n)
-
-
-@njit(cache=True, inline="always")
-def _tile_rows(patch, src, i, di, s0, dst, j, dj, d0, n):
-    if patch == 6:
-        _at(src, i, di, s0, dst, j, dj, d0, n)
-    else:
-        _at8(src, i, di, s0, dst, j, dj, d0, n)
-
-
-@njit(cache=True, inline="always")
-def _tile_rows_adjoint(patch, src, i, di, s0, dst, j, dj, d0, n):
-    if patch == 6:
-        _a(src, i, di, s0, dst, j, dj, d0, n)
-    else:
-        _a8(src, i, di, s0, dst, j, dj, d0, n)
-
-
-@njit(cache=True, inline="always")
-def _patch_side(rows):
-    """6 for F(4x4, 3x3)'s 36 transformed rows, 8 for F(6x6, 3x3)'s 64."""
-    return 6 if rows == 36 else 8
+# The kernels' bodies below are written once, for either tile side: each takes its 1-D map
+# and patch side as arguments and is inlined into a thin kernel per side, so the map is a
+# direct call and the main job compiles only the side it uses. LLVM inlines the map at every
+# call site, and re-optimising each copy is most of a kernel's compile time: so each body
+# runs both passes of its 2-D transform as one loop of jobs around a single call (half the
+# compile time of two nested call sites, measured: 6-7 s instead of 12-13 s per kernel, for
+# 1.05x the run time of the input transform).
 
 
 @njit(cache=True, inline="always")
@@ -339,15 +306,31 @@ def _padded_size(height, width, pad_h, pad_w, tile, tiles_h, tiles_w):
     return (max(tile * tiles_h + 2, pad_h + height), max(tile * tiles_w + 2, pad_w + width))
 
 
-@njit(cache=True, parallel=True)
-def input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V):
-    """V (P, T * C) = B^T d B of every tile's zero-padded patch d (6x6 or 8x8: P = 36 or
-    64), per channel."""
-    n_batch, channels, height, width = x.shape
-    patch = _patch_side(V.shape[0])
+@njit(inline="always")
+def _patch_rows(tiles_h, tiles_w, patch, pw, channels):
+    """For each tile's patch row i (job (tile, i)): where the row starts in the padded image
+    (a row of pw pixels), and its row and column in the per-image buffer [patch i + l, (tile,
+    c)]."""
     tile = patch - 2
-    ph, pw = _padded_size(height, width, pad_h, pad_w, tile, tiles_h, tiles_w)
+    starts = np.empty((tiles_h * tiles_w * patch, 3), np.int64)
+    for th in range(tiles_h):
+        for tw in range(tiles_w):
+            for i in range(patch):
+                job = (th * tiles_w + tw) * patch + i
+                starts[job, 0] = (tile * th + i) * pw + tile * tw
+                starts[job, 1] = patch * i
+                starts[job, 2] = (th * tiles_w + tw) * channels
+    return starts
+
+
+@njit(inline="always")
+def _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, bt, patch):
+    """V (P, T * C) = B^T d B of every tile's zero-padded patch d (patch x patch, P its
+    values), per channel."""
+    n_batch, channels, height, width = x.shape
+    ph, pw = _padded_size(height, width, pad_h, pad_w, patch - 2, tiles_h, tiles_w)
     run = tiles_h * tiles_w * channels
+    rows = _patch_rows(tiles_h, tiles_w, patch, pw, channels)
     for n in prange(n_batch):
         # zero-padded, channels-last: a patch row of one tile is `patch` runs of C floats
         p = np.zeros((ph * pw, channels), dtype=x.dtype)
@@ -356,87 +339,62 @@ def input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V):
                 for w in range(width):
                     p[(pad_h + h) * pw + pad_w + w, c] = x[n, c, h, w]
         r = np.empty((patch * patch, run), dtype=x.dtype)  # r[patch i + l]: row i, transformed
-        for th in range(tiles_h):
-            for tw in range(tiles_w):
-                col = (th * tiles_w + tw) * channels
-                for i in range(patch):
-                    _patch_rows(patch, p, (tile * th + i) * pw + tile * tw, 1, 0, r,
-                                patch * i, 1, col, channels)
-        for l in range(patch):
-            _patch_rows(patch, r, l, patch, 0, V, l, patch, n * run, run)
+        for job in range(len(rows) + patch):  # each patch row along l, then each l along i
+            l = job - len(rows)
+            args = ((p, rows[job, 0], 1, 0, r, rows[job, 1], 1, rows[job, 2], channels)
+                    if l < 0 else (r, l, patch, 0, V, l, patch, n * run, run))
+            bt(*args)
 
 
-@njit(cache=True, parallel=True)
-def input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x):
-    """The adjoint of input_transform: grad_x = the sum over tiles of B dV B^T (zero where
+@njit(inline="always")
+def _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, b_add, patch):
+    """The adjoint of _input_transform: grad_x = the sum over tiles of B dV B^T (zero where
     no tile reaches)."""
     n_batch, channels, height, width = grad_x.shape
-    patch = _patch_side(dV.shape[0])
-    tile = patch - 2
-    ph, pw = _padded_size(height, width, pad_h, pad_w, tile, tiles_h, tiles_w)
+    ph, pw = _padded_size(height, width, pad_h, pad_w, patch - 2, tiles_h, tiles_w)
     run = tiles_h * tiles_w * channels
+    rows = _patch_rows(tiles_h, tiles_w, patch, pw, channels)
     for n in prange(n_batch):
         s = np.zeros((patch * patch, run), dtype=grad_x.dtype)  # s[patch i + l]
-        for l in range(patch):
-            _patch_rows_adjoint(patch, dV, l, patch, n * run, s, l, patch, 0, run)
         p = np.zeros((ph * pw, channels), dtype=grad_x.dtype)
-        for th in range(tiles_h):
-            for tw in range(tiles_w):
-                col = (th * tiles_w + tw) * channels
-                for i in range(patch):  # the patches overlap: their gradients add up
-                    _patch_rows_adjoint(patch, s, patch * i, 1, col, p,
-                                        (tile * th + i) * pw + tile * tw, 1, 0, channels)
+        # each l along i, then each patch row along l (the patches overlap: they add up)
+        for job in range(patch + len(rows)):
+            k = job - patch
+            args = ((dV, job, patch, n * run, s, job, patch, 0, run) if k < 0
+                    else (s, rows[k, 1], 1, rows[k, 2], p, rows[k, 0], 1, 0, channels))
+            b_add(*args)
         for c in range(channels):
             for h in range(height):
                 for w in range(width):
                     grad_x[n, c, h, w] = p[(pad_h + h) * pw + pad_w + w, c]
 
 
-@njit(cache=True, inline="always")
-def _output_tiles(M, n, run):
+@njit(inline="always")
+def _output_tiles(M, n, run, at, patch):
     """y[tile a + b, (tile, o)] = (A^T m A)[a, b] of image n's tiles (no bias)."""
-    patch = _patch_side(M.shape[0])
     tile = patch - 2
     r = np.empty((tile * patch, run), dtype=M.dtype)  # r[patch a + l]
-    for l in range(patch):
-        _tile_rows(patch, M, l, patch, n * run, r, l, patch, 0, run)
     y = np.empty((tile * tile, run), dtype=M.dtype)
-    for a in range(tile):
-        _tile_rows(patch, r, patch * a, 1, 0, y, tile * a, 1, 0, run)
+    for job in range(patch + tile):  # each l along k, then each a along l
+        a = job - patch
+        args = ((M, job, patch, n * run, r, job, patch, 0, run) if a < 0
+                else (r, patch * a, 1, 0, y, tile * a, 1, 0, run))
+        at(*args)
     return y
 
 
-@njit(cache=True, parallel=True)
-def output_transform(M, bias, tiles_h, tiles_w, out):
-    """out[n, o, tile th + a, tile tw + b] = (A^T m A)[a, b] + bias[o], cropped to out's
-    size."""
-    n_batch, channels, out_h, out_w = out.shape
-    tile = _patch_side(M.shape[0]) - 2
-    run = tiles_h * tiles_w * channels
-    for n in prange(n_batch):
-        y = _output_tiles(M, n, run)
-        for th in range(tiles_h):
-            for tw in range(tiles_w):
-                col = (th * tiles_w + tw) * channels
-                for a in range(min(tile, out_h - tile * th)):
-                    for b in range(min(tile, out_w - tile * tw)):
-                        values = y[tile * a + b, col:col + channels]
-                        for o in range(channels):
-                            out[n, o, tile * th + a, tile * tw + b] = values[o] + bias[o]
-
-
-@njit(cache=True, parallel=True)
-def output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax):
+@njit(inline="always")
+def _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, at, patch):
     """relu(max_pool2d(., 2)) of the output, taken tile by tile: a tile (4x4 or 6x6) holds
     whole 2x2 windows, so the output itself is never written. argmax as max_pool2d's (flat
     in an output plane of width out_w)."""
     n_batch, channels, pooled_h, pooled_w = pooled.shape
-    tile = _patch_side(M.shape[0]) - 2
+    tile = patch - 2
     windows = tile // 2  # along each side of a tile
     run = tiles_h * tiles_w * channels
     zero = M.dtype.type(0)
     for n in prange(n_batch):
-        y = _output_tiles(M, n, run)
+        y = _output_tiles(M, n, run, at, patch)
         for th in range(tiles_h):
             for tw in range(tiles_w):
                 col = (th * tiles_w + tw) * channels
@@ -455,47 +413,26 @@ def output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax)
                             argmax[n, o, ph, pw] = (2 * ph + k // 2) * out_w + 2 * pw + k % 2
 
 
-@njit(cache=True, inline="always")
-def _gradient_tiles(g, Gt, n, run):
+@njit(inline="always")
+def _gradient_tiles(g, Gt, n, run, a_map, patch):
     """Gt[:, image n's run] = A g A^T of its tiles' gradients g[tile a + b, (tile, o)]."""
-    patch = _patch_side(Gt.shape[0])
     tile = patch - 2
     r = np.empty((tile * patch, run), dtype=g.dtype)  # r[patch a + l]
-    for a in range(tile):
-        _tile_rows_adjoint(patch, g, tile * a, 1, 0, r, patch * a, 1, 0, run)
-    for l in range(patch):
-        _tile_rows_adjoint(patch, r, l, patch, 0, Gt, l, patch, n * run, run)
+    for job in range(tile + patch):  # each a along b, then each l along a
+        l = job - tile
+        args = ((g, tile * job, 1, 0, r, patch * job, 1, 0, run) if l < 0
+                else (r, l, patch, 0, Gt, l, patch, n * run, run))
+        a_map(*args)
 
 
-@njit(cache=True, parallel=True)
-def output_grad_transform(grad_out, tiles_h, tiles_w, Gt, bias_parts):
-    """Gt (P, T * O) = A g A^T of every tile's gradient g (zero past the edge), the adjoint
-    of output_transform; bias_parts[n, o] = the sum of grad_out[n, o]."""
-    n_batch, channels, out_h, out_w = grad_out.shape
-    tile = _patch_side(Gt.shape[0]) - 2
-    run = tiles_h * tiles_w * channels
-    for n in prange(n_batch):
-        g = np.zeros((tile * tile, run), dtype=grad_out.dtype)  # g[tile a + b, (tile, o)]
-        for th in range(tiles_h):
-            for tw in range(tiles_w):
-                col = (th * tiles_w + tw) * channels
-                for a in range(min(tile, out_h - tile * th)):
-                    for b in range(min(tile, out_w - tile * tw)):
-                        values = g[tile * a + b, col:col + channels]
-                        for o in range(channels):
-                            values[o] = grad_out[n, o, tile * th + a, tile * tw + b]
-        for o in range(channels):
-            bias_parts[n, o] = grad_out[n, o].sum()
-        _gradient_tiles(g, Gt, n, run)
-
-
-@njit(cache=True, parallel=True)
-def pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts):
-    """output_grad_transform for output_transform_relu_pool: each tile's gradient holds
+@njit(inline="always")
+def _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts,
+                           a_map, patch):
+    """output_grad_transform for _output_transform_relu_pool: each tile's gradient holds
     its windows' gradients (ReLU mask applied) at their argmax, zeros elsewhere; the
     output-sized gradient is never made."""
     n_batch, channels, pooled_h, pooled_w = grad_pooled.shape
-    tile = _patch_side(Gt.shape[0]) - 2
+    tile = patch - 2
     windows = tile // 2
     run = tiles_h * tiles_w * channels
     for n in prange(n_batch):
@@ -522,13 +459,112 @@ def pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias
                         if (argmax[n, o, ph, pw] - 2 * ph * out_w - 2 * pw >= out_w) == down:
                             total += grad_pooled[n, o, ph, pw]
             bias_parts[n, o] = total
-        _gradient_tiles(g, Gt, n, run)
+        _gradient_tiles(g, Gt, n, run, a_map, patch)
+
+
+# The kernels, per tile side: F(4x4, 3x3) (6x6 patches) and F(6x6, 3x3) (8x8 patches).
+
+
+@njit(cache=True, parallel=True)
+def input_transform_f4(x, pad_h, pad_w, tiles_h, tiles_w, V):
+    _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, _bt, 6)
+
+
+@njit(cache=True, parallel=True)
+def input_transform_f6(x, pad_h, pad_w, tiles_h, tiles_w, V):
+    _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, _bt8, 8)
+
+
+@njit(cache=True, parallel=True)
+def input_grad_transform_f4(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x):
+    _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, _b_add, 6)
+
+
+@njit(cache=True, parallel=True)
+def input_grad_transform_f6(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x):
+    _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, _b8_add, 8)
+
+
+@njit(cache=True, parallel=True)
+def output_transform_relu_pool_f4(M, bias, tiles_h, tiles_w, out_w, pooled, argmax):
+    _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, _at, 6)
+
+
+@njit(cache=True, parallel=True)
+def output_transform_relu_pool_f6(M, bias, tiles_h, tiles_w, out_w, pooled, argmax):
+    _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, _at8, 8)
+
+
+@njit(cache=True, parallel=True)
+def pooled_grad_transform_f4(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts):
+    _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts, _a, 6)
+
+
+@njit(cache=True, parallel=True)
+def pooled_grad_transform_f6(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts):
+    _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts, _a8,
+                           8)
+
+
+@njit(cache=True, parallel=True)
+def output_transform(M, bias, tiles_h, tiles_w, out):
+    """out[n, o, 4th + a, 4tw + b] = (A^T m A)[a, b] + bias[o], cropped to out's size
+    (F(4x4, 3x3): the plain convolution's tiles)."""
+    n_batch, channels, out_h, out_w = out.shape
+    run = tiles_h * tiles_w * channels
+    for n in prange(n_batch):
+        y = _output_tiles(M, n, run, _at, 6)
+        for th in range(tiles_h):
+            for tw in range(tiles_w):
+                col = (th * tiles_w + tw) * channels
+                for a in range(min(4, out_h - 4 * th)):
+                    for b in range(min(4, out_w - 4 * tw)):
+                        values = y[4 * a + b, col:col + channels]
+                        for o in range(channels):
+                            out[n, o, 4 * th + a, 4 * tw + b] = values[o] + bias[o]
+
+
+@njit(cache=True, parallel=True)
+def output_grad_transform(grad_out, tiles_h, tiles_w, Gt, bias_parts):
+    """Gt (36, T * O) = A g A^T of every tile's 4x4 gradient g (zero past the edge), the
+    adjoint of output_transform; bias_parts[n, o] = the sum of grad_out[n, o]."""
+    n_batch, channels, out_h, out_w = grad_out.shape
+    run = tiles_h * tiles_w * channels
+    for n in prange(n_batch):
+        g = np.zeros((16, run), dtype=grad_out.dtype)  # g[4a + b, (tile, o)]
+        for th in range(tiles_h):
+            for tw in range(tiles_w):
+                col = (th * tiles_w + tw) * channels
+                for a in range(min(4, out_h - 4 * th)):
+                    for b in range(min(4, out_w - 4 * tw)):
+                        values = g[4 * a + b, col:col + channels]
+                        for o in range(channels):
+                            values[o] = grad_out[n, o, 4 * th + a, 4 * tw + b]
+        for o in range(channels):
+            bias_parts[n, o] = grad_out[n, o].sum()
+        _gradient_tiles(g, Gt, n, run, _a, 6)
+
+
+class TileKernels(NamedTuple):
+    """The kernels of one tile side, and its filter transform kron(G, G)."""
+    input: object
+    input_grad: object
+    relu_pool: object
+    pooled_grad: object
+    GG: np.ndarray
+
+
+KERNELS = {4: TileKernels(input_transform_f4, input_grad_transform_f4,
+                         output_transform_relu_pool_f4, pooled_grad_transform_f4, GG),
+           6: TileKernels(input_transform_f6, input_grad_transform_f6,
+                         output_transform_relu_pool_f6, pooled_grad_transform_f6, GG8)}
 
 
 class Transformed(NamedTuple):
     """What the forward keeps for the backward (and how conv2d_backward knows the path)."""
     V: np.ndarray  # (P, T, C) transformed input patches, P = 36 or 64
     U: np.ndarray  # (P, C, O) transformed filters
+    tile: int  # 4 or 6: F(4x4, 3x3) or F(6x6, 3x3)
     tiles: tuple  # (tiles_h, tiles_w) per image
 
 
@@ -554,44 +590,37 @@ def pooled_tile(pooled_h: int, pooled_w: int) -> int:
     return 6 if cost(6) < cost(4) else 4
 
 
-def _filter_transform(rows: int) -> np.ndarray:
-    """kron(G, G) of F(4x4, 3x3) (36 transformed rows) or F(6x6, 3x3) (64)."""
-    return GG if rows == 36 else GG8
-
-
-def _transformed(x, weight, pad_h, pad_w, tile, tiles_h, tiles_w) -> Transformed:
+def _transformed(x, weight, pad_h, pad_w, tile, tiles) -> Transformed:
     n, channels = x.shape[:2]
-    o, patch = weight.shape[0], tile + 2
-    rows = patch * patch
-    V = np.empty((rows, n * tiles_h * tiles_w, channels), dtype=x.dtype)
-    input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V.reshape(rows, -1))
+    o, rows = weight.shape[0], (tile + 2) ** 2
+    V = np.empty((rows, n * tiles[0] * tiles[1], channels), dtype=x.dtype)
+    KERNELS[tile].input(x, pad_h, pad_w, *tiles, V.reshape(rows, -1))
     # U = GG @ the taps as (9, C * O): written in its (P, C, O) layout by the product itself
     # (transposing it afterwards took 7x as long on the study's layer, measured)
     taps = np.ascontiguousarray(weight.reshape(o, channels, 9).transpose(2, 1, 0))
-    U = (_filter_transform(rows).astype(x.dtype) @ taps.reshape(9, -1)).reshape(rows, channels, o)
-    return Transformed(V, U, (tiles_h, tiles_w))
+    U = (KERNELS[tile].GG.astype(x.dtype) @ taps.reshape(9, -1)).reshape(rows, channels, o)
+    return Transformed(V, U, tile, tiles)
 
 
 def winograd_forward(x, weight, bias, out, pad_h, pad_w):
     """Writes out (N, O, OH, OW) for a 3x3 stride-1 weight by F(4x4, 3x3); returns what the
     backward needs: the transformed input and filters."""
-    tiles = _tiles(*out.shape[2:])
-    saved = _transformed(x, weight, pad_h, pad_w, 4, *tiles)
-    output_transform(np.matmul(saved.V, saved.U).reshape(36, -1), bias, *tiles, out)
+    saved = _transformed(x, weight, pad_h, pad_w, 4, _tiles(*out.shape[2:]))
+    output_transform(np.matmul(saved.V, saved.U).reshape(36, -1), bias, *saved.tiles, out)
     return saved
 
 
-def winograd_forward_relu_pool(x, weight, bias, out_h, out_w, pooled, argmax, pad_h, pad_w):
-    """relu(max_pool2d(conv, 2)) into pooled and argmax, for an (out_h, out_w) convolution
-    output, whose last row and column the pool drops when odd (so no tile computes them);
-    returns what winograd_backward needs."""
+def winograd_forward_relu_pool(x, weight, bias, out_w, pooled, argmax, pad_h, pad_w):
+    """relu(max_pool2d(conv, 2)) into pooled and argmax, for a convolution output of width
+    out_w, computing only the outputs the pool reads (an odd last row and column are not);
+    returns what winograd_backward_relu_pool needs."""
     pooled_h, pooled_w = pooled.shape[2:]
     tile = pooled_tile(pooled_h, pooled_w)
-    tiles = _tiles(2 * pooled_h, 2 * pooled_w, tile)
-    saved = _transformed(x, weight, pad_h, pad_w, tile, *tiles)
+    saved = _transformed(x, weight, pad_h, pad_w, tile,
+                         _tiles(2 * pooled_h, 2 * pooled_w, tile))
     product = np.matmul(saved.V, saved.U)
-    output_transform_relu_pool(product.reshape(product.shape[0], -1), bias, *tiles, out_w,
-                               pooled, argmax)
+    KERNELS[tile].relu_pool(product.reshape(product.shape[0], -1), bias, *saved.tiles, out_w,
+                            pooled, argmax)
     return saved
 
 
@@ -613,23 +642,23 @@ def winograd_backward_relu_pool(grad_pooled, argmax, out_w, saved, grad_x, grad_
     rows = saved.V.shape[0]
     Gt = np.empty((rows, saved.V.shape[1], o), dtype=grad_pooled.dtype)
     bias_parts = np.empty((n, o), dtype=grad_pooled.dtype)
-    pooled_grad_transform(grad_pooled, argmax, out_w, *saved.tiles, Gt.reshape(rows, -1),
-                          bias_parts)
+    KERNELS[saved.tile].pooled_grad(grad_pooled, argmax, out_w, *saved.tiles,
+                                    Gt.reshape(rows, -1), bias_parts)
     return _backward_products(Gt, bias_parts, saved, grad_x, grad_weight, pad_h, pad_w)
 
 
 def _backward_products(Gt, bias_parts, saved, grad_x, grad_weight, pad_h, pad_w):
     """From the transformed output gradient Gt (P, T, O) on: the input and filter gradients
     (each may be None: not needed) and the bias gradient, returned."""
-    V, U, tiles = saved
+    V, U, tile, tiles = saved
     rows = V.shape[0]
     if grad_x is not None:
         dV = np.matmul(Gt, U.transpose(0, 2, 1))
-        input_grad_transform(dV.reshape(rows, -1), pad_h, pad_w, *tiles, grad_x)
+        KERNELS[tile].input_grad(dV.reshape(rows, -1), pad_h, pad_w, *tiles, grad_x)
     if grad_weight is not None:
         # dU^T = Gt^T @ V, (P, O, C): 0.6x the time of V^T @ Gt (paired A/B)
         dU_t = np.matmul(Gt.transpose(0, 2, 1), V)
         o, channels = Gt.shape[2], V.shape[2]
-        grad_taps = _filter_transform(rows).T.astype(dU_t.dtype) @ dU_t.reshape(rows, -1)
+        grad_taps = KERNELS[tile].GG.T.astype(dU_t.dtype) @ dU_t.reshape(rows, -1)
         grad_weight[...] = grad_taps.T.reshape(o, channels, 3, 3)
     return bias_parts.sum(axis=0)
