@@ -310,3 +310,28 @@ def test_kernels_run_with_the_jit_disabled():
     assert float(slow.stdout.split()[0]) == pytest.approx(float(fast.stdout.split()[0]),
                                                           rel=1e-12)
     assert slow.stdout.split()[1] == "ok"
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_batched_matmul_splits_small_products_over_threads_bit_for_bit(monkeypatch, threads):
+    """Winograd's batches of small products, sliced over threads, are np.matmul's values bit
+    for bit (each product is still one BLAS call), with transposed operands and a batch that
+    does not divide evenly; big products stay whole (OpenBLAS threads them itself)."""
+    from types import SimpleNamespace
+
+    from kernels.cpu import products
+    monkeypatch.setattr(products, "numba", SimpleNamespace(get_num_threads=lambda: threads))
+    calls, matmul = [], np.matmul
+    monkeypatch.setattr(products.np, "matmul", lambda *a, **k: calls.append(1) or matmul(*a, **k))
+    rng = np.random.default_rng(9)
+    for a, b in [(rng.standard_normal((7, 20, 8)), rng.standard_normal((7, 8, 5))),
+                 (rng.standard_normal((7, 8, 20)).transpose(0, 2, 1),
+                  rng.standard_normal((7, 5, 8)).transpose(0, 2, 1))]:
+        calls.clear()
+        np.testing.assert_array_equal(products.batched_matmul(a, b), np.matmul(a, b))
+        assert len(calls) == threads + 1  # one per slice, and the reference
+    big = rng.standard_normal((2, 128, 64)).astype(np.float32), rng.standard_normal(
+        (2, 64, 64)).astype(np.float32)
+    calls.clear()
+    np.testing.assert_array_equal(products.batched_matmul(*big), np.matmul(*big))
+    assert len(calls) == 2  # whole, and the reference
