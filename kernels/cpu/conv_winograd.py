@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -371,21 +372,23 @@ def _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, b_add, pat
 
 
 @njit(inline="always")
-def _output_tiles(M, n, run, at, patch):
-    """y[tile a + b, (tile, o)] = (A^T m A)[a, b] of image n's tiles (no bias)."""
+def _output_tiles(M, start, width, at, patch):
+    """y[tile a + b, (image, tile, o)] = (A^T m A)[a, b] of the tiles in M's columns
+    start:start + width, a block of images (no bias)."""
     tile = patch - 2
-    r = np.empty((tile * patch, run), dtype=M.dtype)  # r[patch a + l]
-    y = np.empty((tile * tile, run), dtype=M.dtype)
+    r = np.empty((tile * patch, width), dtype=M.dtype)  # r[patch a + l]
+    y = np.empty((tile * tile, width), dtype=M.dtype)
     for job in range(patch + tile):  # each l along k, then each a along l
         a = job - patch
-        args = ((M, job, patch, n * run, r, job, patch, 0, run) if a < 0
-                else (r, patch * a, 1, 0, y, tile * a, 1, 0, run))
+        args = ((M, job, patch, start, r, job, patch, 0, width) if a < 0
+                else (r, patch * a, 1, 0, y, tile * a, 1, 0, width))
         at(*args)
     return y
 
 
 @njit(inline="always")
-def _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, at, patch):
+def _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, block, at,
+                                patch):
     """relu(max_pool2d(., 2)) of the output, taken tile by tile: a tile (4x4 or 6x6) holds
     whole 2x2 windows, so the output itself is never written. argmax as max_pool2d's (flat
     in an output plane of width out_w)."""
@@ -394,41 +397,44 @@ def _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax
     windows = tile // 2  # along each side of a tile
     run = tiles_h * tiles_w * channels
     zero = M.dtype.type(0)
-    for n in prange(n_batch):
-        y = _output_tiles(M, n, run, at, patch)
-        for th in range(tiles_h):
-            for tw in range(tiles_w):
-                col = (th * tiles_w + tw) * channels
-                for pa in range(min(windows, pooled_h - windows * th)):
-                    for pb in range(min(windows, pooled_w - windows * tw)):
-                        k0 = 2 * (tile * pa + pb)  # the window's top left, as tile a + b
-                        y0, y1 = y[k0, col:col + channels], y[k0 + 1, col:col + channels]
-                        y2 = y[k0 + tile, col:col + channels]
-                        y3 = y[k0 + tile + 1, col:col + channels]
-                        ph, pw = windows * th + pa, windows * tw + pb
-                        for o in range(channels):
-                            shift = bias[o]
-                            best, k = _max_of_four(y0[o] + shift, y1[o] + shift,
-                                                   y2[o] + shift, y3[o] + shift)
-                            pooled[n, o, ph, pw] = zero if best <= zero else best
-                            argmax[n, o, ph, pw] = (2 * ph + k // 2) * out_w + 2 * pw + k % 2
+    for first in prange(-(-n_batch // block)):
+        n0 = first * block
+        y = _output_tiles(M, n0 * run, min(block, n_batch - n0) * run, at, patch)
+        for t in range(min(block, n_batch - n0) * tiles_h * tiles_w):
+            n, th, tw = n0 + t // (tiles_h * tiles_w), t // tiles_w % tiles_h, t % tiles_w
+            col = t * channels
+            for pa in range(min(windows, pooled_h - windows * th)):
+                for pb in range(min(windows, pooled_w - windows * tw)):
+                    k0 = 2 * (tile * pa + pb)  # the window's top left, as tile a + b
+                    y0, y1 = y[k0, col:col + channels], y[k0 + 1, col:col + channels]
+                    y2 = y[k0 + tile, col:col + channels]
+                    y3 = y[k0 + tile + 1, col:col + channels]
+                    ph, pw = windows * th + pa, windows * tw + pb
+                    for o in range(channels):
+                        shift = bias[o]
+                        best, k = _max_of_four(y0[o] + shift, y1[o] + shift,
+                                               y2[o] + shift, y3[o] + shift)
+                        pooled[n, o, ph, pw] = zero if best <= zero else best
+                        argmax[n, o, ph, pw] = (2 * ph + k // 2) * out_w + 2 * pw + k % 2
 
 
 @njit(inline="always")
-def _gradient_tiles(g, Gt, n, run, a_map, patch):
-    """Gt[:, image n's run] = A g A^T of its tiles' gradients g[tile a + b, (tile, o)]."""
+def _gradient_tiles(g, Gt, start, a_map, patch):
+    """Gt[:, start:start + g's width] = A g A^T of a block of images' tile gradients
+    g[tile a + b, (image, tile, o)]."""
     tile = patch - 2
-    r = np.empty((tile * patch, run), dtype=g.dtype)  # r[patch a + l]
+    width = g.shape[1]
+    r = np.empty((tile * patch, width), dtype=g.dtype)  # r[patch a + l]
     for job in range(tile + patch):  # each a along b, then each l along a
         l = job - tile
-        args = ((g, tile * job, 1, 0, r, patch * job, 1, 0, run) if l < 0
-                else (r, l, patch, 0, Gt, l, patch, n * run, run))
+        args = ((g, tile * job, 1, 0, r, patch * job, 1, 0, width) if l < 0
+                else (r, l, patch, 0, Gt, l, patch, start, width))
         a_map(*args)
 
 
 @njit(inline="always")
 def _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts,
-                           a_map, patch):
+                           block, a_map, patch):
     """output_grad_transform for _output_transform_relu_pool: each tile's gradient holds
     its windows' gradients (ReLU mask applied) at their argmax, zeros elsewhere; the
     output-sized gradient is never made."""
@@ -436,36 +442,39 @@ def _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bia
     tile = patch - 2
     windows = tile // 2
     run = tiles_h * tiles_w * channels
-    for n in prange(n_batch):
-        g = np.zeros((tile * tile, run), dtype=grad_pooled.dtype)  # g[tile a + b, (tile, o)]
-        for th in range(tiles_h):
-            for tw in range(tiles_w):
-                col = (th * tiles_w + tw) * channels
-                for ph in range(windows * th, min(windows * (th + 1), pooled_h)):
-                    for pw in range(windows * tw, min(windows * (tw + 1), pooled_w)):
-                        # the argmax's row and column in the tile, without a division (a
-                        # 64-bit one per window tripled this kernel's time, measured)
-                        corner = 2 * ph * out_w + 2 * pw
-                        a0, b0 = 2 * (ph - windows * th), 2 * (pw - windows * tw)
-                        for o in range(channels):
-                            offset = argmax[n, o, ph, pw] - corner
-                            down = offset >= out_w
-                            a, b = a0 + down, b0 + offset - down * out_w
-                            g[tile * a + b, col + o] = grad_pooled[n, o, ph, pw]
-        for o in range(channels):
-            if patch == 8:  # any order: F(6x6) does not match the composed ops bit for bit
-                bias_parts[n, o] = grad_pooled[n, o].sum()
-                continue
-            # output_grad_transform's order (row by row): the composed ops' sum, bit for bit
-            # (0.6 of this kernel's 1.6 ms on the study's layer, so F(6x6) skips it)
-            total = grad_pooled.dtype.type(0)
-            for ph in range(pooled_h):
-                for down in range(2):
-                    for pw in range(pooled_w):
-                        if (argmax[n, o, ph, pw] - 2 * ph * out_w - 2 * pw >= out_w) == down:
-                            total += grad_pooled[n, o, ph, pw]
-            bias_parts[n, o] = total
-        _gradient_tiles(g, Gt, n, run, a_map, patch)
+    for first in prange(-(-n_batch // block)):
+        n0 = first * block
+        images = min(block, n_batch - n0)
+        g = np.zeros((tile * tile, images * run), dtype=grad_pooled.dtype)  # [a b, (n, t, o)]
+        for t in range(images * tiles_h * tiles_w):
+            n, th, tw = n0 + t // (tiles_h * tiles_w), t // tiles_w % tiles_h, t % tiles_w
+            col = t * channels
+            for ph in range(windows * th, min(windows * (th + 1), pooled_h)):
+                for pw in range(windows * tw, min(windows * (tw + 1), pooled_w)):
+                    # the argmax's row and column in the tile, without a division (a
+                    # 64-bit one per window tripled this kernel's time, measured)
+                    corner = 2 * ph * out_w + 2 * pw
+                    a0, b0 = 2 * (ph - windows * th), 2 * (pw - windows * tw)
+                    for o in range(channels):
+                        offset = argmax[n, o, ph, pw] - corner
+                        down = offset >= out_w
+                        a, b = a0 + down, b0 + offset - down * out_w
+                        g[tile * a + b, col + o] = grad_pooled[n, o, ph, pw]
+        for n in range(n0, n0 + images):
+            for o in range(channels):
+                if patch == 8:  # any order: F(6x6) does not match the composed ops anyway
+                    bias_parts[n, o] = grad_pooled[n, o].sum()
+                    continue
+                # output_grad_transform's order (row by row): the composed ops' sum, bit for
+                # bit (0.6 of this kernel's 1.6 ms on the study's layer, so F(6x6) skips it)
+                total = grad_pooled.dtype.type(0)
+                for ph in range(pooled_h):
+                    for down in range(2):
+                        for pw in range(pooled_w):
+                            if (argmax[n, o, ph, pw] - 2 * ph * out_w - 2 * pw >= out_w) == down:
+                                total += grad_pooled[n, o, ph, pw]
+                bias_parts[n, o] = total
+        _gradient_tiles(g, Gt, n0 * run, a_map, patch)
 
 
 # The kernels, per tile side: F(4x4, 3x3) (6x6 patches) and F(6x6, 3x3) (8x8 patches).
@@ -492,24 +501,29 @@ def input_grad_transform_f6(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x):
 
 
 @njit(cache=True, parallel=True)
-def output_transform_relu_pool_f4(M, bias, tiles_h, tiles_w, out_w, pooled, argmax):
-    _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, _at, 6)
+def output_transform_relu_pool_f4(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, block):
+    _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, block, _at,
+                                6)
 
 
 @njit(cache=True, parallel=True)
-def output_transform_relu_pool_f6(M, bias, tiles_h, tiles_w, out_w, pooled, argmax):
-    _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, _at8, 8)
+def output_transform_relu_pool_f6(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, block):
+    _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, block, _at8,
+                                8)
 
 
 @njit(cache=True, parallel=True)
-def pooled_grad_transform_f4(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts):
-    _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts, _a, 6)
+def pooled_grad_transform_f4(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts,
+                             block):
+    _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts, block,
+                           _a, 6)
 
 
 @njit(cache=True, parallel=True)
-def pooled_grad_transform_f6(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts):
-    _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts, _a8,
-                           8)
+def pooled_grad_transform_f6(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts,
+                             block):
+    _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts, block,
+                           _a8, 8)
 
 
 @njit(cache=True, parallel=True)
@@ -519,7 +533,7 @@ def output_transform(M, bias, tiles_h, tiles_w, out):
     n_batch, channels, out_h, out_w = out.shape
     run = tiles_h * tiles_w * channels
     for n in prange(n_batch):
-        y = _output_tiles(M, n, run, _at, 6)
+        y = _output_tiles(M, n * run, run, _at, 6)
         for th in range(tiles_h):
             for tw in range(tiles_w):
                 col = (th * tiles_w + tw) * channels
@@ -548,7 +562,7 @@ def output_grad_transform(grad_out, tiles_h, tiles_w, Gt, bias_parts):
                             values[o] = grad_out[n, o, 4 * th + a, 4 * tw + b]
         for o in range(channels):
             bias_parts[n, o] = grad_out[n, o].sum()
-        _gradient_tiles(g, Gt, n, run, _a, 6)
+        _gradient_tiles(g, Gt, n * run, _a, 6)
 
 
 class TileKernels(NamedTuple):
@@ -572,6 +586,13 @@ class Transformed(NamedTuple):
     U: np.ndarray  # (P, C, O) transformed filters
     tile: int  # 4 or 6: F(4x4, 3x3) or F(6x6, 3x3)
     tiles: tuple  # (tiles_h, tiles_w) per image
+
+
+def images_per_block(n_batch: int) -> int:
+    """Images per parallel job in the output-side kernels: their transforms then run over
+    the block's tiles at once (longer rows, fewer calls: 8 images, 0.70x the time of one on
+    the study's layer, measured), while leaving >= 4 jobs per thread."""
+    return max(1, min(8, n_batch // (4 * numba.get_num_threads())))
 
 
 def _tiles(height: int, width: int, tile: int = 4) -> tuple:
@@ -626,7 +647,7 @@ def winograd_forward_relu_pool(x, weight, bias, out_w, pooled, argmax, pad_h, pa
                          _tiles(2 * pooled_h, 2 * pooled_w, tile))
     product = batched_matmul(saved.V, saved.U)
     KERNELS[tile].relu_pool(product.reshape(product.shape[0], -1), bias, *saved.tiles, out_w,
-                            pooled, argmax)
+                            pooled, argmax, images_per_block(len(x)))
     return saved
 
 
@@ -649,7 +670,7 @@ def winograd_backward_relu_pool(grad_pooled, argmax, out_w, saved, grad_x, grad_
     Gt = np.empty((rows, saved.V.shape[1], o), dtype=grad_pooled.dtype)
     bias_parts = np.empty((n, o), dtype=grad_pooled.dtype)
     KERNELS[saved.tile].pooled_grad(grad_pooled, argmax, out_w, *saved.tiles,
-                                    Gt.reshape(rows, -1), bias_parts)
+                                    Gt.reshape(rows, -1), bias_parts, images_per_block(n))
     return _backward_products(Gt, bias_parts, saved, grad_x, grad_weight, pad_h, pad_w)
 
 
