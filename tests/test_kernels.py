@@ -335,3 +335,24 @@ def test_batched_matmul_splits_small_products_over_threads_bit_for_bit(monkeypat
     calls.clear()
     np.testing.assert_array_equal(products.batched_matmul(*big), np.matmul(*big))
     assert len(calls) == 2  # whole, and the reference
+
+
+def test_optimizer_updates_serial_and_parallel_agree_bit_for_bit():
+    """Small parameters update on the calling thread, large ones on numba's threads: the same
+    per-element rule, so the same values, either side of the threshold."""
+    from kernels.cpu import optim
+    rng = np.random.default_rng(10)
+    size = optim.PARALLEL_FROM + 3
+    for update, state_count, args in (
+            (("_sgd_serial", "_sgd_parallel"), 1, (0.1, 0.9, 0.1, 0.01, True, False, False)),
+            (("_adam_serial", "_adam_parallel"), 3,
+             (1e-3, 0.9, 0.999, 1e-8, 0.01, 1e-3, 0.5, True, False))):
+        param, grad = rng.standard_normal(size), rng.standard_normal(size)
+        state = [np.abs(rng.standard_normal(size)) for _ in range(state_count)]
+        results = []
+        for name in update:
+            arrays = [param.copy(), grad] + [s.copy() for s in state]
+            getattr(optim, name)(*arrays, *args)
+            results.append(arrays)
+        for serial, parallel in zip(*results):
+            np.testing.assert_array_equal(serial, parallel)

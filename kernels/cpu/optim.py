@@ -12,10 +12,16 @@ _sgd = njit(cache=True)(sgd_update)
 _adam = njit(cache=True)(adam_update)
 
 
-@njit(cache=True, parallel=True)
-def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
-             maximize, first_step):
-    """Flat arrays. momentum_buffer is written only when momentum > 0."""
+# Each update is written once (inline) and compiled twice: on numba's threads, and on the
+# calling thread for parameters under PARALLEL_FROM elements, where waking the threads costs
+# more than the update (the study's 14 parameters: 0.29 ms per SGD step on 2 threads against
+# 0.09 ms on one, measured).
+PARALLEL_FROM = 1 << 15
+
+
+@njit(inline="always")
+def _sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+              maximize, first_step):
     for k in prange(param.size):
         param[k], buffer = _sgd(param[k], grad[k], momentum_buffer[k], lr, momentum, dampening,
                                 weight_decay, nesterov, maximize, first_step)
@@ -23,7 +29,7 @@ def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay
             momentum_buffer[k] = buffer
 
 
-@njit(cache=True, parallel=True)
+@njit(inline="always")
 def _adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
                weight_decay, step_size, correction2_sqrt, amsgrad, maximize):
     for k in prange(param.size):
@@ -34,8 +40,45 @@ def _adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta
             max_exp_avg_sq[k] = v_max
 
 
+@njit(cache=True, parallel=True)
+def _sgd_parallel(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+                  maximize, first_step):
+    _sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+              maximize, first_step)
+
+
+@njit(cache=True)
+def _sgd_serial(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+                maximize, first_step):
+    _sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+              maximize, first_step)
+
+
+@njit(cache=True, parallel=True)
+def _adam_parallel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
+                   weight_decay, step_size, correction2_sqrt, amsgrad, maximize):
+    _adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
+               weight_decay, step_size, correction2_sqrt, amsgrad, maximize)
+
+
+@njit(cache=True)
+def _adam_serial(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
+                 weight_decay, step_size, correction2_sqrt, amsgrad, maximize):
+    _adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
+               weight_decay, step_size, correction2_sqrt, amsgrad, maximize)
+
+
+def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+             maximize, first_step):
+    """Flat arrays. momentum_buffer is written only when momentum > 0."""
+    update = _sgd_parallel if param.size >= PARALLEL_FROM else _sgd_serial
+    update(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+           maximize, first_step)
+
+
 def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
               weight_decay, step, amsgrad, maximize):
     """Flat arrays; max_exp_avg_sq is used only with amsgrad. `step` counts from 1."""
-    _adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
-               weight_decay, *bias_corrections(lr, beta1, beta2, step), amsgrad, maximize)
+    update = _adam_parallel if param.size >= PARALLEL_FROM else _adam_serial
+    update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
+           weight_decay, *bias_corrections(lr, beta1, beta2, step), amsgrad, maximize)
