@@ -326,49 +326,66 @@ def _patch_rows(tiles_h, tiles_w, patch, pw, channels):
 
 
 @njit(inline="always")
-def _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, bt, patch):
+def _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, block, bt, patch):
     """V (P, T * C) = B^T d B of every tile's zero-padded patch d (patch x patch, P its
-    values), per channel."""
+    values), per channel; `block` images per parallel job."""
     n_batch, channels, height, width = x.shape
     ph, pw = _padded_size(height, width, pad_h, pad_w, patch - 2, tiles_h, tiles_w)
     run = tiles_h * tiles_w * channels
     rows = _patch_rows(tiles_h, tiles_w, patch, pw, channels)
-    for n in prange(n_batch):
+    for first in prange(-(-n_batch // block)):
+        n0 = first * block
+        images = min(block, n_batch - n0)
         # zero-padded, channels-last: a patch row of one tile is `patch` runs of C floats
-        p = np.zeros((ph * pw, channels), dtype=x.dtype)
-        for c in range(channels):
-            for h in range(height):
-                for w in range(width):
-                    p[(pad_h + h) * pw + pad_w + w, c] = x[n, c, h, w]
-        r = np.empty((patch * patch, run), dtype=x.dtype)  # r[patch i + l]: row i, transformed
-        for job in range(len(rows) + patch):  # each patch row along l, then each l along i
-            l = job - len(rows)
-            args = ((p, rows[job, 0], 1, 0, r, rows[job, 1], 1, rows[job, 2], channels)
-                    if l < 0 else (r, l, patch, 0, V, l, patch, n * run, run))
+        p = np.zeros((images * ph * pw, channels), dtype=x.dtype)
+        for n in range(n0, n0 + images):
+            for c in range(channels):
+                for h in range(height):
+                    for w in range(width):
+                        p[((n - n0) * ph + pad_h + h) * pw + pad_w + w, c] = x[n, c, h, w]
+        r = np.empty((patch * patch, images * run), dtype=x.dtype)  # r[patch i + l]: row i
+        image, k = 0, 0
+        for job in range(images * len(rows) + patch):  # each patch row along l, then each
+            l = job - images * len(rows)               # l along i, for the block at once
+            args = ((p, image * ph * pw + rows[k, 0], 1, 0, r, rows[k, 1], 1,
+                     image * run + rows[k, 2], channels) if l < 0
+                    else (r, l, patch, 0, V, l, patch, n0 * run, images * run))
             bt(*args)
+            k += 1
+            if k == len(rows):
+                image, k = image + 1, 0
 
 
 @njit(inline="always")
-def _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, b_add, patch):
+def _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block, b_add, patch):
     """The adjoint of _input_transform: grad_x = the sum over tiles of B dV B^T (zero where
     no tile reaches)."""
     n_batch, channels, height, width = grad_x.shape
     ph, pw = _padded_size(height, width, pad_h, pad_w, patch - 2, tiles_h, tiles_w)
     run = tiles_h * tiles_w * channels
     rows = _patch_rows(tiles_h, tiles_w, patch, pw, channels)
-    for n in prange(n_batch):
-        s = np.zeros((patch * patch, run), dtype=grad_x.dtype)  # s[patch i + l]
-        p = np.zeros((ph * pw, channels), dtype=grad_x.dtype)
-        # each l along i, then each patch row along l (the patches overlap: they add up)
-        for job in range(patch + len(rows)):
-            k = job - patch
-            args = ((dV, job, patch, n * run, s, job, patch, 0, run) if k < 0
-                    else (s, rows[k, 1], 1, rows[k, 2], p, rows[k, 0], 1, 0, channels))
+    for first in prange(-(-n_batch // block)):
+        n0 = first * block
+        images = min(block, n_batch - n0)
+        s = np.zeros((patch * patch, images * run), dtype=grad_x.dtype)  # s[patch i + l]
+        p = np.zeros((images * ph * pw, channels), dtype=grad_x.dtype)
+        # each l along i for the block at once, then each patch row along l (the patches
+        # overlap: their gradients add up)
+        image, k = 0, 0
+        for job in range(patch + images * len(rows)):
+            args = ((dV, job, patch, n0 * run, s, job, patch, 0, images * run) if job < patch
+                    else (s, rows[k, 1], 1, image * run + rows[k, 2], p,
+                          image * ph * pw + rows[k, 0], 1, 0, channels))
             b_add(*args)
-        for c in range(channels):
-            for h in range(height):
-                for w in range(width):
-                    grad_x[n, c, h, w] = p[(pad_h + h) * pw + pad_w + w, c]
+            if job >= patch:
+                k += 1
+                if k == len(rows):
+                    image, k = image + 1, 0
+        for n in range(n0, n0 + images):
+            for c in range(channels):
+                for h in range(height):
+                    for w in range(width):
+                        grad_x[n, c, h, w] = p[((n - n0) * ph + pad_h + h) * pw + pad_w + w, c]
 
 
 @njit(inline="always")
@@ -481,23 +498,23 @@ def _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bia
 
 
 @njit(cache=True, parallel=True)
-def input_transform_f4(x, pad_h, pad_w, tiles_h, tiles_w, V):
-    _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, _bt, 6)
+def input_transform_f4(x, pad_h, pad_w, tiles_h, tiles_w, V, block):
+    _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, block, _bt, 6)
 
 
 @njit(cache=True, parallel=True)
-def input_transform_f6(x, pad_h, pad_w, tiles_h, tiles_w, V):
-    _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, _bt8, 8)
+def input_transform_f6(x, pad_h, pad_w, tiles_h, tiles_w, V, block):
+    _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, block, _bt8, 8)
 
 
 @njit(cache=True, parallel=True)
-def input_grad_transform_f4(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x):
-    _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, _b_add, 6)
+def input_grad_transform_f4(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block):
+    _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block, _b_add, 6)
 
 
 @njit(cache=True, parallel=True)
-def input_grad_transform_f6(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x):
-    _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, _b8_add, 8)
+def input_grad_transform_f6(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block):
+    _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block, _b8_add, 8)
 
 
 @njit(cache=True, parallel=True)
@@ -621,7 +638,7 @@ def _transformed(x, weight, pad_h, pad_w, tile, tiles) -> Transformed:
     n, channels = x.shape[:2]
     o, rows = weight.shape[0], (tile + 2) ** 2
     V = np.empty((rows, n * tiles[0] * tiles[1], channels), dtype=x.dtype)
-    KERNELS[tile].input(x, pad_h, pad_w, *tiles, V.reshape(rows, -1))
+    KERNELS[tile].input(x, pad_h, pad_w, *tiles, V.reshape(rows, -1), images_per_block(n))
     # U = GG @ the taps as (9, C * O): written in its (P, C, O) layout by the product itself
     # (transposing it afterwards took 7x as long on the study's layer, measured)
     taps = np.ascontiguousarray(weight.reshape(o, channels, 9).transpose(2, 1, 0))
@@ -681,7 +698,8 @@ def _backward_products(Gt, bias_parts, saved, grad_x, grad_weight, pad_h, pad_w)
     rows = V.shape[0]
     if grad_x is not None:
         dV = batched_matmul(Gt, U.transpose(0, 2, 1))
-        KERNELS[tile].input_grad(dV.reshape(rows, -1), pad_h, pad_w, *tiles, grad_x)
+        KERNELS[tile].input_grad(dV.reshape(rows, -1), pad_h, pad_w, *tiles, grad_x,
+                                 images_per_block(len(grad_x)))
     if grad_weight is not None:
         # dU^T = Gt^T @ V, (P, O, C): 0.6x the time of V^T @ Gt (paired A/B)
         dU_t = batched_matmul(Gt.transpose(0, 2, 1), V)
