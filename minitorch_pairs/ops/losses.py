@@ -2,6 +2,7 @@
 nll_loss, binary_cross_entropy_with_logits, mse_loss."""
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -18,7 +19,7 @@ REDUCTIONS = ("mean", "sum", "none")
 def _rows(x, axis):
     """x with `axis` moved last, as a contiguous (rows, K) array, and the moved shape."""
     moved = np.moveaxis(x, axis, -1)
-    rows = int(np.prod(moved.shape[:-1]))  # (not -1: ambiguous for an empty axis)
+    rows = int(math.prod(moved.shape[:-1]))  # (not -1: ambiguous for an empty axis)
     return backend.contiguous(moved).reshape(rows, x.shape[axis]), moved.shape
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 import numbers
 
 import numpy as np
@@ -97,7 +98,7 @@ def mean(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
         raise TypeError(f"mean: expected a floating-point tensor, got dtype {a.dtype}")
     axes = normalize_dims("mean", dim, a.ndim)
     _check_nonempty("mean", a, axes)
-    count = int(np.prod([a.shape[d] for d in axes]))
+    count = int(math.prod([a.shape[d] for d in axes]))
     return Sum.apply(a, axes=axes, keepdim=keepdim) * (1.0 / count)
 
 

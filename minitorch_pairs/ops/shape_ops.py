@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import math
 
 import numpy as np
 
@@ -91,13 +92,13 @@ def _target_shape(shape: tuple, size: int) -> tuple | None:
         return None
     if list(shape).count(-1) > 1:
         return None
-    known = int(np.prod([n for n in shape if n != -1]))
+    known = int(math.prod([n for n in shape if n != -1]))
     if -1 in shape:
         if known == 0 or size % known:
             return None
         shape = tuple(size // known if n == -1 else n for n in shape)
     shape = tuple(int(n) for n in shape)
-    return shape if int(np.prod(shape)) == size else None
+    return shape if int(math.prod(shape)) == size else None
 
 
 def reshape(a: Tensor, *shape) -> Tensor:
@@ -115,7 +116,7 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     start, end = (normalize_dims("flatten", d, a.ndim)[0] for d in (start_dim, end_dim))
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return reshape(a, *a.shape[:start], int(np.prod(a.shape[start:end + 1])), *a.shape[end + 1:])
+    return reshape(a, *a.shape[:start], int(math.prod(a.shape[start:end + 1])), *a.shape[end + 1:])
 
 
 def permute(a: Tensor, *dims) -> Tensor:
