@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from kernels import cpu as K
-from kernels.cpu import conv_winograd as W
+from kernels.cpu import winograd_maps as maps
 from kernels.cpu.conv_winograd import Transformed
 from torch_reference import torch
 
@@ -124,13 +124,18 @@ def test_conv2d_kernels_match_torch(x_shape, w_shape, stride, pad, dtype):
                                    err_msg=label)
 
 
+def _study_layer_inputs(seed, grad_shape):
+    """The study's 32->64 layer on 50 images, float64: input, weight, bias, upstream grad."""
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal((50, 32, 7, 7)), rng.standard_normal((64, 32, 3, 3)) * 0.1
+    return x, w, rng.standard_normal(64), rng.standard_normal(grad_shape)
+
+
 def test_the_study_layer_takes_winograd_within_its_float32_error_bound():
     """The 32->64 layer, float32 and float64, against torch in float64. Winograd's float32
     error (measured ~4e-6 of the largest output or gradient) is a few times im2col's and
     torch's (~1e-6); the float32 bound, 1e-5, is about twice the worst seen."""
-    rng = np.random.default_rng(3)
-    x64, w64 = rng.standard_normal((50, 32, 7, 7)), rng.standard_normal((64, 32, 3, 3)) * 0.1
-    b64, g64 = rng.standard_normal(64), rng.standard_normal((50, 64, 7, 7))
+    x64, w64, b64, g64 = _study_layer_inputs(3, (50, 64, 7, 7))
     tx, tw = torch.tensor(x64, requires_grad=True), torch.tensor(w64, requires_grad=True)
     ty = TF.conv2d(tx, tw, torch.tensor(b64), padding=1)
     ty.backward(torch.tensor(g64))
@@ -156,9 +161,7 @@ def test_the_study_layer_fused_takes_f6x6_within_its_float32_error_bound():
     F(4x4, 3x3)'s; the bound is twice that. Rounding may pick the other of two near-equal
     window values: allowed only where they are that close, and the reference gradients
     follow our winners (a different winner moves a gradient by O(1))."""
-    rng = np.random.default_rng(0)
-    x64, w64 = rng.standard_normal((50, 32, 7, 7)), rng.standard_normal((64, 32, 3, 3)) * 0.1
-    b64, g64 = rng.standard_normal(64), rng.standard_normal((50, 64, 3, 3))
+    x64, w64, b64, g64 = _study_layer_inputs(0, (50, 64, 3, 3))
     tx, tw = torch.tensor(x64, requires_grad=True), torch.tensor(w64, requires_grad=True)
     tb = torch.tensor(b64, requires_grad=True)
     conv = TF.conv2d(tx, tw, tb, padding=1)
@@ -204,7 +207,7 @@ AT8 = np.array([[1, 1, 1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 1 / 2, -1 / 2, 0],
                 [0, 1, 1, 16, 16, 1 / 16, 1 / 16, 0], [0, 1, -1, 32, -32, 1 / 32, -1 / 32, 1]])
 
 
-@pytest.mark.parametrize("BT, G, AT", [(BT4, W.G, AT4), (BT8, W.G8, AT8)])
+@pytest.mark.parametrize("BT, G, AT", [(BT4, maps.G, AT4), (BT8, maps.G8, AT8)])
 def test_winograd_matrices_compute_correlation(BT, G, AT):
     rng = np.random.default_rng(7)
     d, g = rng.standard_normal(BT.shape[0]), rng.standard_normal(3)
@@ -213,8 +216,9 @@ def test_winograd_matrices_compute_correlation(BT, G, AT):
 
 
 @pytest.mark.parametrize("transform, matrix, accumulates", [
-    (W._bt, BT4, False), (W._b_add, BT4.T, True), (W._at, AT4, False), (W._a, AT4.T, False),
-    (W._bt8, BT8, False), (W._b8_add, BT8.T, True), (W._at8, AT8, False), (W._a8, AT8.T, False),
+    (maps.bt4, BT4, False), (maps.b4_add, BT4.T, True), (maps.at4, AT4, False),
+    (maps.a4, AT4.T, False), (maps.bt8, BT8, False), (maps.b8_add, BT8.T, True),
+    (maps.at8, AT8, False), (maps.a8, AT8.T, False),
 ])
 def test_winograd_row_transforms_apply_their_matrices(transform, matrix, accumulates):
     """Each 1-D map, dst rows j + k dj = matrix @ src rows i + m di (over columns from s0

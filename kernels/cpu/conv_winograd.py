@@ -45,252 +45,9 @@ from numba import njit, prange
 
 from ..window_rules import max_of_four
 from .products import batched_matmul
+from .winograd_maps import GG, GG8, a4, a8, at4, at8, b8_add, b4_add, bt4, bt8
 
 _max_of_four = njit(cache=True, inline="always")(max_of_four)
-
-# G of F(4x4, 3x3), and kron(G, G): U[6k + l] = sum_ij G[k, i] G[l, j] g[i, j]
-G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
-              [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
-GG = np.kron(G, G)
-# G of F(6x6, 3x3) (points 0, +-1, +-2, +-1/2, infinity), and kron(G8, G8)
-G8 = np.array([[1, 0, 0], [-2 / 9, -2 / 9, -2 / 9], [-2 / 9, 2 / 9, -2 / 9],
-               [1 / 90, 1 / 45, 2 / 45], [1 / 90, -1 / 45, 2 / 45],
-               [32 / 45, 16 / 45, 8 / 45], [32 / 45, -16 / 45, 8 / 45], [0, 0, 1]])
-GG8 = np.kron(G8, G8)
-
-# The four 1-D transforms below map rows src[i + m di, s0:s0+n] to rows dst[j + k dj,
-# d0:d0+n]. Each output row is its own loop over 1-D views: a view indexed from 0 spares
-# numba's negative-index test, and one store per loop keeps LLVM's run-time alias checks few
-# enough to vectorise. Constants are of the array's dtype: an int literal would promote
-# float32 to float64 (measured: half the speed). They are called, not inlined into the
-# kernels (inline="always"): inlined, the transforms ran 0.8x the time but the four kernels
-# took 47 s instead of 32 s to compile from a cold cache. Each takes its views itself: a
-# shared helper returning the six views made the transforms 1.6-2x slower (paired A/B).
-
-
-@njit(cache=True)
-def _bt(src, i, di, s0, dst, j, dj, d0, n):
-    """dst[k] = sum_m B^T[k, m] src[m], k, m < 6 (the input patch transform)."""
-    t = src.dtype.type
-    k2, k4, k5 = t(2), t(4), t(5)
-    x0, x1, x2 = src[i, s0:s0 + n], src[i + di, s0:s0 + n], src[i + 2 * di, s0:s0 + n]
-    x3, x4, x5 = (src[i + 3 * di, s0:s0 + n], src[i + 4 * di, s0:s0 + n],
-                  src[i + 5 * di, s0:s0 + n])
-    y0, y1, y2 = dst[j, d0:d0 + n], dst[j + dj, d0:d0 + n], dst[j + 2 * dj, d0:d0 + n]
-    y3, y4, y5 = (dst[j + 3 * dj, d0:d0 + n], dst[j + 4 * dj, d0:d0 + n],
-                  dst[j + 5 * dj, d0:d0 + n])
-    for c in range(n):
-        y0[c] = k4 * x0[c] - k5 * x2[c] + x4[c]
-    for c in range(n):
-        y1[c] = x3[c] + x4[c] - k4 * (x1[c] + x2[c])
-    for c in range(n):
-        y2[c] = x4[c] - x3[c] + k4 * (x1[c] - x2[c])
-    for c in range(n):
-        y3[c] = x4[c] - x2[c] + k2 * (x3[c] - x1[c])
-    for c in range(n):
-        y4[c] = x4[c] - x2[c] + k2 * (x1[c] - x3[c])
-    for c in range(n):
-        y5[c] = k4 * x1[c] - k5 * x3[c] + x5[c]
-
-
-@njit(cache=True)
-def _b_add(src, i, di, s0, dst, j, dj, d0, n):
-    """dst[m] += sum_k B^T[k, m] src[k]: the adjoint of _bt, accumulated."""
-    t = src.dtype.type
-    k2, k4, k5 = t(2), t(4), t(5)
-    x0, x1, x2 = src[i, s0:s0 + n], src[i + di, s0:s0 + n], src[i + 2 * di, s0:s0 + n]
-    x3, x4, x5 = (src[i + 3 * di, s0:s0 + n], src[i + 4 * di, s0:s0 + n],
-                  src[i + 5 * di, s0:s0 + n])
-    y0, y1, y2 = dst[j, d0:d0 + n], dst[j + dj, d0:d0 + n], dst[j + 2 * dj, d0:d0 + n]
-    y3, y4, y5 = (dst[j + 3 * dj, d0:d0 + n], dst[j + 4 * dj, d0:d0 + n],
-                  dst[j + 5 * dj, d0:d0 + n])
-    for c in range(n):
-        y0[c] += k4 * x0[c]
-    for c in range(n):
-        y1[c] += k4 * (x2[c] - x1[c] + x5[c]) + k2 * (x4[c] - x3[c])
-    for c in range(n):
-        y2[c] += -k5 * x0[c] - x3[c] - x4[c] - k4 * (x1[c] + x2[c])
-    for c in range(n):
-        y3[c] += x1[c] - x2[c] - k5 * x5[c] + k2 * (x3[c] - x4[c])
-    for c in range(n):
-        y4[c] += x0[c] + x1[c] + x2[c] + x3[c] + x4[c]
-    for c in range(n):
-        y5[c] += x5[c]
-
-
-@njit(cache=True)
-def _at(src, i, di, s0, dst, j, dj, d0, n):
-    """dst[a] = sum_k A^T[a, k] src[k], a < 4, k < 6 (the output tile transform)."""
-    t = src.dtype.type
-    k2, k4, k8 = t(2), t(4), t(8)
-    x0, x1, x2 = src[i, s0:s0 + n], src[i + di, s0:s0 + n], src[i + 2 * di, s0:s0 + n]
-    x3, x4, x5 = (src[i + 3 * di, s0:s0 + n], src[i + 4 * di, s0:s0 + n],
-                  src[i + 5 * di, s0:s0 + n])
-    y0, y1 = dst[j, d0:d0 + n], dst[j + dj, d0:d0 + n]
-    y2, y3 = dst[j + 2 * dj, d0:d0 + n], dst[j + 3 * dj, d0:d0 + n]
-    for c in range(n):
-        y0[c] = x0[c] + x1[c] + x2[c] + x3[c] + x4[c]
-    for c in range(n):
-        y1[c] = x1[c] - x2[c] + k2 * (x3[c] - x4[c])
-    for c in range(n):
-        y2[c] = x1[c] + x2[c] + k4 * (x3[c] + x4[c])
-    for c in range(n):
-        y3[c] = x1[c] - x2[c] + x5[c] + k8 * (x3[c] - x4[c])
-
-
-@njit(cache=True)
-def _a(src, i, di, s0, dst, j, dj, d0, n):
-    """dst[k] = sum_a A^T[a, k] src[a]: the adjoint of _at."""
-    t = src.dtype.type
-    k2, k4, k8 = t(2), t(4), t(8)
-    x0, x1 = src[i, s0:s0 + n], src[i + di, s0:s0 + n]
-    x2, x3 = src[i + 2 * di, s0:s0 + n], src[i + 3 * di, s0:s0 + n]
-    y0, y1, y2 = dst[j, d0:d0 + n], dst[j + dj, d0:d0 + n], dst[j + 2 * dj, d0:d0 + n]
-    y3, y4, y5 = (dst[j + 3 * dj, d0:d0 + n], dst[j + 4 * dj, d0:d0 + n],
-                  dst[j + 5 * dj, d0:d0 + n])
-    for c in range(n):
-        y0[c] = x0[c]
-    for c in range(n):
-        y1[c] = x0[c] + x1[c] + x2[c] + x3[c]
-    for c in range(n):
-        y2[c] = x0[c] - x1[c] + x2[c] - x3[c]
-    for c in range(n):
-        y3[c] = x0[c] + k2 * x1[c] + k4 * x2[c] + k8 * x3[c]
-    for c in range(n):
-        y4[c] = x0[c] - k2 * x1[c] + k4 * x2[c] - k8 * x3[c]
-    for c in range(n):
-        y5[c] = x3[c]
-
-
-
-# F(6x6, 3x3): the same four maps on 8-point rows (points 0, +-1, +-2, +-1/2 and infinity)
-
-
-@njit(cache=True)
-def _bt8(src, i, di, s0, dst, j, dj, d0, n):
-    """dst[k] = sum_m B8^T[k, m] src[m], k, m < 8 (F(6x6, 3x3)'s input patch transform)."""
-    t = src.dtype.type
-    half, quarter, k2, k4, k5 = t(0.5), t(0.25), t(2), t(4), t(5)
-    k17_4, k21_4, k5_2, k5_4 = t(4.25), t(5.25), t(2.5), t(1.25)
-    x0, x1, x2 = src[i, s0:s0 + n], src[i + di, s0:s0 + n], src[i + 2 * di, s0:s0 + n]
-    x3, x4, x5 = (src[i + 3 * di, s0:s0 + n], src[i + 4 * di, s0:s0 + n],
-                  src[i + 5 * di, s0:s0 + n])
-    x6, x7 = src[i + 6 * di, s0:s0 + n], src[i + 7 * di, s0:s0 + n]
-    y0, y1, y2 = dst[j, d0:d0 + n], dst[j + dj, d0:d0 + n], dst[j + 2 * dj, d0:d0 + n]
-    y3, y4, y5 = (dst[j + 3 * dj, d0:d0 + n], dst[j + 4 * dj, d0:d0 + n],
-                  dst[j + 5 * dj, d0:d0 + n])
-    y6, y7 = dst[j + 6 * dj, d0:d0 + n], dst[j + 7 * dj, d0:d0 + n]
-    for c in range(n):
-        y0[c] = x0[c] - x6[c] + k21_4 * (x4[c] - x2[c])
-    for c in range(n):
-        y1[c] = x1[c] + x2[c] + x5[c] + x6[c] - k17_4 * (x3[c] + x4[c])
-    for c in range(n):
-        y2[c] = x2[c] - x1[c] - x5[c] + x6[c] + k17_4 * (x3[c] - x4[c])
-    for c in range(n):
-        y3[c] = half * x1[c] + quarter * x2[c] - k5_2 * x3[c] - k5_4 * x4[c] + k2 * x5[c] + x6[c]
-    for c in range(n):
-        y4[c] = quarter * x2[c] - half * x1[c] + k5_2 * x3[c] - k5_4 * x4[c] - k2 * x5[c] + x6[c]
-    for c in range(n):
-        y5[c] = k2 * x1[c] + k4 * x2[c] - k5_2 * x3[c] - k5 * x4[c] + half * x5[c] + x6[c]
-    for c in range(n):
-        y6[c] = k4 * x2[c] - k2 * x1[c] + k5_2 * x3[c] - k5 * x4[c] - half * x5[c] + x6[c]
-    for c in range(n):
-        y7[c] = x7[c] - x1[c] + k21_4 * (x3[c] - x5[c])
-
-
-@njit(cache=True)
-def _b8_add(src, i, di, s0, dst, j, dj, d0, n):
-    """dst[m] += sum_k B8^T[k, m] src[k]: the adjoint of _bt8, accumulated."""
-    t = src.dtype.type
-    half, quarter, k2, k4, k5 = t(0.5), t(0.25), t(2), t(4), t(5)
-    k17_4, k21_4, k5_2, k5_4 = t(4.25), t(5.25), t(2.5), t(1.25)
-    x0, x1, x2 = src[i, s0:s0 + n], src[i + di, s0:s0 + n], src[i + 2 * di, s0:s0 + n]
-    x3, x4, x5 = (src[i + 3 * di, s0:s0 + n], src[i + 4 * di, s0:s0 + n],
-                  src[i + 5 * di, s0:s0 + n])
-    x6, x7 = src[i + 6 * di, s0:s0 + n], src[i + 7 * di, s0:s0 + n]
-    y0, y1, y2 = dst[j, d0:d0 + n], dst[j + dj, d0:d0 + n], dst[j + 2 * dj, d0:d0 + n]
-    y3, y4, y5 = (dst[j + 3 * dj, d0:d0 + n], dst[j + 4 * dj, d0:d0 + n],
-                  dst[j + 5 * dj, d0:d0 + n])
-    y6, y7 = dst[j + 6 * dj, d0:d0 + n], dst[j + 7 * dj, d0:d0 + n]
-    for c in range(n):
-        y0[c] += x0[c]
-    for c in range(n):
-        y1[c] += x1[c] - x2[c] + half * (x3[c] - x4[c]) + k2 * (x5[c] - x6[c]) - x7[c]
-    for c in range(n):
-        y2[c] += x1[c] + x2[c] + quarter * (x3[c] + x4[c]) + k4 * (x5[c] + x6[c]) - k21_4 * x0[c]
-    for c in range(n):
-        y3[c] += (k17_4 * (x2[c] - x1[c]) + k5_2 * (x4[c] - x3[c] + x6[c] - x5[c])
-                  + k21_4 * x7[c])
-    for c in range(n):
-        y4[c] += (k21_4 * x0[c] - k17_4 * (x1[c] + x2[c]) - k5_4 * (x3[c] + x4[c])
-                  - k5 * (x5[c] + x6[c]))
-    for c in range(n):
-        y5[c] += x1[c] - x2[c] + k2 * (x3[c] - x4[c]) + half * (x5[c] - x6[c]) - k21_4 * x7[c]
-    for c in range(n):
-        y6[c] += x1[c] + x2[c] + x3[c] + x4[c] + x5[c] + x6[c] - x0[c]
-    for c in range(n):
-        y7[c] += x7[c]
-
-
-@njit(cache=True)
-def _at8(src, i, di, s0, dst, j, dj, d0, n):
-    """dst[a] = sum_k A8^T[a, k] src[k], a < 6, k < 8 (F(6x6, 3x3)'s output transform)."""
-    t = src.dtype.type
-    k2, k4, k8, k16, k32 = t(2), t(4), t(8), t(16), t(32)
-    half, quarter, eighth, k1_16, k1_32 = t(0.5), t(0.25), t(0.125), t(0.0625), t(0.03125)
-    x0, x1, x2 = src[i, s0:s0 + n], src[i + di, s0:s0 + n], src[i + 2 * di, s0:s0 + n]
-    x3, x4, x5 = (src[i + 3 * di, s0:s0 + n], src[i + 4 * di, s0:s0 + n],
-                  src[i + 5 * di, s0:s0 + n])
-    x6, x7 = src[i + 6 * di, s0:s0 + n], src[i + 7 * di, s0:s0 + n]
-    y0, y1, y2 = dst[j, d0:d0 + n], dst[j + dj, d0:d0 + n], dst[j + 2 * dj, d0:d0 + n]
-    y3, y4, y5 = (dst[j + 3 * dj, d0:d0 + n], dst[j + 4 * dj, d0:d0 + n],
-                  dst[j + 5 * dj, d0:d0 + n])
-    for c in range(n):
-        y0[c] = x0[c] + x1[c] + x2[c] + x3[c] + x4[c] + x5[c] + x6[c]
-    for c in range(n):
-        y1[c] = x1[c] - x2[c] + k2 * (x3[c] - x4[c]) + half * (x5[c] - x6[c])
-    for c in range(n):
-        y2[c] = x1[c] + x2[c] + k4 * (x3[c] + x4[c]) + quarter * (x5[c] + x6[c])
-    for c in range(n):
-        y3[c] = x1[c] - x2[c] + k8 * (x3[c] - x4[c]) + eighth * (x5[c] - x6[c])
-    for c in range(n):
-        y4[c] = x1[c] + x2[c] + k16 * (x3[c] + x4[c]) + k1_16 * (x5[c] + x6[c])
-    for c in range(n):
-        y5[c] = x1[c] - x2[c] + k32 * (x3[c] - x4[c]) + k1_32 * (x5[c] - x6[c]) + x7[c]
-
-
-@njit(cache=True)
-def _a8(src, i, di, s0, dst, j, dj, d0, n):
-    """dst[k] = sum_a A8^T[a, k] src[a]: the adjoint of _at8."""
-    t = src.dtype.type
-    k2, k4, k8, k16, k32 = t(2), t(4), t(8), t(16), t(32)
-    half, quarter, eighth, k1_16, k1_32 = t(0.5), t(0.25), t(0.125), t(0.0625), t(0.03125)
-    x0, x1, x2 = src[i, s0:s0 + n], src[i + di, s0:s0 + n], src[i + 2 * di, s0:s0 + n]
-    x3, x4, x5 = (src[i + 3 * di, s0:s0 + n], src[i + 4 * di, s0:s0 + n],
-                  src[i + 5 * di, s0:s0 + n])
-    y0, y1, y2 = dst[j, d0:d0 + n], dst[j + dj, d0:d0 + n], dst[j + 2 * dj, d0:d0 + n]
-    y3, y4, y5 = (dst[j + 3 * dj, d0:d0 + n], dst[j + 4 * dj, d0:d0 + n],
-                  dst[j + 5 * dj, d0:d0 + n])
-    y6, y7 = dst[j + 6 * dj, d0:d0 + n], dst[j + 7 * dj, d0:d0 + n]
-    for c in range(n):
-        y0[c] = x0[c]
-    for c in range(n):
-        y1[c] = x0[c] + x1[c] + x2[c] + x3[c] + x4[c] + x5[c]
-    for c in range(n):
-        y2[c] = x0[c] - x1[c] + x2[c] - x3[c] + x4[c] - x5[c]
-    for c in range(n):
-        y3[c] = x0[c] + k2 * x1[c] + k4 * x2[c] + k8 * x3[c] + k16 * x4[c] + k32 * x5[c]
-    for c in range(n):
-        y4[c] = x0[c] - k2 * x1[c] + k4 * x2[c] - k8 * x3[c] + k16 * x4[c] - k32 * x5[c]
-    for c in range(n):
-        y5[c] = (x0[c] + half * x1[c] + quarter * x2[c] + eighth * x3[c] + k1_16 * x4[c]
-                 + k1_32 * x5[c])
-    for c in range(n):
-        y6[c] = (x0[c] - half * x1[c] + quarter * x2[c] - eighth * x3[c] + k1_16 * x4[c]
-                 - k1_32 * x5[c])
-    for c in range(n):
-        y7[c] = x5[c]
-
 
 # The kernels' bodies below are written once, for either tile side: each takes its 1-D map
 # and patch side as arguments and is inlined into a thin kernel per side, so the map is a
@@ -308,7 +65,7 @@ def _padded_size(height, width, pad_h, pad_w, tile, tiles_h, tiles_w):
     return (max(tile * tiles_h + 2, pad_h + height), max(tile * tiles_w + 2, pad_w + width))
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _patch_rows(tiles_h, tiles_w, patch, pw, channels):
     """For each tile's patch row i (job (tile, i)): where the row starts in the padded image
     (a row of pw pixels), and its row and column in the per-image buffer [patch i + l, (tile,
@@ -325,7 +82,7 @@ def _patch_rows(tiles_h, tiles_w, patch, pw, channels):
     return starts
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, block, bt, patch):
     """V (P, T * C) = B^T d B of every tile's zero-padded patch d (patch x patch, P its
     values), per channel; `block` images per parallel job."""
@@ -356,7 +113,7 @@ def _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, block, bt, patch):
                 image, k = image + 1, 0
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block, b_add, patch):
     """The adjoint of _input_transform: grad_x = the sum over tiles of B dV B^T (zero where
     no tile reaches)."""
@@ -388,7 +145,7 @@ def _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block, b_a
                         grad_x[n, c, h, w] = p[((n - n0) * ph + pad_h + h) * pw + pad_w + w, c]
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _output_tiles(M, start, width, at, patch):
     """y[tile a + b, (image, tile, o)] = (A^T m A)[a, b] of the tiles in M's columns
     start:start + width, a block of images (no bias)."""
@@ -403,7 +160,7 @@ def _output_tiles(M, start, width, at, patch):
     return y
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, block, at,
                                 patch):
     """relu(max_pool2d(., 2)) of the output, taken tile by tile: a tile (4x4 or 6x6) holds
@@ -435,7 +192,7 @@ def _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax
                         argmax[n, o, ph, pw] = (2 * ph + k // 2) * out_w + 2 * pw + k % 2
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _gradient_tiles(g, Gt, start, a_map, patch):
     """Gt[:, start:start + g's width] = A g A^T of a block of images' tile gradients
     g[tile a + b, (image, tile, o)]."""
@@ -449,7 +206,7 @@ def _gradient_tiles(g, Gt, start, a_map, patch):
         a_map(*args)
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts,
                            block, a_map, patch):
     """output_grad_transform for _output_transform_relu_pool: each tile's gradient holds
@@ -499,33 +256,33 @@ def _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bia
 
 @njit(cache=True, parallel=True)
 def input_transform_f4(x, pad_h, pad_w, tiles_h, tiles_w, V, block):
-    _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, block, _bt, 6)
+    _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, block, bt4, 6)
 
 
 @njit(cache=True, parallel=True)
 def input_transform_f6(x, pad_h, pad_w, tiles_h, tiles_w, V, block):
-    _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, block, _bt8, 8)
+    _input_transform(x, pad_h, pad_w, tiles_h, tiles_w, V, block, bt8, 8)
 
 
 @njit(cache=True, parallel=True)
 def input_grad_transform_f4(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block):
-    _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block, _b_add, 6)
+    _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block, b4_add, 6)
 
 
 @njit(cache=True, parallel=True)
 def input_grad_transform_f6(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block):
-    _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block, _b8_add, 8)
+    _input_grad_transform(dV, pad_h, pad_w, tiles_h, tiles_w, grad_x, block, b8_add, 8)
 
 
 @njit(cache=True, parallel=True)
 def output_transform_relu_pool_f4(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, block):
-    _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, block, _at,
+    _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, block, at4,
                                 6)
 
 
 @njit(cache=True, parallel=True)
 def output_transform_relu_pool_f6(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, block):
-    _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, block, _at8,
+    _output_transform_relu_pool(M, bias, tiles_h, tiles_w, out_w, pooled, argmax, block, at8,
                                 8)
 
 
@@ -533,14 +290,14 @@ def output_transform_relu_pool_f6(M, bias, tiles_h, tiles_w, out_w, pooled, argm
 def pooled_grad_transform_f4(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts,
                              block):
     _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts, block,
-                           _a, 6)
+                           a4, 6)
 
 
 @njit(cache=True, parallel=True)
 def pooled_grad_transform_f6(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts,
                              block):
     _pooled_grad_transform(grad_pooled, argmax, out_w, tiles_h, tiles_w, Gt, bias_parts, block,
-                           _a8, 8)
+                           a8, 8)
 
 
 @njit(cache=True, parallel=True)
@@ -550,7 +307,7 @@ def output_transform(M, bias, tiles_h, tiles_w, out):
     n_batch, channels, out_h, out_w = out.shape
     run = tiles_h * tiles_w * channels
     for n in prange(n_batch):
-        y = _output_tiles(M, n * run, run, _at, 6)
+        y = _output_tiles(M, n * run, run, at4, 6)
         for th in range(tiles_h):
             for tw in range(tiles_w):
                 col = (th * tiles_w + tw) * channels
@@ -579,7 +336,7 @@ def output_grad_transform(grad_out, tiles_h, tiles_w, Gt, bias_parts):
                             values[o] = grad_out[n, o, 4 * th + a, 4 * tw + b]
         for o in range(channels):
             bias_parts[n, o] = grad_out[n, o].sum()
-        _gradient_tiles(g, Gt, n * run, _a, 6)
+        _gradient_tiles(g, Gt, n * run, a4, 6)
 
 
 class TileKernels(NamedTuple):
@@ -671,10 +428,8 @@ def winograd_forward_relu_pool(x, weight, bias, out_w, pooled, argmax, pad_h, pa
 def winograd_backward(grad_out, saved, grad_x, grad_weight, pad_h, pad_w):
     """Overwrites grad_x and grad_weight (either may be None: not needed); returns the bias
     gradient (O,). `saved` is what winograd_forward returned."""
-    n, o = grad_out.shape[:2]
-    Gt = np.empty((36, saved.V.shape[1], o), dtype=grad_out.dtype)
-    bias_parts = np.empty((n, o), dtype=grad_out.dtype)
-    output_grad_transform(grad_out, *saved.tiles, Gt.reshape(36, -1), bias_parts)
+    Gt, bias_parts = _gradient_buffers(saved, grad_out)
+    output_grad_transform(grad_out, *saved.tiles, Gt.reshape(len(Gt), -1), bias_parts)
     return _backward_products(Gt, bias_parts, saved, grad_x, grad_weight, pad_h, pad_w)
 
 
@@ -682,13 +437,19 @@ def winograd_backward_relu_pool(grad_pooled, argmax, out_w, saved, grad_x, grad_
                                 pad_h, pad_w):
     """winograd_backward for winograd_forward_relu_pool, from the pooled output's gradient
     with the ReLU's mask applied."""
-    n, o = grad_pooled.shape[:2]
-    rows = saved.V.shape[0]
-    Gt = np.empty((rows, saved.V.shape[1], o), dtype=grad_pooled.dtype)
-    bias_parts = np.empty((n, o), dtype=grad_pooled.dtype)
+    Gt, bias_parts = _gradient_buffers(saved, grad_pooled)
     KERNELS[saved.tile].pooled_grad(grad_pooled, argmax, out_w, *saved.tiles,
-                                    Gt.reshape(rows, -1), bias_parts, images_per_block(n))
+                                    Gt.reshape(len(Gt), -1), bias_parts,
+                                    images_per_block(len(grad_pooled)))
     return _backward_products(Gt, bias_parts, saved, grad_x, grad_weight, pad_h, pad_w)
+
+
+def _gradient_buffers(saved, grad):
+    """Gt (P, T, O) for the transformed output gradient, and bias_parts (N, O), for a
+    gradient `grad` of N images and O channels (output-sized or pooled)."""
+    n, o = grad.shape[:2]
+    return (np.empty((saved.V.shape[0], saved.V.shape[1], o), dtype=grad.dtype),
+            np.empty((n, o), dtype=grad.dtype))
 
 
 def _backward_products(Gt, bias_parts, saved, grad_x, grad_weight, pad_h, pad_w):

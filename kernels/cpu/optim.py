@@ -19,7 +19,7 @@ _adam = njit(cache=True)(adam_update)
 PARALLEL_FROM = 1 << 15
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
               maximize, first_step):
     for k in prange(param.size):
@@ -29,7 +29,7 @@ def _sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_deca
             momentum_buffer[k] = buffer
 
 
-@njit(inline="always")
+@njit(cache=True, inline="always")
 def _adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
                weight_decay, step_size, correction2_sqrt, amsgrad, maximize):
     for k in prange(param.size):

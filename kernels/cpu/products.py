@@ -25,7 +25,9 @@ _pool_size = 0
 
 def _workers(count: int) -> ThreadPoolExecutor:
     global _pool, _pool_size
-    if _pool is None or _pool_size < count:
+    if _pool is None or _pool_size < count:  # (more threads asked for: a bigger pool)
+        if _pool is not None:
+            _pool.shutdown(wait=False)
         _pool, _pool_size = ThreadPoolExecutor(count, thread_name_prefix="minitorch-matmul"), count
     return _pool
 
