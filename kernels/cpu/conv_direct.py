@@ -54,12 +54,31 @@ def _padded_planes(x, n, pad_h, pad_w, kernel_w):
 
 
 @njit(cache=True, inline="always")
+def _add_3x3(acc, plane, taps, padded_w):
+    """acc[:] += the 3x3 correlation of one padded plane: the nine runs summed in one pass,
+    so acc is loaded and stored once instead of once per tap (the study's first layer:
+    0.55x the time of nine AXPYs, measured)."""
+    r0, r1, r2 = plane[0:], plane[1:], plane[2:]
+    r3, r4, r5 = plane[padded_w:], plane[padded_w + 1:], plane[padded_w + 2:]
+    r6, r7, r8 = plane[2 * padded_w:], plane[2 * padded_w + 1:], plane[2 * padded_w + 2:]
+    w0, w1, w2 = taps[0, 0], taps[0, 1], taps[0, 2]
+    w3, w4, w5 = taps[1, 0], taps[1, 1], taps[1, 2]
+    w6, w7, w8 = taps[2, 0], taps[2, 1], taps[2, 2]
+    for p in range(acc.size):
+        acc[p] += (w0 * r0[p] + w1 * r1[p] + w2 * r2[p] + w3 * r3[p] + w4 * r4[p]
+                   + w5 * r5[p] + w6 * r6[p] + w7 * r7[p] + w8 * r8[p])
+
+
+@njit(cache=True, inline="always")
 def _output_plane(acc, padded, weight, bias, o, padded_w):
-    """acc = output plane o of one image on the padded-width grid: the bias, then one AXPY
-    per tap."""
+    """acc = output plane o of one image on the padded-width grid: the bias, then per input
+    channel one pass for a 3x3 kernel, else one AXPY per tap."""
     channels, kernel_h, kernel_w = weight.shape[1], weight.shape[2], weight.shape[3]
     acc[:] = bias[o]
     for c in range(channels):
+        if kernel_h == 3 and kernel_w == 3:
+            _add_3x3(acc, padded[c], weight[o, c], padded_w)
+            continue
         for i in range(kernel_h):
             for j in range(kernel_w):
                 _axpy(acc, weight[o, c, i, j], padded[c, i * padded_w + j:], acc.size)
