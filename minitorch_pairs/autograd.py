@@ -90,23 +90,34 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **options):
-        from .tensor import Tensor
         device = _common_device(cls.__name__, inputs)
-        needs = tuple(t.requires_grad for t in inputs)
-        record = _grad_enabled and any(needs)
+        needs = tuple([t.requires_grad for t in inputs])
+        record = _grad_enabled and True in needs
         ctx = Context(device, needs)
-        out = cls.forward(ctx, *(t.data for t in inputs), **options)
-        result = Tensor._from_array(out, device=device, requires_grad=record)
+        out = cls.forward(ctx, *[t.data for t in inputs], **options)
+        result = _new_tensor(out, device, record)
         if record:
             result.grad_fn = Node(cls, ctx, inputs)
         return result
 
 
+def _new_tensor(array, device: str, requires_grad: bool):
+    """Tensor._from_array, looked up once (tensor.py imports this module)."""
+    global _new_tensor
+    from .tensor import Tensor
+    _new_tensor = Tensor._from_array
+    return _new_tensor(array, device, requires_grad)
+
+
 def _common_device(op: str, inputs) -> str:
-    devices = {t.device for t in inputs}
-    if len(devices) > 1:
-        raise RuntimeError(f"{op}: expected all tensors on one device, got {sorted(devices)}")
-    return devices.pop() if devices else "cpu"
+    if not inputs:
+        return "cpu"
+    device = inputs[0].device
+    for t in inputs:
+        if t.device != device:
+            devices = sorted({t.device for t in inputs})
+            raise RuntimeError(f"{op}: expected all tensors on one device, got {devices}")
+    return device
 
 
 def _with_dtype(grad, dtype):
@@ -167,20 +178,26 @@ def backward(root, grad, retain_graph: bool = False) -> None:
                 f"backward through {node.name} a second time: its graph was freed after the "
                 "first backward; pass retain_graph=True to the first call")
         input_grads = node.function.backward(node.ctx, grad)
-        if not isinstance(input_grads, tuple):
+        if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if len(input_grads) != len(node.inputs):
             raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} gradients "
                                f"for {len(node.inputs)} inputs")
-        for index, (parent, parent_grad) in enumerate(zip(node.inputs, input_grads)):
+        for index, parent in enumerate(node.inputs):
+            parent_grad = input_grads[index]
             if parent_grad is None or not parent.requires_grad:
                 continue
-            parent_grad = unbroadcast(_with_dtype(parent_grad, parent.dtype), parent.shape)
-            if parent_grad.shape != parent.shape:
-                raise RuntimeError(f"{node.name}.backward: gradient of input {index} has shape "
-                                   f"{parent_grad.shape}, expected {parent.shape}")
-            previous = grads.get(id(parent))
-            grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
+            data = parent.data
+            if type(parent_grad) is not type(data) or parent_grad.dtype != data.dtype:
+                parent_grad = _with_dtype(parent_grad, data.dtype)
+            if parent_grad.shape != data.shape:
+                parent_grad = unbroadcast(parent_grad, data.shape)
+                if parent_grad.shape != data.shape:
+                    raise RuntimeError(f"{node.name}.backward: gradient of input {index} has "
+                                       f"shape {parent_grad.shape}, expected {data.shape}")
+            key = id(parent)
+            previous = grads.get(key)
+            grads[key] = parent_grad if previous is None else previous + parent_grad
         if not retain_graph:
             node.ctx = None
     _give_to_leaves(leaves, root_grad)

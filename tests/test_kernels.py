@@ -341,12 +341,36 @@ def test_batched_matmul_splits_small_products_over_threads_bit_for_bit(monkeypat
     assert len(calls) == 2  # whole, and the reference
 
 
+def test_relu_kernels_serial_and_parallel_agree_and_follow_torch():
+    """Small arrays run on the calling thread, large ones on numba's threads: both forms give
+    torch's values (a NaN passes forward; the gradient passes where the output is > 0 or NaN)
+    on either side of the threshold, and the public kernels pick by size."""
+    from kernels.cpu import activation, parallel
+    rng = np.random.default_rng(11)
+    for size in (7, parallel.PARALLEL_FROM + 3):
+        x = rng.standard_normal(size).astype(np.float32)
+        x[:3] = [np.nan, 0.0, -0.0]
+        g = rng.standard_normal(size).astype(np.float32)
+        g[3] = np.nan
+        tx = torch.tensor(x, requires_grad=True)
+        ty = torch.relu(tx)
+        ty.backward(torch.tensor(g))
+        for forward, backward in ((activation._relu_serial, activation._relu_grad_serial),
+                                  (activation._relu_parallel, activation._relu_grad_parallel),
+                                  (K.relu_forward, K.relu_backward)):
+            out, grad_x = np.empty_like(x), np.empty_like(x)
+            forward(x, out)
+            backward(g, out, grad_x)
+            np.testing.assert_array_equal(out, ty.detach().numpy())
+            np.testing.assert_array_equal(grad_x, tx.grad.numpy())
+
+
 def test_optimizer_updates_serial_and_parallel_agree_bit_for_bit():
     """Small parameters update on the calling thread, large ones on numba's threads: the same
     per-element rule, so the same values, either side of the threshold."""
-    from kernels.cpu import optim
+    from kernels.cpu import optim, parallel
     rng = np.random.default_rng(10)
-    size = optim.PARALLEL_FROM + 3
+    size = parallel.PARALLEL_FROM + 3
     for update, state_count, args in (
             (("_sgd_serial", "_sgd_parallel"), 1, (0.1, 0.9, 0.1, 0.01, True, False, False)),
             (("_adam_serial", "_adam_parallel"), 3,

@@ -7,16 +7,14 @@ from __future__ import annotations
 from numba import njit, prange
 
 from ..update_rules import adam_update, bias_corrections, sgd_update
+from .parallel import by_size
 
 _sgd = njit(cache=True)(sgd_update)
 _adam = njit(cache=True)(adam_update)
 
 
 # Each update is written once (inline) and compiled twice: on numba's threads, and on the
-# calling thread for parameters under PARALLEL_FROM elements, where waking the threads costs
-# more than the update (the study's 14 parameters: 0.29 ms per SGD step on 2 threads against
-# 0.09 ms on one, measured).
-PARALLEL_FROM = 1 << 15
+# calling thread for parameters under PARALLEL_FROM elements (kernels/cpu/parallel.py).
 
 
 @njit(cache=True, inline="always")
@@ -71,7 +69,7 @@ def _adam_serial(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, be
 def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
              maximize, first_step):
     """Flat arrays. momentum_buffer is written only when momentum > 0."""
-    update = _sgd_parallel if param.size >= PARALLEL_FROM else _sgd_serial
+    update = by_size(param.size, _sgd_parallel, _sgd_serial)
     update(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
            maximize, first_step)
 
@@ -79,6 +77,6 @@ def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay
 def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
               weight_decay, step, amsgrad, maximize):
     """Flat arrays; max_exp_avg_sq is used only with amsgrad. `step` counts from 1."""
-    update = _adam_parallel if param.size >= PARALLEL_FROM else _adam_serial
+    update = by_size(param.size, _adam_parallel, _adam_serial)
     update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
            weight_decay, *bias_corrections(lr, beta1, beta2, step), amsgrad, maximize)
