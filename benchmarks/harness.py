@@ -1,7 +1,8 @@
-"""What every benchmark shares: each framework is measured in a fresh worker process (so
-that neither framework's thread pools or environment touch the other's timings), the
-timings are medians after warm-up, and the results are written as JSON and a markdown
-table, atomically."""
+"""What every benchmark shares: each framework is measured in its own worker process (so
+that neither framework's thread pools or environment touch the other's timings); the two
+workers stay alive side by side and take turns, one short window each, so that each of
+ours is measured next to one of torch's; timings are medians after warm-up, and the
+results are written as JSON and a markdown table, atomically."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +12,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import zlib
 
@@ -76,14 +78,72 @@ def run_worker(module: str, framework: str, threads: int, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def alternate(module: str, threads: int, rounds: int, *args: str) -> dict:
-    """Workers of both frameworks, alternating, `rounds` times: {framework: [result, ...]}.
-    The machine is shared and its speed drifts over minutes; alternating puts ours and
-    torch's measurements of each round side by side, so their ratio is paired."""
+RESULT = "RESULT "  # marks a worker's answer on its stdout
+PAUSE_S = 0.1  # before each window: the other framework's threads stop spinning and sleep
+
+
+class _Worker:
+    """A worker process kept for the whole comparison: it builds its models or inputs once,
+    then measures one named item per request (`serve`); its stderr goes to a file, read
+    only if it fails."""
+
+    def __init__(self, module: str, framework: str, threads: int, args: tuple):
+        self.label = f"{module} worker ({framework}, {threads} threads)"
+        command = [sys.executable, "-m", f"benchmarks.{module}", "--worker", framework,
+                   "--threads", str(threads), *args]
+        self.errors = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen(command, env=worker_env(framework, threads),
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self.errors, text=True)
+
+    def measure(self, name: str) -> dict:
+        try:
+            self.process.stdin.write(name + "\n")
+            self.process.stdin.flush()
+            for line in self.process.stdout:
+                if line.startswith(RESULT):
+                    return json.loads(line[len(RESULT):])
+        except BrokenPipeError:
+            pass
+        self.process.wait()
+        self.errors.seek(0)
+        raise RuntimeError(f"{self.label} failed:\n{self.errors.read()[-3000:]}")
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait()
+        self.errors.close()
+
+
+def serve(measure) -> None:
+    """A worker's loop: for each name the driver sends, one line RESULT + measure(name) as
+    JSON (other output on stdout is ignored)."""
+    for line in sys.stdin:
+        print(RESULT + json.dumps(measure(line.strip())), flush=True)
+
+
+def alternate(module: str, threads: int, rounds: int, names: list, *args: str) -> dict:
+    """Both frameworks' workers, alive side by side, take turns measuring each name, `rounds`
+    times: {framework: [{name: result}, ...]}. The machine is shared and its speed drifts
+    within seconds; measuring ours and torch's window of each name back to back (a fraction
+    of a second apart, in alternating order) makes their ratio paired, where fresh worker
+    pairs per round put seconds of drift between the two."""
+    workers = {framework: _Worker(module, framework, threads, args) for framework in FRAMEWORKS}
     runs = {framework: [] for framework in FRAMEWORKS}
-    for _ in range(rounds):
-        for framework in FRAMEWORKS:
-            runs[framework].append(run_worker(module, framework, threads, *args))
+    try:
+        for round_index in range(rounds):
+            order = FRAMEWORKS if round_index % 2 == 0 else FRAMEWORKS[::-1]
+            results = {framework: {} for framework in FRAMEWORKS}
+            for name in names:
+                for framework in order:
+                    time.sleep(PAUSE_S)
+                    results[framework][name] = workers[framework].measure(name)
+            for framework in FRAMEWORKS:
+                runs[framework].append(results[framework])
+    finally:
+        for worker in workers.values():
+            worker.close()
     return runs
 
 

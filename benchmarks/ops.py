@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 
 from .harness import (alternate, check_device, device_sync, markdown_table, median_ms, median_of,
-                      paired_ratio, setup_torch, worker_arguments, write_results)
+                      paired_ratio, serve, setup_torch, worker_arguments, write_results)
 
 # name: (inputs {name: (shape, needs grad)}, the call on a functional namespace F)
 OPS = {
@@ -78,7 +78,9 @@ def inputs(name: str) -> dict:
     return arrays
 
 
-def measure(framework: str, threads: int, repeats: int, device: str = "cpu") -> dict:
+def prepare(framework: str, threads: int, repeats: int, device: str = "cpu"):
+    """The worker's measurement: a function timing one op (by name) forward, and forward
+    with backward, each the median of `repeats` calls."""
     if framework == "torch":
         torch = setup_torch(threads)
         import torch.nn.functional as F
@@ -89,8 +91,9 @@ def measure(framework: str, threads: int, repeats: int, device: str = "cpu") -> 
         import minitorch_pairs.nn.functional as F
         make = lambda array, grad: mt.tensor(array).to(device).requires_grad_(grad)  # noqa
     sync = device_sync(framework, device)
-    results = {}
-    for name, (spec, call) in OPS.items():
+
+    def measure(name: str) -> dict:
+        spec, call = OPS[name]
         arrays = inputs(name)
         t = {key: make(arrays[key], grad) for key, (_, grad) in spec.items()}
         t["target"] = make(arrays["target"], False)
@@ -103,17 +106,16 @@ def measure(framework: str, threads: int, repeats: int, device: str = "cpu") -> 
                     t[key].grad = None
             call(F, t).backward(upstream)
 
-        results[name] = {"forward_ms": median_ms(lambda: call(F, t), repeats, sync=sync),
-                         "forward_backward_ms": median_ms(forward_backward, repeats,
-                                                          sync=sync)}
-    return results
+        return {"forward_ms": median_ms(lambda: call(F, t), repeats, sync=sync),
+                "forward_backward_ms": median_ms(forward_backward, repeats, sync=sync)}
+    return measure
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=50, help="timed calls per op")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="alternating ours/torch worker pairs (default 3)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="rounds of back-to-back ours/torch windows per op (default 5)")
     parser.add_argument("--quick", action="store_true", help="5 timed calls, 1 round (CI)")
     parser.add_argument("--out", help="directory for ops.json and ops.md")
     worker_arguments(parser)
@@ -122,10 +124,9 @@ def main(argv=None) -> dict:
     if not args.worker:
         check_device(parser, args.device)
     if args.worker:
-        import json
-        print(json.dumps(measure(args.worker, args.threads, repeats, args.device)))
+        serve(prepare(args.worker, args.threads, repeats, args.device))
         return {}
-    runs = alternate("ops", args.threads, rounds, "--repeats", str(repeats),
+    runs = alternate("ops", args.threads, rounds, list(OPS), "--repeats", str(repeats),
                      "--device", args.device)
     ours, theirs = runs["ours"], runs["torch"]
     rows = [[name] + [f"{median_of(runs[f], name, key):.3f}"
@@ -134,8 +135,9 @@ def main(argv=None) -> dict:
             for name in OPS]
     table = markdown_table(["op (float32)", "ours fwd (ms)", "torch fwd (ms)",
                             "ours fwd+bwd (ms)", "torch fwd+bwd (ms)", "ratio fwd+bwd"], rows)
-    print(f"{args.device}, {args.threads} host threads; per worker the median of {repeats} calls; medians over "
-          f"{rounds} alternating rounds; ratio = median of the rounds' ours/torch\n{table}")
+    print(f"{args.device}, {args.threads} host threads; per window the median of {repeats} calls; "
+          f"medians over {rounds} rounds of back-to-back ours/torch windows; ratio = median of "
+          f"the rounds' ours/torch\n{table}")
     results = {"device": args.device, "threads": args.threads, "repeats": repeats, "rounds": rounds, "runs": runs,
                "table": rows}
     write_results(args.out, "ops", results, table)

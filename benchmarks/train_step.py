@@ -5,10 +5,11 @@ thread counts then matter little, and the CPU GEMM ceiling is not measured).
 
 Both frameworks get the same weights (generated per parameter name), the same batch (the
 first 100 training pairs of round 0 of the study's protocol) and the same loss
-(`experiments.training.pair_loss` with the model's weights), each in its own process.
-Each (framework, model, thread count) runs in its own process, so peak memory is that
-model's: the process's peak resident set (ru_maxrss) and its growth over the resident set
-before the model was built (the step's own working set).
+(`experiments.training.pair_loss` with the model's weights). Each (framework, model, thread
+count) has its own worker process, kept alive while ours and torch's take turns (see
+benchmarks/harness.py), so peak memory is that model's: the process's peak resident set
+(ru_maxrss) and its growth over the resident set before the model was built (the step's
+own working set).
 
 Beside the times: the FLOPs of one step (counted by torch.utils.flop_counter on the torch
 twin: the convolutions and matrix products, forward and backward) and the machine's fp32
@@ -24,7 +25,7 @@ import numpy as np
 
 from .harness import (alternate, check_device, device_sync, markdown_table, median_ms, median_of,
                       named_weights, paired_ratio, peak_resident_mib, resident_mib, run_worker,
-                      setup_torch, worker_arguments, write_results)
+                      serve, setup_torch, worker_arguments, write_results)
 
 BATCH_PAIRS = 100
 
@@ -36,12 +37,14 @@ def first_batch():
     return train.subset(np.arange(BATCH_PAIRS))
 
 
-def measure(framework: str, threads: int, models: list, repeats: int,
-            device: str = "cpu") -> dict:
+def prepare(framework: str, threads: int, models: list, repeats: int, device: str = "cpu"):
+    """The worker's measurement: builds each model once (its peak memory and, on the torch
+    twin, its FLOPs per step are recorded then) and returns a function timing one model's
+    step by name, the median of `repeats` steps."""
     from experiments.models import get_spec
     from experiments.training import pair_loss
     batch = first_batch()
-    results = {}
+    steps, facts = {}, {}
     for name in models:
         spec = get_spec(name)
         weights = (spec.comparison_weight, spec.aux_weight)
@@ -73,22 +76,27 @@ def measure(framework: str, threads: int, models: list, repeats: int,
                                   mt.tensor(batch.classes).to(device))
         model.train()
 
-        def step():
+        def step(model=model, optimizer=optimizer, x=x, target=target, classes=classes,
+                 weights=weights, F=F):
             loss = pair_loss(model(x), target, classes, weights, F)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
 
-        results[name] = {"step_ms": median_ms(step, repeats,
-                                              sync=device_sync(framework, device)),
-                         "peak_rss_mib": peak_resident_mib(),
-                         "rss_growth_mib": peak_resident_mib() - before}
+        median_ms(step, repeats, sync=device_sync(framework, device))  # warm: compiled, cached
+        facts[name] = {"peak_rss_mib": peak_resident_mib(),
+                       "rss_growth_mib": peak_resident_mib() - before}
         if framework == "torch":
             from torch.utils.flop_counter import FlopCounterMode
             with FlopCounterMode(display=False) as counter:
                 step()
-            results[name]["step_gflop"] = counter.get_total_flops() / 1e9
-    return results
+            facts[name]["step_gflop"] = counter.get_total_flops() / 1e9
+        steps[name] = step
+
+    def measure(name: str) -> dict:
+        return {"step_ms": median_ms(steps[name], repeats, sync=device_sync(framework, device)),
+                **facts[name]}
+    return measure
 
 
 def gemm_ceiling_gflops(size: int = 2048, repeats: int = 5) -> float:
@@ -106,8 +114,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--thread-counts", type=int, nargs="+", default=[1, 2],
                         help="thread counts to measure (default: 1 2)")
     parser.add_argument("--repeats", type=int, default=30, help="timed steps per model")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="alternating ours/torch worker pairs per model (default 3)")
+    parser.add_argument("--rounds", type=int, default=9,
+                        help="rounds of back-to-back ours/torch windows per model (default 9)")
     parser.add_argument("--quick", action="store_true", help="3 timed steps, 1 round (CI)")
     parser.add_argument("--out", help="directory for train_step.json and train_step.md")
     parser.add_argument("--ceiling", action="store_true", help=argparse.SUPPRESS)
@@ -116,10 +124,11 @@ def main(argv=None) -> dict:
     repeats, rounds = (3, 1) if args.quick else (args.repeats, args.rounds)
     if not args.worker:
         check_device(parser, args.device)
-    if args.worker:  # NumPy's BLAS, under this process's thread settings
-        result = gemm_ceiling_gflops() if args.ceiling else measure(
-            args.worker, args.threads, args.models, repeats, args.device)
-        print(json.dumps(result))
+    if args.worker and args.ceiling:  # NumPy's BLAS, under this process's thread settings
+        print(json.dumps(gemm_ceiling_gflops()))
+        return {}
+    if args.worker:
+        serve(prepare(args.worker, args.threads, args.models, repeats, args.device))
         return {}
     results, rows, ceiling_rows = {}, [], []
     for threads in args.thread_counts:
@@ -127,7 +136,7 @@ def main(argv=None) -> dict:
                                                          "--ceiling")
                             if args.device == "cpu" else None}
         for name in args.models:
-            runs = alternate("train_step", threads, rounds, "--repeats", str(repeats),
+            runs = alternate("train_step", threads, rounds, [name], "--repeats", str(repeats),
                              "--models", name, "--device", args.device)
             ours, theirs = runs["ours"], runs["torch"]
             summary = {framework: {key: median_of(runs[framework], name, key)
@@ -151,9 +160,9 @@ def main(argv=None) -> dict:
     table += "" if not ceiling_rows else "\n\n" + markdown_table(
         ["model", "threads", "GFLOP/step", "GEMM ceiling (GFLOP/s)", "bound (ms/step)",
          "ours (ms/step)", "torch (ms/step)"], ceiling_rows)
-    print(f"{args.device}; batch {BATCH_PAIRS} pairs; per worker the median of {repeats} SGD steps; "
-          f"medians over {rounds} alternating rounds; ratio = median of the rounds' "
-          f"ours/torch\n{table}")
+    print(f"{args.device}; batch {BATCH_PAIRS} pairs; per window the median of {repeats} SGD "
+          f"steps; medians over {rounds} rounds of back-to-back ours/torch windows; ratio = "
+          f"median of the rounds' ours/torch\n{table}")
     output = {"device": args.device, "repeats": repeats, "rounds": rounds, "batch_pairs": BATCH_PAIRS,
               "results": results}
     write_results(args.out, "train_step", output, table)
