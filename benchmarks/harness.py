@@ -52,17 +52,17 @@ def device_sync(framework: str, device: str):
 
 
 def worker_env(framework: str, threads: int) -> dict:
-    """Environment giving a worker `threads` threads in every pool either framework uses;
-    the torch worker gets torch's own thread-pool defaults, not ours
-    (minitorch_pairs/threads.py)."""
+    """Environment giving a worker `threads` threads: ours in numba's pool (its BLAS calls
+    stay single-threaded, minitorch_pairs/threads.py), torch in its own pools, with torch's
+    thread-pool defaults, not ours."""
     count = str(threads)
-    env = dict(os.environ, NUMBA_NUM_THREADS=count, OMP_NUM_THREADS=count,
-               OPENBLAS_NUM_THREADS=count, MKL_NUM_THREADS=count)
+    env = dict(os.environ, NUMBA_NUM_THREADS=count, OMP_NUM_THREADS=count)
     if framework == "torch":
         env["MINITORCH_PAIRS_THREAD_DEFAULTS"] = "0"
         for name in RUNTIME_DEFAULTS:
             if name not in USER_ENV:
                 env.pop(name, None)
+        env.update(OPENBLAS_NUM_THREADS=count, MKL_NUM_THREADS=count)
     return env
 
 

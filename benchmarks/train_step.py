@@ -100,10 +100,14 @@ def prepare(framework: str, threads: int, models: list, repeats: int, device: st
 
 
 def gemm_ceiling_gflops(size: int = 2048, repeats: int = 5) -> float:
-    """The best float32 GEMM rate OpenBLAS reaches here: a practical fp32 peak."""
+    """The best float32 GEMM rate NumPy's OpenBLAS reaches on this process's thread count
+    (NUMBA_NUM_THREADS): a practical fp32 peak."""
+    import numba
+    from threadpoolctl import threadpool_limits
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((size, size)).astype(np.float32) for _ in range(2))
-    return 2 * size**3 / median_ms(lambda: a @ b, repeats, warmup=1) / 1e6
+    with threadpool_limits(numba.config.NUMBA_NUM_THREADS, user_api="blas"):
+        return 2 * size**3 / median_ms(lambda: a @ b, repeats, warmup=1) / 1e6
 
 
 def main(argv=None) -> dict:

@@ -72,7 +72,9 @@ class InProcess:
         before = numba.get_num_threads()
         numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
         try:
-            with threadpool_limits(limits=self.threads):  # BLAS (OpenBLAS, MKL) and OpenMP
+            # numba's threads cut the products; BLAS stays at one thread per call and other
+            # OpenMP pools at `threads` (minitorch_pairs/threads.py)
+            with threadpool_limits(limits={"blas": 1, "openmp": self.threads}):
                 for task in tasks:
                     yield task, function(task, shared)
         finally:

@@ -1,21 +1,32 @@
-"""How the two thread pools behind the CPU backend share the cores.
+"""How the CPU backend's threads share the cores.
 
-Our numba kernels run on numba's OpenMP pool and the matrix products on OpenBLAS's pool.
-By default both spin-wait after each job (OpenMP ~1e5 spins, OpenBLAS ~2^28 cycles), so on
-a small machine each pool's idle spinning steals the cores the other needs next: one
-training step of the study's Siamese net took 107-131 ms with the defaults and 36-48 ms
-with both told to sleep at once (2 cores; benchmarks/README.md). These defaults must be in
-the environment before numpy (OpenBLAS) loads and before the first parallel kernel
-(OpenMP) starts, so this module is imported first; a value the user has set wins, and
-MINITORCH_PAIRS_THREAD_DEFAULTS=0 leaves the environment alone (the benchmarks' torch
-workers use it, so that torch runs with its own defaults).
+One pool does all the parallel work: numba's OpenMP threads run the kernels, and the matrix
+products too, cut into single-threaded BLAS calls on those threads (kernels/cpu/products.py).
+BLAS therefore runs one thread per call (OPENBLAS_NUM_THREADS=1, MKL_NUM_THREADS=1): with
+threads of its own, each BLAS pool's threads and numba's waited for the same cores (the plain
+32->64 convolution 1.7x slower with OpenBLAS's two threads than with one, and a product cut
+over numba's threads with two BLAS threads per piece 25x slower, measured). After a parallel
+kernel numba's threads spin for GOMP_SPINCOUNT=100000 turns (~0.3-2 ms) before they sleep:
+the next kernel usually follows within that, and waking a sleeping thread cost ~70 us per
+kernel on the study's 2-core machine (the Siamese + aux step 0.85x its time with passive
+waiting, measured, benchmarks/README.md). OpenBLAS's threads, should a user turn them on,
+spin only briefly (OPENBLAS_THREAD_TIMEOUT=4).
+
+These defaults must be in the environment before numpy (BLAS) loads and before the first
+parallel kernel (OpenMP) starts, so this module is imported first; a value the user has set
+wins, and MINITORCH_PAIRS_THREAD_DEFAULTS=0 leaves the environment alone (the benchmarks'
+torch workers use it, so that torch runs with its own defaults). A process that imports
+minitorch_pairs thus runs its own NumPy products on one BLAS thread unless it sets
+OPENBLAS_NUM_THREADS itself.
 """
 from __future__ import annotations
 
 import os
 
 RUNTIME_DEFAULTS = {
-    "OMP_WAIT_POLICY": "PASSIVE",     # libgomp: sleep, don't spin, between parallel loops
+    "GOMP_SPINCOUNT": "100000",       # libgomp: spin ~0.3-2 ms after a parallel loop, then sleep
+    "OPENBLAS_NUM_THREADS": "1",      # one thread per BLAS call: numba's threads cut products
+    "MKL_NUM_THREADS": "1",
     "OPENBLAS_THREAD_TIMEOUT": "4",   # OpenBLAS: spin 2^4 cycles (the minimum), then sleep
 }
 

@@ -12,6 +12,9 @@ HAS_GPU = os.path.exists("/dev/nvidiactl")
 if not HAS_GPU:
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
+# First, as in a user's process: minitorch_pairs/threads.py's thread settings (one thread
+# per BLAS call, which kernels/cpu/products.py needs to cut products) before numpy loads.
+import minitorch_pairs  # noqa: E402,F401
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 

@@ -81,20 +81,22 @@ def test_train_step_benchmark_quick(tmp_path):
     assert (tmp_path / "train_step.md").read_text().startswith("| model |")
 
 
-def test_workers_get_the_thread_counts_and_torch_keeps_its_own_wait_policy(monkeypatch):
-    """Ours runs with minitorch_pairs.threads' defaults; torch with torch's (unless the
-    user set a value, which both keep)."""
+def test_workers_get_the_thread_counts_and_torch_keeps_its_own_thread_settings(monkeypatch):
+    """Ours runs with minitorch_pairs.threads' defaults (BLAS at one thread per call, numba
+    at N); torch with its own, and N threads in every pool (unless the user set a value,
+    which both keep)."""
     from benchmarks import harness
     monkeypatch.setattr(harness, "USER_ENV", {})
-    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # as minitorch_pairs.threads sets it
+    monkeypatch.setenv("GOMP_SPINCOUNT", "100000")  # as minitorch_pairs.threads sets them
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     ours, theirs = harness.worker_env("ours", 3), harness.worker_env("torch", 3)
-    for env in (ours, theirs):
-        assert env["NUMBA_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == "3"
-    assert ours["OMP_WAIT_POLICY"] == "PASSIVE"
-    assert "OMP_WAIT_POLICY" not in theirs
+    assert ours["NUMBA_NUM_THREADS"] == theirs["NUMBA_NUM_THREADS"] == "3"
+    assert ours["OPENBLAS_NUM_THREADS"] == "1" and theirs["OPENBLAS_NUM_THREADS"] == "3"
+    assert ours["GOMP_SPINCOUNT"] == "100000"
+    assert "GOMP_SPINCOUNT" not in theirs
     assert theirs["MINITORCH_PAIRS_THREAD_DEFAULTS"] == "0"
-    monkeypatch.setattr(harness, "USER_ENV", {"OMP_WAIT_POLICY": "PASSIVE"})
-    assert harness.worker_env("torch", 3)["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setattr(harness, "USER_ENV", {"GOMP_SPINCOUNT": "100000"})
+    assert harness.worker_env("torch", 3)["GOMP_SPINCOUNT"] == "100000"
 
 
 @pytest.mark.slow

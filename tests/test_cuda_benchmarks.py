@@ -19,8 +19,7 @@ def test_the_ops_worker_measures_on_the_device(monkeypatch):
     monkeypatch.setattr(ops, "OPS", {"conv2d tiny": (
         {"x": ((2, 1, 5, 5), True), "w": ((2, 1, 3, 3), True), "b": ((2,), True)},
         lambda F, t: F.conv2d(t["x"], t["w"], t["b"], padding=1))})
-    result = ops.measure("ours", 1, repeats=1, device="cuda")
-    timings = result["conv2d tiny"]
+    timings = ops.prepare("ours", 1, repeats=1, device="cuda")("conv2d tiny")
     assert timings["forward_ms"] > 0 and timings["forward_backward_ms"] > 0
 
 
@@ -29,8 +28,8 @@ def test_the_train_step_worker_steps_the_model_on_the_device(monkeypatch):
     tiny = ModelSpec("tiny", "test", "tiny Siamese", tiny_siamese, aux_weight=0.5)
     monkeypatch.setattr(experiments.models, "get_spec", lambda name: tiny)
     monkeypatch.setattr(train_step, "first_batch", lambda: pairs(4, 0))
-    result = train_step.measure("ours", 1, ["tiny"], repeats=1, device="cuda")
-    assert result["tiny"]["step_ms"] > 0
+    measure = train_step.prepare("ours", 1, ["tiny"], repeats=1, device="cuda")
+    assert measure("tiny")["step_ms"] > 0
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU for torch")

@@ -316,29 +316,72 @@ def test_kernels_run_with_the_jit_disabled():
     assert slow.stdout.split()[1] == "ok"
 
 
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_batched_matmul_splits_small_products_over_threads_bit_for_bit(monkeypatch, threads):
-    """Winograd's batches of small products, sliced over threads, are np.matmul's values bit
-    for bit (each product is still one BLAS call), with transposed operands and a batch that
-    does not divide evenly; big products stay whole (OpenBLAS threads them itself)."""
+def _products_on(monkeypatch, threads):
+    """kernels.cpu.products, told that numba has `threads` threads."""
     from types import SimpleNamespace
 
     from kernels.cpu import products
     monkeypatch.setattr(products, "numba", SimpleNamespace(get_num_threads=lambda: threads))
+    return products
+
+
+def test_products_cut_over_threads_are_np_matmuls_values(monkeypatch):
+    """Batches of products cut into slices of whole products, and 2-D products into slices
+    of rows, at 1, 2 and 3 threads: np.matmul's values (to rounding: SciPy's BLAS may sum in
+    another order than NumPy's), with transposed operands, a batch and rows that do not
+    divide evenly, float32 and float64; the same values again on a second call. A batch's
+    values are bit for bit the same at every thread count (each product is one BLAS call
+    whichever slice it falls in); a 2-D product's rows may round differently when cut
+    elsewhere (BLAS picks its kernels by the size of each piece), as OpenBLAS's own
+    threads' did."""
+    rng = np.random.default_rng(9)
+    batched = [(rng.standard_normal((7, 20, 8)), rng.standard_normal((7, 8, 5))),
+               (rng.standard_normal((7, 8, 20)).transpose(0, 2, 1),
+                rng.standard_normal((7, 5, 8)).transpose(0, 2, 1)),
+               (rng.standard_normal((5, 33, 40)),
+                rng.standard_normal((5, 20, 40)).transpose(0, 2, 1))]
+    plain = [(rng.standard_normal((201, 96)), rng.standard_normal((96, 50))),
+             (rng.standard_normal((201, 96)), rng.standard_normal((50, 96)).T),
+             (rng.standard_normal((96, 201)).T, rng.standard_normal((96, 50)))]
+    for dtype in (np.float32, np.float64):
+        tolerance = 1e-5 if dtype == np.float32 else 1e-12
+        for kind, cases in (("batched_matmul", batched), ("matmul", plain)):
+            for a, b in cases:
+                a, b = a.astype(dtype), b.astype(dtype)
+                results = []
+                for threads in (1, 2, 3):
+                    product = getattr(_products_on(monkeypatch, threads), kind)
+                    results.append(product(a, b))
+                    np.testing.assert_array_equal(product(a, b), results[-1])
+                    np.testing.assert_allclose(results[-1], np.matmul(a, b), rtol=tolerance,
+                                               atol=tolerance)
+                    assert results[-1].dtype == dtype
+                if kind == "batched_matmul":
+                    for result in results[1:]:
+                        np.testing.assert_array_equal(result, results[0])
+
+
+def test_products_stay_whole_where_cutting_them_cannot_pay(monkeypatch):
+    """np.matmul, whole, for a small 2-D product, one with a transposed left operand, integer
+    operands, and any product while BLAS runs several threads per call (then each piece
+    would start BLAS's threads at once)."""
+    products = _products_on(monkeypatch, 2)
     calls, matmul = [], np.matmul
     monkeypatch.setattr(products.np, "matmul", lambda *a, **k: calls.append(1) or matmul(*a, **k))
-    rng = np.random.default_rng(9)
-    for a, b in [(rng.standard_normal((7, 20, 8)), rng.standard_normal((7, 8, 5))),
-                 (rng.standard_normal((7, 8, 20)).transpose(0, 2, 1),
-                  rng.standard_normal((7, 5, 8)).transpose(0, 2, 1))]:
+    rng = np.random.default_rng(3)
+    big = rng.standard_normal((200, 96)), rng.standard_normal((96, 50))
+    for a, b in [(rng.standard_normal((4, 5)), rng.standard_normal((5, 6))),
+                 (big[0].T.copy().T, big[1]), (np.ones((200, 96), int), np.ones((96, 50), int))]:
         calls.clear()
-        np.testing.assert_array_equal(products.batched_matmul(a, b), np.matmul(a, b))
-        assert len(calls) == threads + 1  # one per slice, and the reference
-    big = rng.standard_normal((2, 128, 64)).astype(np.float32), rng.standard_normal(
-        (2, 64, 64)).astype(np.float32)
+        products.matmul(a, b)
+        assert calls == [1]
     calls.clear()
-    np.testing.assert_array_equal(products.batched_matmul(*big), np.matmul(*big))
-    assert len(calls) == 2  # whole, and the reference
+    products.matmul(*big)
+    assert calls == []
+    monkeypatch.setattr(products, "_blas_single_threaded", lambda: False)
+    products.matmul(*big)
+    products.batched_matmul(rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 5, 6)))
+    assert calls == [1, 1]
 
 
 def test_relu_kernels_serial_and_parallel_agree_and_follow_torch():

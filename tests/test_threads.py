@@ -1,4 +1,4 @@
-"""minitorch_pairs/threads.py: the thread pools' wait policy is set before numpy loads, a
+"""minitorch_pairs/threads.py: the thread pools' settings are set before numpy loads, a
 value the user set wins, and MINITORCH_PAIRS_THREAD_DEFAULTS=0 leaves the environment be."""
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import pytest
 
 SHOW = ("import os, sys, json, minitorch_pairs\n"
         "print(json.dumps({k: os.environ.get(k) for k in "
-        "('OMP_WAIT_POLICY', 'OPENBLAS_THREAD_TIMEOUT')}))")
+        "('GOMP_SPINCOUNT', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', "
+        "'OPENBLAS_THREAD_TIMEOUT')}))")
+NAMES = ("GOMP_SPINCOUNT", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_THREAD_TIMEOUT")
 
 
 def environment_after_import(**overrides) -> dict:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT",
-                        "MINITORCH_PAIRS_THREAD_DEFAULTS")}
+           if k not in NAMES + ("MINITORCH_PAIRS_THREAD_DEFAULTS",)}
     env.update(overrides)
     done = subprocess.run([sys.executable, "-c", SHOW], env=env, capture_output=True,
                           text=True, check=True)
@@ -25,17 +26,17 @@ def environment_after_import(**overrides) -> dict:
 
 
 def test_defaults_are_set_on_import():
-    assert environment_after_import() == {"OMP_WAIT_POLICY": "PASSIVE",
+    assert environment_after_import() == {"GOMP_SPINCOUNT": "100000",
+                                          "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                                           "OPENBLAS_THREAD_TIMEOUT": "4"}
 
 
 def test_a_user_value_wins():
-    assert environment_after_import(OMP_WAIT_POLICY="ACTIVE")["OMP_WAIT_POLICY"] == "ACTIVE"
+    assert environment_after_import(OPENBLAS_NUM_THREADS="4")["OPENBLAS_NUM_THREADS"] == "4"
 
 
 def test_the_defaults_can_be_turned_off():
-    assert environment_after_import(MINITORCH_PAIRS_THREAD_DEFAULTS="0") == {
-        "OMP_WAIT_POLICY": None, "OPENBLAS_THREAD_TIMEOUT": None}
+    assert environment_after_import(MINITORCH_PAIRS_THREAD_DEFAULTS="0") == dict.fromkeys(NAMES)
 
 
 WATCH = """

@@ -9,7 +9,7 @@ weight reordered to (O, KH, KW, C); the weight gradient is grad_rows.T @ cols; t
 gradient is col2im(grad_rows @ W). The forward's columns are returned and kept for the
 weight gradient instead of being rebuilt. im2col/col2im and the layout changes
 (N*L, O) <-> (N, O, L) are numba loops over the batch (each image's block is local); the
-products go to NumPy's BLAS (numba's own np.dot would need SciPy's BLAS bindings).
+products are BLAS calls cut over numba's threads (products.matmul).
 
 Inputs with few channels (C * KH * KW <= DIRECT_TAPS, stride 1) take the direct kernels of
 `conv_direct` instead: there a GEMM has too few columns to pay for building them. 3x3
@@ -28,6 +28,7 @@ import numpy as np
 from numba import njit, prange
 
 from .activation import relu_forward
+from .products import matmul
 from .conv_direct import (NOT_POOLED, direct_forward, direct_forward_relu_pool,
                           direct_input_grad, direct_weight_grad)
 from .conv_winograd import (Transformed, winograd_backward, winograd_backward_relu_pool,
@@ -143,7 +144,7 @@ def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
     kernel_h, kernel_w = weight.shape[2:]
     cols = np.empty((n * out_h * out_w, x.shape[1] * kernel_h * kernel_w), dtype=x.dtype)
     im2col(x, cols, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w)
-    product = cols @ _taps_last(weight).T
+    product = matmul(cols, _taps_last(weight).T)
     rows_to_images(product, shift, out.reshape(n, o, out_h * out_w))
     return cols
 
@@ -208,11 +209,11 @@ def conv2d_backward(grad_out, weight, saved, grad_x, grad_weight, stride_h, stri
     rows = np.empty((n * out_h * out_w, o), dtype=grad_out.dtype)
     images_to_rows(grad_out.reshape(n, o, out_h * out_w), rows)
     if grad_x is not None:
-        col2im(rows @ _taps_last(weight), grad_x, weight.shape[2], weight.shape[3],
+        col2im(matmul(rows, _taps_last(weight)), grad_x, weight.shape[2], weight.shape[3],
                stride_h, stride_w, pad_h, pad_w)
     if grad_weight is not None:
         _, channels, kernel_h, kernel_w = grad_weight.shape
-        grad_taps_last = (rows.T @ cols).reshape(o, kernel_h, kernel_w, channels)
+        grad_taps_last = matmul(rows.T, cols).reshape(o, kernel_h, kernel_w, channels)
         grad_weight[...] = grad_taps_last.transpose(0, 3, 1, 2)
     # the bias gradient as a GEMV: 4x faster than rows.sum(axis=0) over a (N*L, O) array
     return np.ones(rows.shape[0], dtype=rows.dtype) @ rows

@@ -44,7 +44,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..window_rules import max_of_four
-from .products import batched_matmul
+from .products import batched_matmul, matmul
 from .winograd_maps import GG, GG8, a4, a8, at4, at8, b8_add, b4_add, bt4, bt8
 
 _max_of_four = njit(cache=True, inline="always")(max_of_four)
@@ -399,7 +399,7 @@ def _transformed(x, weight, pad_h, pad_w, tile, tiles) -> Transformed:
     # U = GG @ the taps as (9, C * O): written in its (P, C, O) layout by the product itself
     # (transposing it afterwards took 7x as long on the study's layer, measured)
     taps = np.ascontiguousarray(weight.reshape(o, channels, 9).transpose(2, 1, 0))
-    U = (KERNELS[tile].GG.astype(x.dtype) @ taps.reshape(9, -1)).reshape(rows, channels, o)
+    U = matmul(KERNELS[tile].GG.astype(x.dtype), taps.reshape(9, -1)).reshape(rows, channels, o)
     return Transformed(V, U, tile, tiles)
 
 
@@ -465,6 +465,6 @@ def _backward_products(Gt, bias_parts, saved, grad_x, grad_weight, pad_h, pad_w)
         # dU^T = Gt^T @ V, (P, O, C): 0.6x the time of V^T @ Gt (paired A/B)
         dU_t = batched_matmul(Gt.transpose(0, 2, 1), V)
         o, channels = Gt.shape[2], V.shape[2]
-        grad_taps = KERNELS[tile].GG.T.astype(dU_t.dtype) @ dU_t.reshape(rows, -1)
+        grad_taps = matmul(KERNELS[tile].GG.T.astype(dU_t.dtype), dU_t.reshape(rows, -1))
         grad_weight[...] = grad_taps.T.reshape(o, channels, 3, 3)
     return bias_parts.sum(axis=0)

@@ -1,57 +1,127 @@
-"""Batches of small matrix products (Winograd's P products per pass) spread over the cores.
+"""Matrix products cut over numba's threads, each piece one single-threaded BLAS call.
 
-OpenBLAS runs one product on a single thread when m * n * k is under twice its threading
-threshold (65536 x GEMM_MULTITHREAD_THRESHOLD 4, interface/gemm.c), and np.matmul takes a
-batch one product at a time: so the 64 products of 200 x 32 x 64 in each pass of the study's
-F(6x6, 3x3) layer left the second core idle. Such a batch is split into one slice per
-thread, each sliced batch on its own Python thread (np.matmul releases the GIL inside BLAS):
-0.5x the time on 2 cores (measured, benchmarks/README.md). Each product is still one
-single-threaded BLAS call, so results are bit for bit those of np.matmul. Larger products
-are left to OpenBLAS's own threads.
+BLAS runs one thread per call here (minitorch_pairs/threads.py sets OPENBLAS_NUM_THREADS=1):
+the products are cut over numba's threads instead, and each piece is a BLAS call (np.dot in
+nopython mode, which numba routes to SciPy's BLAS) made from numba's own threads. So the
+kernels before and after a product run on the same pool, whose threads are still awake
+(spinning, threads.py) when it starts, and no second pool waits for the cores. On 2 cores
+(measured, benchmarks/README.md): a sleeping numba thread took ~70 us to wake per parallel
+kernel, and a Python thread per slice (how Winograd's products were spread before) 30-110
+us; with OpenBLAS's own two threads beside numba's spinning ones the plain 32->64
+convolution (forward + backward) took 11.1 ms, with one BLAS thread 6.5 ms, cut this way
+4.8 ms. A batch of products (Winograd's P per pass) is cut into slices of whole products, so
+its values do not depend on the thread count; a 2-D product into slices of output rows,
+whose rounding may (BLAS picks its kernels by the size of each piece, as OpenBLAS's own
+threading did).
+
+Should BLAS run several threads per call after all (the user set OPENBLAS_NUM_THREADS), the
+pieces would each start BLAS's threads at once: then products go to np.matmul whole.
 """
 from __future__ import annotations
 
+import functools
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
+from numba import njit, prange
 
-OPENBLAS_SINGLE_THREAD_WORK = 2 * 65536 * 4  # m * n * k below which OpenBLAS uses 1 thread
+SPLIT_WORK = 1 << 16  # m * n * k below which a 2-D product runs whole on the calling thread
 
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-
-
-def _workers(count: int) -> ThreadPoolExecutor:
-    global _pool, _pool_size
-    if _pool is None or _pool_size < count:  # (more threads asked for: a bigger pool)
-        if _pool is not None:
-            _pool.shutdown(wait=False)
-        _pool, _pool_size = ThreadPoolExecutor(count, thread_name_prefix="minitorch-matmul"), count
-    return _pool
+# One kernel per operand layout: numba's np.dot passes a transposed (Fortran-ordered) view
+# to BLAS as a transposed operand, without a copy. The thread count comes in as `slices`
+# (numba.get_num_threads() inside a kernel would keep it out of the cache).
 
 
-def _forget_pool() -> None:  # a forked child has none of its parent's threads
-    global _pool, _pool_size
-    _pool, _pool_size = None, 0
+@njit(cache=True, parallel=True)
+def _products(a, b, out, slices):
+    for s in prange(slices):
+        for p in range(len(a) * s // slices, len(a) * (s + 1) // slices):
+            np.dot(a[p], b[p], out[p])
 
 
-os.register_at_fork(after_in_child=_forget_pool)
+@njit(cache=True, parallel=True)
+def _products_b_transposed(a, b_t, out, slices):
+    for s in prange(slices):
+        for p in range(len(a) * s // slices, len(a) * (s + 1) // slices):
+            np.dot(a[p], b_t[p].T, out[p])
+
+
+@njit(cache=True, parallel=True)
+def _products_a_transposed(a_t, b, out, slices):
+    for s in prange(slices):
+        for p in range(len(b) * s // slices, len(b) * (s + 1) // slices):
+            np.dot(a_t[p].T, b[p], out[p])
+
+
+@njit(cache=True, parallel=True)
+def _row_slices(a, b, out, slices):
+    for s in prange(slices):
+        rows = slice(len(a) * s // slices, len(a) * (s + 1) // slices)
+        np.dot(a[rows], b, out[rows])
+
+
+@njit(cache=True, parallel=True)
+def _row_slices_b_transposed(a, b_t, out, slices):
+    for s in prange(slices):
+        rows = slice(len(a) * s // slices, len(a) * (s + 1) // slices)
+        np.dot(a[rows], b_t.T, out[rows])
+
+
+@functools.cache
+def _blas_single_threaded() -> bool:
+    """Whether every BLAS loaded here (SciPy's, which numba's np.dot calls, included) runs
+    one thread per call, so that numba's threads may each call it at once (with two BLAS
+    threads per call, a 0.1 ms product cut in two took 2.6 ms, measured). Where the
+    environment asks for one thread, a BLAS that read it too early (NumPy imported before
+    minitorch_pairs) is told now."""
+    import scipy.linalg.cython_blas  # noqa: F401  (loads it, so that it is counted)
+    from threadpoolctl import threadpool_info, threadpool_limits
+    if all(os.environ.get(name) == "1" for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")):
+        threadpool_limits(1, user_api="blas")
+    return all(pool["num_threads"] == 1 for pool in threadpool_info()
+               if pool["user_api"] == "blas")
+
+
+def _slices(count: int) -> int:
+    return max(1, min(numba.get_num_threads(), count))
+
+
+def _splittable(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.dtype.kind == "f" and _blas_single_threaded()
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.matmul(a, b); a 2-D float product of at least SPLIT_WORK multiply-adds, with a
+    C-ordered, is cut into slices of output rows over numba's threads (b may be a transposed
+    view)."""
+    if a.ndim != 2 or b.ndim != 2 or not _splittable(a, b):
+        return np.matmul(a, b)
+    (m, k), n = a.shape, b.shape[1]
+    # a transposed view's rows are strided: copying them to cut them took 7x the product
+    if m * k * n < SPLIT_WORK or numba.get_num_threads() == 1 or not a.flags.c_contiguous:
+        return np.matmul(a, b)
+    out = np.empty((m, n), dtype=a.dtype)
+    if b.T.flags.c_contiguous and not b.flags.c_contiguous:
+        _row_slices_b_transposed(a, b.T, out, _slices(m))
+    else:
+        _row_slices(a, np.ascontiguousarray(b), out, _slices(m))
+    return out
 
 
 def batched_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.matmul(a, b) of (P, m, k) and (P, k, n) batches, on numba's thread count."""
-    batch, m, k = a.shape
-    slices = min(numba.get_num_threads(), batch)
-    if slices < 2 or m * k * b.shape[2] >= OPENBLAS_SINGLE_THREAD_WORK:
+    """np.matmul(a, b) of (P, m, k) and (P, k, n) float batches (either may be a transposed
+    view), cut into slices of whole products over numba's threads."""
+    if not _splittable(a, b):
         return np.matmul(a, b)
-    out = np.empty((batch, m, b.shape[2]), dtype=np.result_type(a, b))
-    bounds = [batch * i // slices for i in range(slices + 1)]
-    pool = _workers(slices - 1)
-    pending = [pool.submit(np.matmul, a[lo:hi], b[lo:hi], out=out[lo:hi])
-               for lo, hi in zip(bounds[1:-1], bounds[2:])]
-    np.matmul(a[:bounds[1]], b[:bounds[1]], out=out[:bounds[1]])
-    for job in pending:
-        job.result()
+    batch, m, _ = a.shape
+    out = np.empty((batch, m, b.shape[2]), dtype=a.dtype)
+    slices = _slices(batch)
+    a_t, b_t = a.transpose(0, 2, 1), b.transpose(0, 2, 1)
+    if a_t.flags.c_contiguous and not a.flags.c_contiguous:
+        _products_a_transposed(a_t, np.ascontiguousarray(b), out, slices)
+    elif b_t.flags.c_contiguous and not b.flags.c_contiguous:
+        _products_b_transposed(np.ascontiguousarray(a), b_t, out, slices)
+    else:
+        _products(np.ascontiguousarray(a), np.ascontiguousarray(b), out, slices)
     return out

@@ -20,6 +20,11 @@ def _on_device_arrays(kernel):
     return call
 
 
+def matmul(a, b):
+    """a @ b of CudaArrays (their matmul is kernels/cuda/gemm.py's)."""
+    return a @ b
+
+
 relu_forward = _on_device_arrays(activation.relu_forward)
 relu_backward = _on_device_arrays(activation.relu_backward)
 batch_norm_train_forward = _on_device_arrays(batchnorm.batch_norm_train_forward)
@@ -46,5 +51,5 @@ __all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward",
            "conv2d_forward", "conv2d_relu_pool_backward", "conv2d_relu_pool_forward",
            "cross_entropy_backward", "dropout_mask",
            "cross_entropy_forward", "log_softmax_backward", "log_softmax_forward",
-           "max_pool2d_backward", "max_pool2d_forward", "relu_backward", "relu_forward",
-           "adam_step", "sgd_step"]
+           "matmul", "max_pool2d_backward", "max_pool2d_forward", "relu_backward",
+           "relu_forward", "adam_step", "sgd_step"]

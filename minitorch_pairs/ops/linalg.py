@@ -14,13 +14,14 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return ctx.kernels.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
-        grad_a = np.matmul(grad, np.swapaxes(b, -1, -2)) if ctx.needs_input_grad[0] else None
-        grad_b = np.matmul(np.swapaxes(a, -1, -2), grad) if ctx.needs_input_grad[1] else None
+        matmul = ctx.kernels.matmul
+        grad_a = matmul(grad, np.swapaxes(b, -1, -2)) if ctx.needs_input_grad[0] else None
+        grad_b = matmul(np.swapaxes(a, -1, -2), grad) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -30,7 +31,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)
-        out = x @ weight.T
+        out = ctx.kernels.matmul(x, weight.T)
         if bias is not None:
             out += bias
         return out
@@ -39,8 +40,8 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved
         needs = ctx.needs_input_grad
-        grad_x = grad @ weight if needs[0] else None
-        grad_weight = grad.T @ x if needs[1] else None
+        grad_x = ctx.kernels.matmul(grad, weight) if needs[0] else None
+        grad_weight = ctx.kernels.matmul(grad.T, x) if needs[1] else None
         grads = (grad_x, grad_weight)
         return grads + (grad.sum(axis=0),) if len(needs) == 3 else grads
 
