@@ -95,17 +95,17 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """np.matmul(a, b); a 2-D float product of at least SPLIT_WORK multiply-adds, with a
     C-ordered, is cut into slices of output rows over numba's threads (b may be a transposed
     view)."""
-    if a.ndim != 2 or b.ndim != 2 or not _splittable(a, b):
+    # the cheap tests first: most of a step's products are small (~2 us of tests each, else)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[0] * a.shape[1] * b.shape[1] < SPLIT_WORK:
         return np.matmul(a, b)
-    (m, k), n = a.shape, b.shape[1]
     # a transposed view's rows are strided: copying them to cut them took 7x the product
-    if m * k * n < SPLIT_WORK or numba.get_num_threads() == 1 or not a.flags.c_contiguous:
+    if not a.flags.c_contiguous or not _splittable(a, b) or numba.get_num_threads() == 1:
         return np.matmul(a, b)
-    out = np.empty((m, n), dtype=a.dtype)
+    out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
     if b.T.flags.c_contiguous and not b.flags.c_contiguous:
-        _row_slices_b_transposed(a, b.T, out, _slices(m))
+        _row_slices_b_transposed(a, b.T, out, _slices(len(a)))
     else:
-        _row_slices(a, np.ascontiguousarray(b), out, _slices(m))
+        _row_slices(a, np.ascontiguousarray(b), out, _slices(len(a)))
     return out
 
 
