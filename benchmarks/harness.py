@@ -79,6 +79,7 @@ def run_worker(module: str, framework: str, threads: int, *args: str) -> dict:
 
 
 RESULT = "RESULT "  # marks a worker's answer on its stdout
+READY = "READY"  # and that it is ready to measure
 PAUSE_S = 0.1  # before each window: the other framework's threads stop spinning and sleep
 
 
@@ -96,15 +97,23 @@ class _Worker:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=self.errors, text=True)
 
+    def wait_ready(self) -> None:
+        """Until the worker has built and warmed up what it measures."""
+        self._answer(READY)
+
     def measure(self, name: str) -> dict:
         try:
             self.process.stdin.write(name + "\n")
             self.process.stdin.flush()
-            for line in self.process.stdout:
-                if line.startswith(RESULT):
-                    return json.loads(line[len(RESULT):])
         except BrokenPipeError:
-            pass
+            self._answer(RESULT)  # reports the failure
+        return json.loads(self._answer(RESULT))
+
+    def _answer(self, prefix: str) -> str:
+        """The rest of the worker's next stdout line starting with prefix."""
+        for line in self.process.stdout:
+            if line.startswith(prefix):
+                return line[len(prefix):]
         self.process.wait()
         self.errors.seek(0)
         raise RuntimeError(f"{self.label} failed:\n{self.errors.read()[-3000:]}")
@@ -117,8 +126,10 @@ class _Worker:
 
 
 def serve(measure) -> None:
-    """A worker's loop: for each name the driver sends, one line RESULT + measure(name) as
-    JSON (other output on stdout is ignored)."""
+    """A worker's loop, once `measure` is ready: the line READY, then for each name the
+    driver sends one line RESULT + measure(name) as JSON (other output on stdout is
+    ignored)."""
+    print(READY, flush=True)
     for line in sys.stdin:
         print(RESULT + json.dumps(measure(line.strip())), flush=True)
 
@@ -132,6 +143,8 @@ def alternate(module: str, threads: int, rounds: int, names: list, *args: str) -
     workers = {framework: _Worker(module, framework, threads, args) for framework in FRAMEWORKS}
     runs = {framework: [] for framework in FRAMEWORKS}
     try:
+        for worker in workers.values():  # no window while the other still builds its models
+            worker.wait_ready()
         for round_index in range(rounds):
             order = FRAMEWORKS if round_index % 2 == 0 else FRAMEWORKS[::-1]
             results = {framework: {} for framework in FRAMEWORKS}

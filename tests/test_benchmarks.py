@@ -99,6 +99,38 @@ def test_workers_get_the_thread_counts_and_torch_keeps_its_own_thread_settings(m
     assert harness.worker_env("torch", 3)["GOMP_SPINCOUNT"] == "100000"
 
 
+def test_alternate_waits_for_both_workers_then_pairs_their_windows(monkeypatch):
+    """No window is measured while the other framework's worker still builds its models
+    (its start-up would slow the first window ~5x, as seen); then each name is measured by
+    both, back to back, in alternating order."""
+    from benchmarks import harness
+    log = []
+
+    class FakeWorker:
+        def __init__(self, module, framework, threads, args):
+            self.framework = framework
+
+        def wait_ready(self):
+            log.append(("ready", self.framework))
+
+        def measure(self, name):
+            log.append((name, self.framework))
+            return {"ms": 1.0}
+
+        def close(self):
+            log.append(("closed", self.framework))
+
+    monkeypatch.setattr(harness, "_Worker", FakeWorker)
+    monkeypatch.setattr(harness, "PAUSE_S", 0)
+    runs = harness.alternate("ops", 2, 2, ["a", "b"])
+    assert log == [("ready", "ours"), ("ready", "torch"),
+                   ("a", "ours"), ("a", "torch"), ("b", "ours"), ("b", "torch"),
+                   ("a", "torch"), ("a", "ours"), ("b", "torch"), ("b", "ours"),
+                   ("closed", "ours"), ("closed", "torch")]
+    assert runs == {framework: [{"a": {"ms": 1.0}, "b": {"ms": 1.0}}] * 2
+                    for framework in ("ours", "torch")}
+
+
 @pytest.mark.slow
 def test_study_workers_benchmark_quick(tmp_path):
     run("benchmarks.study_workers", "--quick", "--out", str(tmp_path))
