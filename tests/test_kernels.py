@@ -362,26 +362,47 @@ def test_products_cut_over_threads_are_np_matmuls_values(monkeypatch):
 
 
 def test_products_stay_whole_where_cutting_them_cannot_pay(monkeypatch):
-    """np.matmul, whole, for a small 2-D product, one with a transposed left operand, integer
-    operands, and any product while BLAS runs several threads per call (then each piece
-    would start BLAS's threads at once)."""
+    """np.matmul, whole, for a small 2-D product, integer operands, and any product while
+    BLAS runs several threads per call (then each piece would start BLAS's threads at
+    once); a big one is cut (rows, or a transposed left operand's two reduction halves)."""
     products = _products_on(monkeypatch, 2)
     calls, matmul = [], np.matmul
     monkeypatch.setattr(products.np, "matmul", lambda *a, **k: calls.append(1) or matmul(*a, **k))
     rng = np.random.default_rng(3)
     big = rng.standard_normal((200, 96)), rng.standard_normal((96, 50))
     for a, b in [(rng.standard_normal((4, 5)), rng.standard_normal((5, 6))),
-                 (big[0].T.copy().T, big[1]), (np.ones((200, 96), int), np.ones((96, 50), int))]:
+                 (np.ones((200, 96), int), np.ones((96, 50), int))]:
         calls.clear()
         products.matmul(a, b)
         assert calls == [1]
     calls.clear()
     products.matmul(*big)
+    products.matmul(big[0].T.copy().T, big[1])
+    products.matmul_pair(*big, big[0].T.copy().T, big[1])
     assert calls == []
     monkeypatch.setattr(products, "_blas_single_threaded", lambda: False)
     products.matmul(*big)
     products.batched_matmul(rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 5, 6)))
     assert calls == [1, 1]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_matmul_pair_is_two_matmuls(monkeypatch, threads):
+    """A backward's two products at once, each whole on its own thread: np.matmul's values
+    (to rounding), float32 and float64, transposed operands read in place; and where the two
+    differ too much in size, or one is small, two separate matmuls."""
+    products = _products_on(monkeypatch, threads)
+    rng = np.random.default_rng(4)
+    for dtype, tolerance in ((np.float32, 1e-4), (np.float64, 1e-12)):
+        g, w, x = (rng.standard_normal(shape).astype(dtype)
+                   for shape in ((200, 100), (100, 576), (200, 576)))
+        for a, b, c, d in [(g, w, g.T, x), (g, w[:, :8], g.T, x), (g[:3], w, g.T, x),
+                           (x, w.T, g.T, x)]:
+            pair = products.matmul_pair(a, b, c, d)
+            for result, (left, right) in zip(pair, ((a, b), (c, d))):
+                assert result.dtype == dtype
+                np.testing.assert_allclose(result, left @ right, rtol=tolerance,
+                                           atol=tolerance * 10)
 
 
 def test_relu_kernels_serial_and_parallel_agree_and_follow_torch():

@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit, prange
 
 from .activation import relu_forward
-from .products import matmul
+from .products import matmul, matmul_pair
 from .conv_direct import (NOT_POOLED, direct_forward, direct_forward_relu_pool,
                           direct_input_grad, direct_weight_grad)
 from .conv_winograd import (Transformed, winograd_backward, winograd_backward_relu_pool,
@@ -208,12 +208,16 @@ def conv2d_backward(grad_out, weight, saved, grad_x, grad_weight, stride_h, stri
     n, o, out_h, out_w = grad_out.shape
     rows = np.empty((n * out_h * out_w, o), dtype=grad_out.dtype)
     images_to_rows(grad_out.reshape(n, o, out_h * out_w), rows)
+    if grad_x is not None and grad_weight is not None:
+        grad_cols, grad_taps = matmul_pair(rows, _taps_last(weight), rows.T, cols)
+    else:
+        grad_cols = matmul(rows, _taps_last(weight)) if grad_x is not None else None
+        grad_taps = matmul(rows.T, cols) if grad_weight is not None else None
     if grad_x is not None:
-        col2im(matmul(rows, _taps_last(weight)), grad_x, weight.shape[2], weight.shape[3],
-               stride_h, stride_w, pad_h, pad_w)
+        col2im(grad_cols, grad_x, weight.shape[2], weight.shape[3], stride_h, stride_w, pad_h,
+               pad_w)
     if grad_weight is not None:
         _, channels, kernel_h, kernel_w = grad_weight.shape
-        grad_taps_last = matmul(rows.T, cols).reshape(o, kernel_h, kernel_w, channels)
-        grad_weight[...] = grad_taps_last.transpose(0, 3, 1, 2)
+        grad_weight[...] = grad_taps.reshape(o, kernel_h, kernel_w, channels).transpose(0, 3, 1, 2)
     # the bias gradient as a GEMV: 4x faster than rows.sum(axis=0) over a (N*L, O) array
     return np.ones(rows.shape[0], dtype=rows.dtype) @ rows

@@ -68,6 +68,23 @@ def _row_slices_b_transposed(a, b_t, out, slices):
         np.dot(a[rows], b_t.T, out[rows])
 
 
+@njit(cache=True, parallel=True)
+def _reduction_halves(a_t, b, partial):
+    """partial[h] = a_t[K_h].T @ b[K_h] over the two halves K_h of the reduction."""
+    for h in prange(2):
+        rows = slice(len(b) * h // 2, len(b) * (h + 1) // 2)
+        np.dot(a_t[rows].T, b[rows], partial[h])
+
+
+@njit(cache=True, parallel=True)
+def _two_products(a, b, ab, c, d, cd):
+    for job in prange(2):
+        if job == 0:
+            np.dot(a, b, ab)
+        else:
+            np.dot(c, d, cd)
+
+
 @functools.cache
 def _blas_single_threaded() -> bool:
     """Whether every BLAS loaded here (SciPy's, which numba's np.dot calls, included) runs
@@ -92,21 +109,55 @@ def _splittable(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.matmul(a, b); a 2-D float product of at least SPLIT_WORK multiply-adds, with a
-    C-ordered, is cut into slices of output rows over numba's threads (b may be a transposed
-    view)."""
+    """np.matmul(a, b); a 2-D float product of at least SPLIT_WORK multiply-adds is cut over
+    numba's threads: into slices of output rows (b may be a transposed view), or, where a is
+    a transposed view, into two halves of the reduction."""
     # the cheap tests first: most of a step's products are small (~2 us of tests each, else)
     if a.ndim != 2 or b.ndim != 2 or a.shape[0] * a.shape[1] * b.shape[1] < SPLIT_WORK:
         return np.matmul(a, b)
-    # a transposed view's rows are strided: copying them to cut them took 7x the product
-    if not a.flags.c_contiguous or not _splittable(a, b) or numba.get_num_threads() == 1:
+    if not _splittable(a, b) or numba.get_num_threads() == 1:
         return np.matmul(a, b)
+    if not a.flags.c_contiguous:
+        return _transposed_times(a, b)
     out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
     if b.T.flags.c_contiguous and not b.flags.c_contiguous:
         _row_slices_b_transposed(a, b.T, out, _slices(len(a)))
     else:
         _row_slices(a, np.ascontiguousarray(b), out, _slices(len(a)))
     return out
+
+
+def _transposed_times(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b for a transposed view a (a weight gradient: activations^T @ gradients), as two
+    halves of the reduction on two threads, then added: a transposed view's rows are
+    strided, and copying them to cut the rows took 7x the product (measured). Always two
+    halves, whatever the thread count, so that the sums do not depend on it."""
+    if not a.T.flags.c_contiguous or not b.flags.c_contiguous or len(b) < 2:
+        return np.matmul(a, b)
+    partial = np.empty((2, a.shape[0], b.shape[1]), dtype=a.dtype)
+    _reduction_halves(a.T, b, partial)
+    return np.add(partial[0], partial[1], out=partial[0])
+
+
+def _blas_operand(array: np.ndarray) -> np.ndarray:
+    """array as C- or Fortran-ordered (a transposed view stays one: BLAS reads it so)."""
+    return array if array.flags.c_contiguous or array.flags.f_contiguous else np.ascontiguousarray(array)
+
+
+def matmul_pair(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> tuple:
+    """(matmul(a, b), matmul(c, d)). Two 2-D float products of similar size, each of at
+    least SPLIT_WORK multiply-adds (a backward pass's input and weight gradients), run at
+    once, each whole on its own numba thread: neither is cut, and a transposed operand is
+    read in place (cutting a transposed left operand by rows did not pay)."""
+    works = [x.shape[0] * x.shape[1] * y.shape[1] if x.ndim == y.ndim == 2 else 0
+             for x, y in ((a, b), (c, d))]
+    if (min(works) < SPLIT_WORK or max(works) > 2 * min(works) or numba.get_num_threads() == 1
+            or not _splittable(a, b) or not _splittable(c, d) or a.dtype != c.dtype):
+        return matmul(a, b), matmul(c, d)
+    ab = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+    cd = np.empty((c.shape[0], d.shape[1]), dtype=a.dtype)
+    _two_products(*map(_blas_operand, (a, b)), ab, *map(_blas_operand, (c, d)), cd)
+    return ab, cd
 
 
 def batched_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:

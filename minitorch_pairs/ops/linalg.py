@@ -19,10 +19,11 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
-        matmul = ctx.kernels.matmul
-        grad_a = matmul(grad, np.swapaxes(b, -1, -2)) if ctx.needs_input_grad[0] else None
-        grad_b = matmul(np.swapaxes(a, -1, -2), grad) if ctx.needs_input_grad[1] else None
-        return grad_a, grad_b
+        needs, b_t, a_t = ctx.needs_input_grad, np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2)
+        if needs[0] and needs[1]:
+            return ctx.kernels.matmul_pair(grad, b_t, a_t, grad)
+        return (ctx.kernels.matmul(grad, b_t) if needs[0] else None,
+                ctx.kernels.matmul(a_t, grad) if needs[1] else None)
 
 
 class Linear(Function):
@@ -40,9 +41,11 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved
         needs = ctx.needs_input_grad
-        grad_x = ctx.kernels.matmul(grad, weight) if needs[0] else None
-        grad_weight = ctx.kernels.matmul(grad.T, x) if needs[1] else None
-        grads = (grad_x, grad_weight)
+        if needs[0] and needs[1]:
+            grads = ctx.kernels.matmul_pair(grad, weight, grad.T, x)
+        else:
+            grads = (ctx.kernels.matmul(grad, weight) if needs[0] else None,
+                     ctx.kernels.matmul(grad.T, x) if needs[1] else None)
         return grads + (grad.sum(axis=0),) if len(needs) == 3 else grads
 
 
