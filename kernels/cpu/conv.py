@@ -121,10 +121,17 @@ def rows_to_images(rows, bias, out):
 
 
 @njit(cache=True, parallel=True)
-def images_to_rows(images, rows):
-    """rows[n * L + l, o] = images[n, o, l]: an NCHW gradient as the GEMM's (N*L, O)."""
+def images_to_rows(images, rows, sums):
+    """rows[n * L + l, o] = images[n, o, l]: an NCHW gradient as the GEMM's (N*L, O); and
+    sums[n, o] = the sum of images[n, o] (summed over n, the bias gradient: so it costs no
+    second pass over the gradient, which a GEMV took 0.1 ms for on 100x64x11x11)."""
     n_batch, channels, plane = images.shape
     for n in prange(n_batch):
+        for o in range(channels):
+            total = images.dtype.type(0)
+            for p in range(plane):
+                total += images[n, o, p]
+            sums[n, o] = total
         for p in range(plane):
             for o in range(channels):
                 rows[n * plane + p, o] = images[n, o, p]
@@ -207,7 +214,8 @@ def conv2d_backward(grad_out, weight, saved, grad_x, grad_weight, stride_h, stri
     cols = saved
     n, o, out_h, out_w = grad_out.shape
     rows = np.empty((n * out_h * out_w, o), dtype=grad_out.dtype)
-    images_to_rows(grad_out.reshape(n, o, out_h * out_w), rows)
+    bias_parts = np.empty((n, o), dtype=grad_out.dtype)
+    images_to_rows(grad_out.reshape(n, o, out_h * out_w), rows, bias_parts)
     if grad_x is not None and grad_weight is not None:
         grad_cols, grad_taps = matmul_pair(rows, _taps_last(weight), rows.T, cols)
     else:
@@ -219,5 +227,4 @@ def conv2d_backward(grad_out, weight, saved, grad_x, grad_weight, stride_h, stri
     if grad_weight is not None:
         _, channels, kernel_h, kernel_w = grad_weight.shape
         grad_weight[...] = grad_taps.reshape(o, kernel_h, kernel_w, channels).transpose(0, 3, 1, 2)
-    # the bias gradient as a GEMV: 4x faster than rows.sum(axis=0) over a (N*L, O) array
-    return np.ones(rows.shape[0], dtype=rows.dtype) @ rows
+    return bias_parts.sum(axis=0)
