@@ -5,12 +5,13 @@ products too, cut into single-threaded BLAS calls on those threads (kernels/cpu/
 BLAS therefore runs one thread per call (OPENBLAS_NUM_THREADS=1, MKL_NUM_THREADS=1): with
 threads of its own, each BLAS pool's threads and numba's waited for the same cores (the plain
 32->64 convolution 1.7x slower with OpenBLAS's two threads than with one, and a product cut
-over numba's threads with two BLAS threads per piece 25x slower, measured). After a parallel
-kernel numba's threads spin for GOMP_SPINCOUNT=100000 turns (~0.3-2 ms) before they sleep:
-the next kernel usually follows within that, and waking a sleeping thread cost ~70 us per
-kernel on the study's 2-core machine (the Siamese + aux step 0.85x its time with passive
-waiting, measured, benchmarks/README.md). OpenBLAS's threads, should a user turn them on,
-spin only briefly (OPENBLAS_THREAD_TIMEOUT=4).
+over numba's threads with two BLAS threads per piece ~28x slower, measured). After a
+parallel kernel numba's threads spin for GOMP_SPINCOUNT=100000 turns (~0.3-2 ms) before they
+sleep: the next kernel usually follows within that, where waking a sleeping thread cost ~70
+us per kernel on the project's 2-core machine (with one pool and spinning, the Siamese + aux
+step took 0.82x its time with sleeping threads and three pools; benchmarks/README.md, step
+28). OpenBLAS's threads, should a user turn them on, spin only briefly
+(OPENBLAS_THREAD_TIMEOUT=4).
 
 These defaults must be in the environment before numpy (BLAS) loads and before the first
 parallel kernel (OpenMP) starts, so this module is imported first; a value the user has set

@@ -1,8 +1,9 @@
-"""When a flat loop is worth numba's threads. The threads sleep between parallel loops
-(OMP_WAIT_POLICY=PASSIVE, minitorch_pairs/threads.py), so each parallel call pays for waking
-them; below PARALLEL_FROM elements that costs more than the loop itself (the study's 14
-SGD updates: 0.29 ms per step on 2 threads against 0.09 ms on one; its three ReLUs on
-200 x 100 values: measured in benchmarks/README.md). Such kernels are written once as an
+"""When a flat loop is worth numba's threads. A parallel call hands its work to threads
+that may have gone to sleep (they spin only briefly after a parallel loop,
+minitorch_pairs/threads.py) and waits for the slowest; below PARALLEL_FROM elements that
+costs more than the loop itself (the study's 14 SGD updates: 0.29 ms per step on 2 threads
+against 0.09 ms on one, with sleeping threads; its three ReLUs on 200 x 100 values:
+measured in benchmarks/README.md). Such kernels are written once as an
 inline body and compiled twice, on the threads and on the calling thread (two wrapper
 functions, not one function compiled twice: numba's cache keys an entry by function and
 signature, not by its parallel flag)."""
