@@ -10,9 +10,10 @@ kernel, and a Python thread per slice (how Winograd's products were spread befor
 us; with OpenBLAS's own two threads beside numba's spinning ones the plain 32->64
 convolution (forward + backward) took 11.1 ms, with one BLAS thread 6.5 ms, cut this way
 4.8 ms. A batch of products (Winograd's P per pass) is cut into slices of whole products, so
-its values do not depend on the thread count; a 2-D product into slices of output rows,
-whose rounding may (BLAS picks its kernels by the size of each piece, as OpenBLAS's own
-threading did).
+its values do not depend on the thread count; a 2-D product into slices of output rows
+(or, with a transposed left operand, two halves of its reduction), whose rounding may
+(BLAS picks its kernels by the size of each piece, as OpenBLAS's own threading did); two
+products a backward needs side by side run at once, one per thread (matmul_pair).
 
 Should BLAS run several threads per call after all (the user set OPENBLAS_NUM_THREADS), the
 pieces would each start BLAS's threads at once: then products go to np.matmul whole.
@@ -130,8 +131,8 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _transposed_times(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b for a transposed view a (a weight gradient: activations^T @ gradients), as two
     halves of the reduction on two threads, then added: a transposed view's rows are
-    strided, and copying them to cut the rows took 7x the product (measured). Always two
-    halves, whatever the thread count, so that the sums do not depend on it."""
+    strided, and copying them to cut the rows took 7x the product (measured). Two halves at
+    any thread count above one, so that the sums do not depend on how many."""
     if not a.T.flags.c_contiguous or not b.flags.c_contiguous or len(b) < 2:
         return np.matmul(a, b)
     partial = np.empty((2, a.shape[0], b.shape[1]), dtype=a.dtype)
