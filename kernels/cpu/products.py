@@ -29,8 +29,9 @@ from numba import njit, prange
 
 SPLIT_WORK = 1 << 16  # m * n * k below which a 2-D product runs whole on the calling thread
 
-# One kernel per operand layout: numba's np.dot passes a transposed (Fortran-ordered) view
-# to BLAS as a transposed operand, without a copy. The thread count comes in as `slices`
+# numba's np.dot passes a Fortran-ordered (transposed) 2-D operand to BLAS as a transposed
+# operand, without a copy, and numba compiles a kernel per operand layout; a batch's
+# transposed view is neither order, hence a kernel that transposes each of its matrices. The thread count comes in as `slices`
 # (numba.get_num_threads() inside a kernel would keep it out of the cache).
 
 
@@ -60,13 +61,6 @@ def _row_slices(a, b, out, slices):
     for s in prange(slices):
         rows = slice(len(a) * s // slices, len(a) * (s + 1) // slices)
         np.dot(a[rows], b, out[rows])
-
-
-@njit(cache=True, parallel=True)
-def _row_slices_b_transposed(a, b_t, out, slices):
-    for s in prange(slices):
-        rows = slice(len(a) * s // slices, len(a) * (s + 1) // slices)
-        np.dot(a[rows], b_t.T, out[rows])
 
 
 @njit(cache=True, parallel=True)
@@ -109,6 +103,11 @@ def _splittable(a: np.ndarray, b: np.ndarray) -> bool:
     return a.dtype == b.dtype and a.dtype.kind == "f" and _blas_single_threaded()
 
 
+def _blas_operand(array: np.ndarray) -> np.ndarray:
+    """array as C- or Fortran-ordered (a transposed view stays one: BLAS reads it so)."""
+    return array if array.flags.c_contiguous or array.flags.f_contiguous else np.ascontiguousarray(array)
+
+
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """np.matmul(a, b); a 2-D float product of at least SPLIT_WORK multiply-adds is cut over
     numba's threads: into slices of output rows (b may be a transposed view), or, where a is
@@ -121,10 +120,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if not a.flags.c_contiguous:
         return _transposed_times(a, b)
     out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
-    if b.T.flags.c_contiguous and not b.flags.c_contiguous:
-        _row_slices_b_transposed(a, b.T, out, _slices(len(a)))
-    else:
-        _row_slices(a, np.ascontiguousarray(b), out, _slices(len(a)))
+    _row_slices(a, _blas_operand(b), out, _slices(len(a)))
     return out
 
 
@@ -138,11 +134,6 @@ def _transposed_times(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     partial = np.empty((2, a.shape[0], b.shape[1]), dtype=a.dtype)
     _reduction_halves(a.T, b, partial)
     return np.add(partial[0], partial[1], out=partial[0])
-
-
-def _blas_operand(array: np.ndarray) -> np.ndarray:
-    """array as C- or Fortran-ordered (a transposed view stays one: BLAS reads it so)."""
-    return array if array.flags.c_contiguous or array.flags.f_contiguous else np.ascontiguousarray(array)
 
 
 def matmul_pair(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> tuple:
