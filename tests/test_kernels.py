@@ -20,8 +20,8 @@ RTOL = {np.float64: 1e-12, np.float32: 1e-5}
 
 
 @pytest.mark.parametrize("shape, kernel, pad", [((20, 1, 14, 14), 3, 1), ((3, 2, 9, 8), 2, 0)])
-def test_direct_relu_pool_kernel_equals_the_composed_ops_bit_for_bit(shape, kernel, pad):
-    """The first layer's fused forward (direct kernel, each image's planes pooled in cache)
+def test_per_image_relu_pool_kernel_equals_the_composed_ops_bit_for_bit(shape, kernel, pad):
+    """The first layer's fused forward (a product per image, its planes pooled in cache)
     against conv2d, then max_pool2d and ReLU, and its weight and bias gradients (taken from
     the pooled gradient when the input needs none) against max_pool2d's then conv2d's
     backward: ties from integer data, a NaN, odd sizes."""
@@ -32,7 +32,8 @@ def test_direct_relu_pool_kernel_equals_the_composed_ops_bit_for_bit(shape, kern
     b = rng.integers(-1, 2, size=4).astype(np.float32)
     size = [side + 2 * pad - kernel + 1 for side in shape[2:]]
     out = np.empty((shape[0], 4, *size), np.float32)
-    assert K.conv2d_forward(x, w, b, out, 1, 1, pad, pad) is x, "not the direct path"
+    cols = K.conv2d_forward(x, w, b, out, 1, 1, pad, pad)
+    assert cols.ndim == 3, "not the per-image path"
     pooled_shape = (shape[0], 4, size[0] // 2, size[1] // 2)
     expected, expected_argmax = np.empty(pooled_shape, np.float32), np.empty(pooled_shape, np.int64)
     K.max_pool2d_forward(out, expected, expected_argmax, 2, 2, 2, 2, 0, 0)
@@ -44,15 +45,16 @@ def test_direct_relu_pool_kernel_equals_the_composed_ops_bit_for_bit(shape, kern
     np.testing.assert_array_equal(argmax, expected_argmax)
 
     x[0, 0, 3, 3] = 0.0  # a finite gradient to compare
-    K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, out.shape, 1, 1, pad, pad)
+    saved = K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, out.shape, 1, 1, pad, pad)
     g = np.where(pooled > 0, rng.integers(-3, 4, size=pooled.shape), 0).astype(np.float32)
     grad_out = np.empty_like(out)
     K.max_pool2d_backward(g, argmax, grad_out, 2, 2, 2, 2, 0, 0)
     expected_w = np.empty_like(w)
-    expected_b = K.conv2d_backward(grad_out, w, x, None, expected_w, 1, 1, pad, pad)
+    cols = K.conv2d_forward(x, w, b, out, 1, 1, pad, pad)
+    expected_b = K.conv2d_backward(grad_out, w, cols, None, expected_w, 1, 1, pad, pad)
     grad_w = np.empty_like(w)
-    grad_b = K.conv2d_relu_pool_backward(g, argmax, out.shape, w, x, None, grad_w, 1, 1, pad,
-                                         pad)
+    grad_b = K.conv2d_relu_pool_backward(g, argmax, out.shape, w, saved, None, grad_w, 1, 1,
+                                         pad, pad)
     np.testing.assert_array_equal(grad_w, expected_w)
     np.testing.assert_array_equal(grad_b, expected_b)
 
@@ -89,21 +91,34 @@ def test_winograd_relu_pool_kernels_equal_the_composed_ops_bit_for_bit(size, dty
         np.testing.assert_array_equal(a, e, err_msg=label)
 
 
+PER_IMAGE, IM2COL, WINOGRAD = "per image", "im2col", "Winograd"
+
+
+def _path(saved) -> str:
+    """Which of conv2d_forward's paths kept `saved`."""
+    return WINOGRAD if isinstance(saved, Transformed) else PER_IMAGE if saved.ndim == 3 \
+        else IM2COL
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("x_shape,w_shape,stride,pad", [
-    ((200, 1, 14, 14), (32, 1, 3, 3), 1, 1),
-    ((20, 32, 7, 7), (64, 32, 3, 3), 1, 1),
-    ((10, 2, 14, 14), (32, 2, 3, 3), 1, 0),
-    ((2, 3, 9, 8), (4, 3, 2, 3), 2, 1),
-    # the direct kernels (C * KH * KW <= DIRECT_TAPS, stride 1): non-square, wide padding
-    ((4, 2, 6, 5), (3, 2, 2, 2), 1, 1),
-    ((3, 1, 5, 7), (2, 1, 4, 4), 1, 0),
-    ((3, 1, 4, 4), (2, 1, 1, 1), 1, 2),
+@pytest.mark.parametrize("x_shape,w_shape,stride,pad,path", [
+    # per image: at least as many output pixels as taps (C * KH * KW); non-square, strided,
+    # wide padding
+    ((200, 1, 14, 14), (32, 1, 3, 3), 1, 1, PER_IMAGE),
+    ((10, 2, 14, 14), (32, 2, 3, 3), 1, 0, PER_IMAGE),
+    ((2, 3, 9, 8), (4, 3, 2, 3), 2, 1, PER_IMAGE),
+    ((4, 2, 6, 5), (3, 2, 2, 2), 1, 1, PER_IMAGE),
+    ((3, 1, 4, 4), (2, 1, 1, 1), 1, 2, PER_IMAGE),
+    # im2col: fewer output pixels than taps
+    ((3, 1, 5, 7), (2, 1, 4, 4), 1, 0, IM2COL),
+    ((2, 8, 9, 8), (4, 8, 2, 3), 2, 1, IM2COL),
+    ((3, 64, 2, 2), (8, 64, 4, 4), 1, 1, IM2COL),
     # Winograd F(4x4, 3x3) (3x3, stride 1, >= WINOGRAD_CHANNELS): tiles cropped at the edge
-    ((3, 16, 5, 9), (16, 16, 3, 3), 1, 0),
-    ((2, 16, 10, 6), (20, 16, 3, 3), 1, 2),
+    ((20, 32, 7, 7), (64, 32, 3, 3), 1, 1, WINOGRAD),
+    ((3, 16, 5, 9), (16, 16, 3, 3), 1, 0, WINOGRAD),
+    ((2, 16, 10, 6), (20, 16, 3, 3), 1, 2, WINOGRAD),
 ])
-def test_conv2d_kernels_match_torch(x_shape, w_shape, stride, pad, dtype):
+def test_conv2d_kernels_match_torch(x_shape, w_shape, stride, pad, path, dtype):
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype)
     b = rng.standard_normal(w_shape[0]).astype(dtype)
@@ -113,9 +128,10 @@ def test_conv2d_kernels_match_torch(x_shape, w_shape, stride, pad, dtype):
     g = rng.standard_normal(ty.shape).astype(dtype)
     ty.backward(torch.tensor(g))
     out = np.empty(ty.shape, dtype)
-    cols = K.conv2d_forward(x, w, b, out, stride, stride, pad, pad)
+    saved = K.conv2d_forward(x, w, b, out, stride, stride, pad, pad)
+    assert _path(saved) == path
     grad_x, grad_w = np.empty_like(x), np.empty_like(w)
-    grad_b = K.conv2d_backward(g, w, cols, grad_x, grad_w, stride, stride, pad, pad)
+    grad_b = K.conv2d_backward(g, w, saved, grad_x, grad_w, stride, stride, pad, pad)
     rtol = RTOL[dtype]
     for label, ours, theirs in (("forward", out, ty), ("grad x", grad_x, tx.grad),
                                 ("grad w", grad_w, tw.grad), ("grad b", grad_b, tb.grad)):
@@ -403,6 +419,35 @@ def test_matmul_pair_is_two_matmuls(monkeypatch, threads):
                 assert result.dtype == dtype
                 np.testing.assert_allclose(result, left @ right, rtol=tolerance,
                                            atol=tolerance * 10)
+
+
+def test_per_image_convolution_sums_alike_at_any_thread_count_and_steps_aside(monkeypatch):
+    """The per-image path's gradients are bit for bit the same at 1 and 2 threads (the
+    batch is summed in fixed chunks); where BLAS runs several threads per call (which the
+    per-image path calls from numba's threads) conv2d takes the batched im2col instead."""
+    import numba
+
+    from kernels.cpu import products
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((37, 2, 14, 14)), rng.standard_normal((64, 2, 4, 4))
+    x, w, b = x.astype(np.float32), w.astype(np.float32), np.zeros(64, np.float32)
+    g = rng.standard_normal((37, 64, 11, 11)).astype(np.float32)
+    results, before = [], numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            out = np.empty(g.shape, np.float32)
+            saved = K.conv2d_forward(x, w, b, out, 1, 1, 0, 0)
+            assert _path(saved) == PER_IMAGE
+            grads = [np.empty_like(x), np.empty_like(w)]
+            grads.append(K.conv2d_backward(g, w, saved, *grads, 1, 1, 0, 0))
+            results.append([out] + grads)
+    finally:
+        numba.set_num_threads(before)
+    for one, two in zip(*results):
+        np.testing.assert_array_equal(one, two)
+    monkeypatch.setattr(products, "_blas_single_threaded", lambda: False)
+    assert _path(K.conv2d_forward(x, w, b, np.empty(g.shape, np.float32), 1, 1, 0, 0)) == IM2COL
 
 
 def test_relu_kernels_serial_and_parallel_agree_and_follow_torch():

@@ -11,13 +11,14 @@ weight gradient instead of being rebuilt. im2col/col2im and the layout changes
 (N*L, O) <-> (N, O, L) are numba loops over the batch (each image's block is local); the
 products are BLAS calls cut over numba's threads (products.matmul).
 
-Inputs with few channels (C * KH * KW <= DIRECT_TAPS, stride 1) take the direct kernels of
-`conv_direct` instead: there a GEMM has too few columns to pay for building them. 3x3
-stride-1 convolutions with at least WINOGRAD_CHANNELS input and output channels take
+Where an output plane has at least as many pixels as the weight has taps (C * KH * KW: the
+study's first layer, the baseline's 2->64 layer) a product per image wins instead
+(`conv_images`): each image's columns are built in cache and its product written straight into
+NCHW. 3x3 stride-1 convolutions with at least WINOGRAD_CHANNELS input and output channels take
 `conv_winograd` (3.1x fewer multiplications; float32 results a few times less exact, see
 there). conv2d_relu_pool_forward/backward are the fused Conv2d, ReLU, MaxPool2d(2) op: fused
-forward kernels on the direct and Winograd paths, a fused backward on Winograd's and (for
-the weight gradient alone) the direct one's, the composed kernels elsewhere. The fused
+forward kernels on the per-image and Winograd paths, a fused backward on Winograd's and (for
+the weight gradient alone) the per-image one's, the composed kernels elsewhere. The fused
 Winograd path computes only the outputs the pool reads, with F(6x6, 3x3) tiles where they
 are cheaper (the study's 32->64 layer): its float32 results then differ from the composed
 ops' F(4x4, 3x3) by rounding, where the other paths match them bit for bit.
@@ -28,20 +29,12 @@ import numpy as np
 from numba import njit, prange
 
 from .activation import relu_forward
-from .conv_direct import (NOT_POOLED, direct_forward, direct_forward_relu_pool,
-                          direct_input_grad, direct_weight_grad)
+from .conv_images import (CHUNKS, NOT_POOLED, image_forward, image_forward_relu_pool,
+                          image_input_grad, image_weight_grad)
 from .conv_winograd import (Transformed, winograd_backward, winograd_backward_relu_pool,
                             winograd_forward, winograd_forward_relu_pool)
 from .pool import max_pool2d_backward, max_pool2d_forward
-from .products import matmul, matmul_pair
-
-# Up to this many taps per output (C * KH * KW) the direct kernels win. Paired A/B at 2
-# threads (same process, alternating): 1 channel 3x3 (9 taps, the study's first layer)
-# forward + weight gradient 0.49x the im2col time; 2 channels 4x4 (32 taps) 1.5x.
-DIRECT_TAPS = 16
-# The direct weight gradient sums the batch in this many parts (a few per thread).
-DIRECT_CHUNKS = 8
-
+from .products import blas_per_thread, matmul, matmul_pair
 
 # From this many input and output channels on, Winograd wins. Paired A/B at 2 threads,
 # forward + backward, 200 images, 3x3 pad 1: 32->64 on 7x7 0.70x the im2col time, 16->32 on
@@ -49,8 +42,35 @@ DIRECT_CHUNKS = 8
 WINOGRAD_CHANNELS = 16
 
 
-def _direct(weight, stride_h, stride_w) -> bool:
-    return stride_h == stride_w == 1 and int(np.prod(weight.shape[1:])) <= DIRECT_TAPS
+def _per_image(x, weight, out_h, out_w) -> bool:
+    """A product per image where its plane has at least as many pixels as the weight has
+    taps (C * KH * KW). Paired A/B at 2 threads, forward + backward with the input gradient,
+    per image / im2col: 1->32 3x3 on 14x14 (196 pixels, 9 taps) 0.39, 2->64 4x4 on 11x11
+    0.66, 3->16 5x5 on 32x32 0.54, 8->16 3x3 on 14x14 1.06 (1.0 within noise); below the
+    line 8->16 on 8x8 (64 pixels, 72 taps) 0.95, 32->64 3x3 on 6x6 1.74, 64->64 2x2 on 7x7
+    1.6, 64->64 4x4 on 1x1 7.5: thin products, each too small to pay for its call."""
+    return out_h * out_w >= int(np.prod(weight.shape[1:])) and blas_per_thread(x.dtype)
+
+
+def _rows_transposed(weight):
+    """weight as (O, C*KH*KW) rows, stored transposed: BLAS's small products ran 1.1x faster
+    with it so on the study's first layer and the baseline's (measured)."""
+    return np.ascontiguousarray(weight.reshape(len(weight), -1).T).T
+
+
+def _image_columns(x, weight, out_h, out_w):
+    """The per-image path's columns (N, C*KH*KW, OH*OW), kept for the backward."""
+    return np.empty((len(x), int(np.prod(weight.shape[1:])), out_h * out_w), dtype=x.dtype)
+
+
+def _per_image_columns(saved) -> bool:
+    """Whether the forward took the per-image path (it keeps (N, taps, L) columns; im2col
+    keeps (N*L, taps))."""
+    return isinstance(saved, np.ndarray) and saved.ndim == 3
+
+
+def _geometry(weight, out_h, out_w, stride_h, stride_w, pad_h, pad_w) -> tuple:
+    return (*weight.shape[2:], stride_h, stride_w, pad_h, pad_w, out_h, out_w)
 
 
 def _winograd(weight, stride_h, stride_w) -> bool:
@@ -145,11 +165,13 @@ def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
     Winograd."""
     n, o, out_h, out_w = out.shape
     shift = np.zeros(o, dtype=x.dtype) if bias is None else bias
-    if _direct(weight, stride_h, stride_w):
-        direct_forward(x, weight, shift, out, pad_h, pad_w)
-        return x
     if _winograd(weight, stride_h, stride_w):
         return winograd_forward(x, weight, shift, out, pad_h, pad_w)
+    if _per_image(x, weight, out_h, out_w):
+        cols = _image_columns(x, weight, out_h, out_w)
+        image_forward(x, _rows_transposed(weight), shift, out.reshape(n, o, -1), cols,
+                      _geometry(weight, out_h, out_w, stride_h, stride_w, pad_h, pad_w))
+        return cols
     kernel_h, kernel_w = weight.shape[2:]
     cols = np.empty((n * out_h * out_w, x.shape[1] * kernel_h * kernel_w), dtype=x.dtype)
     im2col(x, cols, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w)
@@ -162,17 +184,19 @@ def conv2d_relu_pool_forward(x, weight, bias, pooled, argmax, out_shape, stride_
                              pad_h, pad_w):
     """relu(max_pool2d(conv2d(x), 2)) into pooled (N, O, OH // 2, OW // 2), argmax as
     max_pool2d's, for a convolution output of out_shape (N, O, OH, OW); returns what
-    conv2d_relu_pool_backward needs. The direct and Winograd
-    kernels pool each image's planes or each output tile while in cache and never write the
-    convolution's output (study layers: 0.6x and 0.85x the time of writing and pooling it,
-    measured); im2col writes it and pools it."""
+    conv2d_relu_pool_backward needs. The per-image and Winograd kernels pool each image's
+    planes or each output tile while in cache and never write the convolution's output;
+    im2col writes it and pools it."""
     out_h, out_w = out_shape[2:]
     shift = np.zeros(out_shape[1], dtype=x.dtype) if bias is None else bias
-    if _direct(weight, stride_h, stride_w):
-        direct_forward_relu_pool(x, weight, shift, out_h, out_w, pooled, argmax, pad_h, pad_w)
-        return x
     if _winograd(weight, stride_h, stride_w):
         return winograd_forward_relu_pool(x, weight, shift, out_w, pooled, argmax, pad_h, pad_w)
+    if _per_image(x, weight, out_h, out_w):
+        cols = _image_columns(x, weight, out_h, out_w)
+        image_forward_relu_pool(x, _rows_transposed(weight), shift, pooled, argmax, cols,
+                                _geometry(weight, out_h, out_w, stride_h, stride_w, pad_h,
+                                          pad_w))
+        return cols
     out = np.empty(out_shape, dtype=x.dtype)
     saved = conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w)
     max_pool2d_forward(out, pooled, argmax, 2, 2, 2, 2, 0, 0)
@@ -184,12 +208,10 @@ def conv2d_relu_pool_backward(grad_pooled, argmax, out_shape, weight, saved, gra
                               grad_weight, stride_h, stride_w, pad_h, pad_w):
     """conv2d_backward for conv2d_relu_pool_forward, from the pooled output's gradient with
     the ReLU's mask applied; out_shape is the convolution's output shape."""
-    if _direct(weight, stride_h, stride_w) and grad_x is None:  # a network's first layer
-        grad_bias = np.empty(weight.shape[0], dtype=weight.dtype)
-        direct_weight_grad(grad_pooled, argmax, *out_shape[2:], saved,
-                           np.empty_like(weight) if grad_weight is None else grad_weight,
-                           grad_bias, pad_h, pad_w, DIRECT_CHUNKS)
-        return grad_bias
+    if _per_image_columns(saved) and grad_x is None:  # per image, a network's first layer
+        n, o = grad_pooled.shape[:2]
+        return _image_weight_grad(grad_pooled.reshape(n, o, -1), argmax.reshape(n, o, -1),
+                                  saved, weight, grad_weight)
     if isinstance(saved, Transformed):
         return winograd_backward_relu_pool(grad_pooled, argmax, out_shape[3], saved, grad_x,
                                            grad_weight, pad_h, pad_w)
@@ -199,22 +221,32 @@ def conv2d_relu_pool_backward(grad_pooled, argmax, out_shape, weight, saved, gra
                            pad_h, pad_w)
 
 
+def _image_weight_grad(grad, argmax, cols, weight, grad_weight):
+    """The per-image path's weight gradient into grad_weight (or a scratch array where it
+    is not needed); returns the bias gradient."""
+    grad_bias = np.empty(weight.shape[0], dtype=weight.dtype)
+    grad_weight = np.empty_like(weight) if grad_weight is None else grad_weight
+    image_weight_grad(grad, argmax, cols, grad_weight.reshape(len(weight), -1), grad_bias,
+                      CHUNKS)
+    return grad_bias
+
+
 def conv2d_backward(grad_out, weight, saved, grad_x, grad_weight, stride_h, stride_w, pad_h,
                     pad_w):
     """Overwrites grad_x and grad_weight (either may be None: not needed); returns the bias
     gradient (O,). `saved` is what conv2d_forward returned."""
-    if _direct(weight, stride_h, stride_w):
-        if grad_x is not None:
-            direct_input_grad(grad_out, weight, grad_x, pad_h, pad_w)
-        grad_bias = np.empty(weight.shape[0], dtype=weight.dtype)
-        direct_weight_grad(grad_out, NOT_POOLED, *grad_out.shape[2:], saved,
-                           np.empty_like(weight) if grad_weight is None else grad_weight,
-                           grad_bias, pad_h, pad_w, DIRECT_CHUNKS)
-        return grad_bias
-    if isinstance(saved, Transformed):  # the forward's choice, whatever the settings now
-        return winograd_backward(grad_out, saved, grad_x, grad_weight, pad_h, pad_w)
-    cols = saved
     n, o, out_h, out_w = grad_out.shape
+    # the forward's choice, whatever the settings now: per-image columns (N, taps, L), the
+    # transformed input (Winograd) or the batch's columns (N*L, taps)
+    if isinstance(saved, Transformed):
+        return winograd_backward(grad_out, saved, grad_x, grad_weight, pad_h, pad_w)
+    if _per_image_columns(saved):
+        geometry = _geometry(weight, out_h, out_w, stride_h, stride_w, pad_h, pad_w)
+        grads = grad_out.reshape(n, o, -1)
+        if grad_x is not None:
+            image_input_grad(grads, weight.reshape(o, -1), grad_x, geometry)
+        return _image_weight_grad(grads, NOT_POOLED, saved, weight, grad_weight)
+    cols = saved
     rows = np.empty((n * out_h * out_w, o), dtype=grad_out.dtype)
     bias_parts = np.empty((n, o), dtype=grad_out.dtype)
     images_to_rows(grad_out.reshape(n, o, out_h * out_w), rows, bias_parts)

@@ -95,6 +95,11 @@ def _blas_single_threaded() -> bool:
                if pool["user_api"] == "blas")
 
 
+def blas_per_thread(dtype) -> bool:
+    """Whether kernels may call BLAS (np.dot) from each of numba's threads for this dtype."""
+    return np.dtype(dtype) in (np.float32, np.float64) and _blas_single_threaded()
+
+
 def _slices(count: int) -> int:
     return max(1, min(numba.get_num_threads(), count))
 

@@ -1,0 +1,197 @@
+"""2-D convolution one image at a time: each image's columns are built in cache, and one BLAS
+product per image writes its output planes straight into NCHW.
+
+For image n the columns are cols[(c, i, j), l] = x[n, c, oh * sh + i - ph, ow * sw + j - pw]
+(zero in the padding) for output pixel l = oh * OW + ow: the output's own layout, so the
+product W (O, C*KH*KW) @ cols is image n's output, (O, OH*OW), contiguous in NCHW, with no
+(N*L, O) matrix to lay back out (the batched im2col of conv.py writes, and reads back, about
+three times the output's size). The columns are kept for the weight gradient, the sum over
+images of grad[n] (O, L) @ cols.T; the input gradient is W.T @ grad[n] scattered back over
+the patches.
+All of it stays in cache per image: on the study's first layer (200x1x14x14 -> 32, 3x3 pad 1)
+the forward took 0.33 ms against 0.48 ms for the direct nine-tap kernel it replaced, and on
+the baseline's 2->64 4x4 layer 0.33 ms against 0.72 ms for the batched im2col (2 threads,
+medians; benchmarks/README.md). Planes of a few pixels (the baseline's 64->64 on 2x2) keep
+the batched im2col: there a product per image is too small to pay for its call.
+
+Each product is a single-threaded BLAS call made from numba's threads (np.dot in nopython
+mode, SciPy's BLAS), so the images are spread over the same thread pool as every other kernel
+(see products.py). The weight gradient sums the batch in CHUNKS fixed parts, added in a fixed
+order, so that it does not depend on the thread count.
+
+Followed by a ReLU and a 2x2 max-pool, the forward pools each image's planes while they are
+in cache (the output is never written) and the weight gradient rebuilds each image's output
+gradient from the pooled one: the fused op's values equal the composed ops' bit for bit.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ..window_rules import first_max_of_four, max_of_four
+
+_first_max_of_four = njit(cache=True, inline="always")(first_max_of_four)
+_max_of_four = njit(cache=True, inline="always")(max_of_four)
+
+SUMS = {"reassoc"}  # the bias gradient's sums in vector lanes; NaN and inf still propagate
+CHUNKS = 8  # parts the weight gradient's sum over the batch is cut into (a few per thread)
+NOT_POOLED = np.empty((0, 0, 0), dtype=np.int64)  # image_weight_grad's argmax: plain grad
+
+
+@njit(cache=True, inline="always")
+def _columns(x, n, cols, geometry):
+    """cols (C*KH*KW, OH*OW) = image n's patches, zero where they reach into the padding."""
+    kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w = geometry
+    channels, height, width = x.shape[1], x.shape[2], x.shape[3]
+    zero = x.dtype.type(0)
+    k = 0
+    for c in range(channels):
+        for i in range(kernel_h):
+            for j in range(kernel_w):
+                row = cols[k]
+                for oh in range(out_h):
+                    h = oh * stride_h + i - pad_h
+                    run = row[oh * out_w:(oh + 1) * out_w]
+                    if h < 0 or h >= height:
+                        run[:] = zero
+                        continue
+                    for ow in range(out_w):
+                        w = ow * stride_w + j - pad_w
+                        run[ow] = x[n, c, h, w] if 0 <= w < width else zero
+                k += 1
+
+
+@njit(cache=True, inline="always")
+def _add_columns(grad_cols, grad_x, n, geometry):
+    """The adjoint of _columns: grad_x[n] = each column's gradient added back where it was
+    read from (the padding's dropped)."""
+    kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w = geometry
+    channels, height, width = grad_x.shape[1], grad_x.shape[2], grad_x.shape[3]
+    grad_x[n] = 0
+    k = 0
+    for c in range(channels):
+        for i in range(kernel_h):
+            for j in range(kernel_w):
+                for oh in range(out_h):
+                    h = oh * stride_h + i - pad_h
+                    if 0 <= h < height:
+                        for ow in range(out_w):
+                            w = ow * stride_w + j - pad_w
+                            if 0 <= w < width:
+                                grad_x[n, c, h, w] += grad_cols[k, oh * out_w + ow]
+                k += 1
+
+
+@njit(cache=True, inline="always")
+def _image_planes(x, n, weight_rows, bias, cols, planes, geometry):
+    """cols = image n's columns, and planes (O, L) = its output: W @ cols, plus the bias."""
+    _columns(x, n, cols, geometry)
+    np.dot(weight_rows, cols, planes)
+    for o in range(planes.shape[0]):
+        shift, plane = bias[o], planes[o]
+        for p in range(plane.size):
+            plane[p] += shift
+
+
+@njit(cache=True, parallel=True)
+def image_forward(x, weight_rows, bias, out, cols, geometry):
+    """out (N, O, OH*OW) = the convolution of x by weight_rows (O, C*KH*KW), plus bias, and
+    cols (N, C*KH*KW, OH*OW) its columns, kept for the weight gradient (building them again
+    there took as long as the gradient's products on the study's first layer);
+    geometry = (KH, KW, stride_h, stride_w, pad_h, pad_w, OH, OW)."""
+    for n in prange(x.shape[0]):
+        _image_planes(x, n, weight_rows, bias, cols[n], out[n], geometry)
+
+
+@njit(cache=True, parallel=True)
+def image_forward_relu_pool(x, weight_rows, bias, pooled, argmax, cols, geometry):
+    """relu(max_pool2d(., 2)) of the convolution into pooled, argmax as max_pool2d's, each
+    image's output planes pooled while in cache: the output itself is never written. cols
+    as image_forward's."""
+    out_h, out_w = geometry[6], geometry[7]
+    for n in prange(x.shape[0]):
+        planes = np.empty((weight_rows.shape[0], out_h * out_w), dtype=x.dtype)
+        _image_planes(x, n, weight_rows, bias, cols[n], planes, geometry)
+        _relu_pool_planes(planes.reshape(planes.shape[0], out_h, out_w), pooled[n], argmax[n])
+
+
+@njit(cache=True)
+def _relu_pool_planes(planes, pooled, argmax):
+    """pooled[o] = relu(2x2 max-pool of planes[o]) with max_pool2d's argmax and rule. Called,
+    not inlined, and indexed [o, h, w]: so written, numba's select chain compiles to blends;
+    inlined into the convolution's loop (or from flat indices) it compiled to
+    compare-and-jump, and mispredicted windows made the fused kernel slower than the conv and
+    pool apart (3.8 vs 2.4 ms; this: 1.4 ms, measured)."""
+    out_w = planes.shape[2]
+    zero = planes.dtype.type(0)
+    for o in range(planes.shape[0]):
+        for ph in range(pooled.shape[1]):
+            h = 2 * ph
+            for pw in range(pooled.shape[2]):
+                w = 2 * pw
+                a, b = planes[o, h, w], planes[o, h, w + 1]
+                d, e = planes[o, h + 1, w], planes[o, h + 1, w + 1]
+                best, offset = _first_max_of_four(a, b, d, e, out_w)
+                if (a != a) | (b != b) | (d != d) | (e != e):  # rare: the exact rule
+                    best, k = _max_of_four(a, b, d, e)
+                    offset = k // 2 * out_w + k % 2
+                pooled[o, ph, pw] = zero if best <= zero else best
+                argmax[o, ph, pw] = h * out_w + w + offset
+
+
+@njit(cache=True, parallel=True, fastmath=SUMS)
+def image_weight_grad(grad, argmax, cols, grad_weight_rows, grad_bias, chunks):
+    """Overwrites grad_weight_rows (O, C*KH*KW) and grad_bias (O,) from grad (N, O, OH*OW),
+    the output's gradient (argmax NOT_POOLED), or from the gradient of its 2x2 max-pool with
+    max_pool2d's argmax, both as (N, O, OH/2 * OW/2): the output's gradient is then rebuilt
+    per image in cache. Each of `chunks` parts of the batch is summed on its own (in
+    float64), then the parts in order."""
+    n_batch, taps, plane = cols.shape
+    outs = grad_weight_rows.shape[0]
+    partial = np.zeros((chunks, outs, taps + 1), dtype=np.float64)
+    for chunk in prange(chunks):
+        rebuilt = np.zeros((outs, plane), dtype=cols.dtype)
+        product = np.empty((outs, taps), dtype=cols.dtype)
+        for n in range(chunk * n_batch // chunks, (chunk + 1) * n_batch // chunks):
+            g = grad[n]
+            if argmax.size:
+                _unpool(grad[n], argmax[n], rebuilt)
+                g = rebuilt
+            np.dot(g, cols[n].T, product)
+            for o in range(outs):
+                total = cols.dtype.type(0)
+                for p in range(plane):
+                    total += g[o, p]
+                partial[chunk, o, taps] += total
+                for k in range(taps):
+                    partial[chunk, o, k] += product[o, k]
+    for o in range(outs):
+        for k in range(taps + 1):
+            total = 0.0
+            for chunk in range(chunks):
+                total += partial[chunk, o, k]
+            if k < taps:
+                grad_weight_rows[o, k] = total
+            else:
+                grad_bias[o] = total
+
+
+@njit(cache=True, inline="always")
+def _unpool(grad_pooled, argmax, planes):
+    """planes (O, L) = max_pool2d's backward of one image: each window's gradient at its
+    argmax, zeros elsewhere (as max_pool2d_backward writes them)."""
+    planes[:] = 0
+    for o in range(planes.shape[0]):
+        for q in range(grad_pooled.shape[1]):
+            planes[o, argmax[o, q]] = grad_pooled[o, q]
+
+
+@njit(cache=True, parallel=True)
+def image_input_grad(grad, weight_rows, grad_x, geometry):
+    """Overwrites grad_x (N, C, H, W) from grad (N, O, OH*OW): per image, W.T @ grad[n] (the
+    columns' gradient), added back over the patches."""
+    weight_cols = weight_rows.T
+    for n in prange(grad_x.shape[0]):
+        grad_cols = np.empty((weight_rows.shape[1], grad.shape[2]), dtype=grad_x.dtype)
+        np.dot(weight_cols, grad[n], grad_cols)
+        _add_columns(grad_cols, grad_x, n, geometry)
