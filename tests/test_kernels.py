@@ -421,6 +421,35 @@ def test_matmul_pair_is_two_matmuls(monkeypatch, threads):
                                            atol=tolerance * 10)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_linear_kernels_fuse_the_bias_and_its_sums(monkeypatch, threads):
+    """linear_forward (the bias added by the threads that write the product) and
+    linear_backward (the bias's sums taken beside the two products) at the study's 576->100
+    layer and a small one, against NumPy, float32 and float64, for every subset of needed
+    gradients."""
+    products = _products_on(monkeypatch, threads)
+    rng = np.random.default_rng(11)
+    for dtype, tolerance in ((np.float32, 1e-4), (np.float64, 1e-12)):
+        for rows, ins, outs in ((200, 576, 100), (3, 4, 5)):
+            x, w, b, g = (rng.standard_normal(shape).astype(dtype)
+                          for shape in ((rows, ins), (outs, ins), (outs,), (rows, outs)))
+            out = products.linear_forward(x, w, b)
+            assert out.dtype == dtype
+            np.testing.assert_allclose(out, x @ w.T + b, rtol=tolerance, atol=tolerance * 10)
+            np.testing.assert_allclose(products.linear_forward(x, w, None), x @ w.T,
+                                       rtol=tolerance, atol=tolerance * 10)
+            expected = (g @ w, g.T @ x, g.sum(axis=0))
+            for needs in ((True, True, True), (True, True, False), (False, True, True),
+                          (True, False), (False, True)):
+                grads = products.linear_backward(g, x, w, needs)
+                for need, grad, want in zip(needs, grads, expected):
+                    if not need:
+                        assert grad is None
+                        continue
+                    assert grad.dtype == dtype
+                    np.testing.assert_allclose(grad, want, rtol=tolerance, atol=tolerance * 10)
+
+
 def test_per_image_convolution_sums_alike_at_any_thread_count_and_steps_aside(monkeypatch):
     """The per-image path's gradients are bit for bit the same at 1 and 2 threads (the
     batch is summed in fixed chunks); where BLAS runs several threads per call (which the

@@ -6,7 +6,7 @@ from .conv import (conv2d_backward, conv2d_forward, conv2d_relu_pool_backward,
                    conv2d_relu_pool_forward)
 from .dropout import dropout_mask
 from .optim import adam_step, sgd_step
-from .products import matmul, matmul_pair
+from .products import linear_backward, linear_forward, matmul, matmul_pair
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 from .softmax import (cross_entropy_backward, cross_entropy_forward, log_softmax_backward,
                       log_softmax_forward)
@@ -16,5 +16,5 @@ __all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward",
            "conv2d_forward", "conv2d_relu_pool_backward", "conv2d_relu_pool_forward",
            "cross_entropy_backward", "dropout_mask",
            "cross_entropy_forward", "log_softmax_backward", "log_softmax_forward",
-           "matmul", "matmul_pair", "max_pool2d_backward", "max_pool2d_forward",
+           "linear_backward", "linear_forward", "matmul", "matmul_pair", "max_pool2d_backward", "max_pool2d_forward",
            "relu_backward", "relu_forward", "adam_step", "sgd_step"]

@@ -30,6 +30,21 @@ def matmul_pair(a, b, c, d):
     return a @ b, c @ d
 
 
+def linear_forward(x, weight, bias):
+    """x @ weight.T + bias (bias may be None)."""
+    out = x @ weight.T
+    if bias is not None:
+        out += bias
+    return out
+
+
+def linear_backward(grad, x, weight, needs):
+    """The gradients of linear_forward that `needs` (x, weight, bias) asks for, None for the
+    others."""
+    return (grad @ weight if needs[0] else None, grad.T @ x if needs[1] else None,
+            grad.sum(axis=0) if len(needs) == 3 and needs[2] else None)
+
+
 relu_forward = _on_device_arrays(activation.relu_forward)
 relu_backward = _on_device_arrays(activation.relu_backward)
 batch_norm_train_forward = _on_device_arrays(batchnorm.batch_norm_train_forward)
@@ -56,5 +71,5 @@ __all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward",
            "conv2d_forward", "conv2d_relu_pool_backward", "conv2d_relu_pool_forward",
            "cross_entropy_backward", "dropout_mask",
            "cross_entropy_forward", "log_softmax_backward", "log_softmax_forward",
-           "matmul", "matmul_pair", "max_pool2d_backward", "max_pool2d_forward",
+           "linear_backward", "linear_forward", "matmul", "matmul_pair", "max_pool2d_backward", "max_pool2d_forward",
            "relu_backward", "relu_forward", "adam_step", "sgd_step"]
