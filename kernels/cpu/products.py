@@ -31,8 +31,9 @@ SPLIT_WORK = 1 << 16  # m * n * k below which a 2-D product runs whole on the ca
 
 # numba's np.dot passes a Fortran-ordered (transposed) 2-D operand to BLAS as a transposed
 # operand, without a copy, and numba compiles a kernel per operand layout; a batch's
-# transposed view is neither order, hence a kernel that transposes each of its matrices. The thread count comes in as `slices`
-# (numba.get_num_threads() inside a kernel would keep it out of the cache).
+# transposed view is neither order, hence a kernel that transposes each of its matrices.
+# The thread count comes in as `slices` (numba.get_num_threads() inside a kernel would keep
+# it out of the cache).
 
 
 @njit(cache=True, parallel=True)
@@ -125,7 +126,9 @@ def _splittable(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _blas_operand(array: np.ndarray) -> np.ndarray:
     """array as C- or Fortran-ordered (a transposed view stays one: BLAS reads it so)."""
-    return array if array.flags.c_contiguous or array.flags.f_contiguous else np.ascontiguousarray(array)
+    if array.flags.c_contiguous or array.flags.f_contiguous:
+        return array
+    return np.ascontiguousarray(array)
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
