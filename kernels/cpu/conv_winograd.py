@@ -115,7 +115,8 @@ def backward_f4(grad_out, V, U_t, pad_h, pad_w, tiles_h, tiles_w, grad_x, dU_par
         for b in range(len(blocks)):
             n0, images = blocks[b]
             if images == 0:  # fewer images than chunks: nothing to add
-                dU_parts[chunk] = 0
+                if dU_parts.size:
+                    dU_parts[chunk] = 0
                 continue
             block_grads(grad_block(grad_out, n0, images, tiles_h, tiles_w, bias_parts), V,
                          U_t, n0 * per_image, n0, chunk, b == 0, pad_h, pad_w, tiles_h,
@@ -131,7 +132,8 @@ def _backward_relu_pool(grad_pooled, argmax, out_w, V, U_t, pad_h, pad_w, tiles_
         for b in range(len(blocks)):
             n0, images = blocks[b]
             if images == 0:  # fewer images than chunks: nothing to add
-                dU_parts[chunk] = 0
+                if dU_parts.size:
+                    dU_parts[chunk] = 0
                 continue
             G = pooled_grad_block(grad_pooled, argmax, n0, images, out_w, tiles_h, tiles_w,
                                    bias_parts, a_map, patch)
@@ -173,6 +175,14 @@ KERNELS = {4: TileKernels(forward_relu_pool_f4, backward_relu_pool_f4, GG),
 # small products ran at 160 GFLOP/s per core on 32-200 rows against 116 on 800 (measured).
 CHUNKS = 4
 BLOCK_ROWS = 48
+
+
+def _chunks(saved) -> int:
+    """The parts the batch is cut into: CHUNKS, fewer where it has fewer blocks' worth of
+    tiles (a batch of 2 pairs in 4 parts made the whole step 1.45x slower: 4x the BLAS calls,
+    each on one tile)."""
+    tiles = saved.V.shape[1]
+    return max(1, min(CHUNKS, -(-tiles // BLOCK_ROWS), tiles // (saved.tiles[0] * saved.tiles[1])))
 
 
 class Transformed(NamedTuple):
@@ -221,7 +231,8 @@ def winograd_forward(x, weight, bias, out, pad_h, pad_w):
     """Writes out (N, O, OH, OW) for a 3x3 stride-1 weight by F(4x4, 3x3); returns what the
     backward needs: the transformed input and filters."""
     saved = _transformed(x, weight, 4, _tiles(*out.shape[2:]))
-    forward_f4(x, saved.U, bias, pad_h, pad_w, *saved.tiles, saved.V, out, CHUNKS, BLOCK_ROWS)
+    forward_f4(x, saved.U, bias, pad_h, pad_w, *saved.tiles, saved.V, out, _chunks(saved),
+               BLOCK_ROWS)
     return saved
 
 
@@ -233,7 +244,7 @@ def winograd_forward_relu_pool(x, weight, bias, out_w, pooled, argmax, pad_h, pa
     tile = pooled_tile(pooled_h, pooled_w)
     saved = _transformed(x, weight, tile, _tiles(2 * pooled_h, 2 * pooled_w, tile))
     KERNELS[tile].forward_relu_pool(x, saved.U, bias, pad_h, pad_w, *saved.tiles, out_w,
-                                    saved.V, pooled, argmax, CHUNKS, BLOCK_ROWS)
+                                    saved.V, pooled, argmax, _chunks(saved), BLOCK_ROWS)
     return saved
 
 
@@ -242,7 +253,7 @@ def winograd_backward(grad_out, saved, grad_x, grad_weight, pad_h, pad_w):
     gradient (O,). `saved` is what winograd_forward returned."""
     buffers = _gradient_buffers(saved, grad_out, grad_x, grad_weight)
     backward_f4(grad_out, saved.V, *buffers[:1], pad_h, pad_w, *saved.tiles, *buffers[1:],
-                CHUNKS, BLOCK_ROWS)
+                _chunks(saved), BLOCK_ROWS)
     return _filter_and_bias_grads(saved, *buffers[2:], grad_weight)
 
 
@@ -252,8 +263,8 @@ def winograd_backward_relu_pool(grad_pooled, argmax, out_w, saved, grad_x, grad_
     with the ReLU's mask applied."""
     buffers = _gradient_buffers(saved, grad_pooled, grad_x, grad_weight)
     KERNELS[saved.tile].backward_relu_pool(grad_pooled, argmax, out_w, saved.V, *buffers[:1],
-                                           pad_h, pad_w, *saved.tiles, *buffers[1:], CHUNKS,
-                                           BLOCK_ROWS)
+                                           pad_h, pad_w, *saved.tiles, *buffers[1:],
+                                           _chunks(saved), BLOCK_ROWS)
     return _filter_and_bias_grads(saved, *buffers[2:], grad_weight)
 
 
@@ -264,7 +275,7 @@ def _gradient_buffers(saved, grad, grad_x, grad_weight) -> tuple:
     elements (so the kernel keeps one signature)."""
     n, o = grad.shape[:2]
     none = np.empty((0, 0, 0, 0), dtype=grad.dtype)
-    parts = (np.empty((CHUNKS, saved.V.shape[0], o, saved.V.shape[2]), dtype=grad.dtype)
+    parts = (np.empty((_chunks(saved), saved.V.shape[0], o, saved.V.shape[2]), dtype=grad.dtype)
              if grad_weight is not None else none)
     return (np.ascontiguousarray(saved.U.transpose(0, 2, 1)),
             none if grad_x is None else grad_x, parts, np.empty((n, o), dtype=grad.dtype))
@@ -275,7 +286,7 @@ def _filter_and_bias_grads(saved, dU_parts, bias_parts, grad_weight):
     taken in order); returns the bias gradient."""
     if grad_weight is not None:
         rows, o, channels = dU_parts.shape[1:]
-        dU_t = dU_parts.sum(axis=0)
+        dU_t = dU_parts[0] if len(dU_parts) == 1 else dU_parts.sum(axis=0)
         grad_taps = matmul(KERNELS[saved.tile].GG.T.astype(dU_t.dtype), dU_t.reshape(rows, -1))
         grad_weight[...] = grad_taps.T.reshape(o, channels, 3, 3)
     return bias_parts.sum(axis=0)
