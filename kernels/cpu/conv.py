@@ -160,9 +160,8 @@ def images_to_rows(images, rows, sums):
 
 
 def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
-    """Writes out (N, O, OH, OW); returns what conv2d_backward needs: the columns, the
-    input itself for the direct kernels, or the transformed input and filters for
-    Winograd."""
+    """Writes out (N, O, OH, OW); returns what conv2d_backward needs: the columns (per image
+    or the batch's), or the transformed input and filters for Winograd."""
     n, o, out_h, out_w = out.shape
     shift = np.zeros(o, dtype=x.dtype) if bias is None else bias
     if _winograd(weight, stride_h, stride_w):
