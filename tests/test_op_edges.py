@@ -167,3 +167,27 @@ def test_max_pool_on_zeros_of_both_signs_nans_infs_and_ties_matches_torch(
     for n, c, position in np.ndindex(indices.shape[:2] + (int(np.prod(indices.shape[2:])),)):
         expected[n, c, indices.reshape(2, 3, -1)[n, c, position]] += 1
     np.testing.assert_array_equal(x_grad.grad.data.reshape(2, 3, -1), expected)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, padding", [
+    ((0, 1, 14, 14), (32, 1, 3, 3), 1),    # per image
+    ((0, 2, 14, 14), (64, 2, 4, 4), 0),    # per image, 4x4
+    ((0, 64, 4, 4), (64, 64, 4, 4), 1),    # im2col
+    ((0, 32, 7, 7), (64, 32, 3, 3), 1),    # Winograd
+])
+@pytest.mark.parametrize("fused", [False, True])
+def test_convolutions_of_an_empty_batch_match_torch(x_shape, w_shape, padding, fused):
+    """A batch of no images through each convolution path, plain and fused with ReLU and
+    max-pool: empty outputs and input gradients, zero weight and bias gradients."""
+    rng = np.random.default_rng(2)
+    w, b = rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+
+    def ours(x, w, b):
+        if fused:
+            return F.conv2d_relu_max_pool2d(x, w, b, padding=padding)
+        return F.conv2d(x, w, b, padding=padding)
+
+    def theirs(x, w, b):
+        y = torch.nn.functional.conv2d(x, w, b, padding=padding)
+        return torch.nn.functional.max_pool2d(torch.relu(y), 2) if fused else y
+    assert_same(both(ours, theirs, np.zeros(x_shape), w, b))

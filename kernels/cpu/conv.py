@@ -168,7 +168,7 @@ def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
         return winograd_forward(x, weight, shift, out, pad_h, pad_w)
     if _per_image(x, weight, out_h, out_w):
         cols = _image_columns(x, weight, out_h, out_w)
-        image_forward(x, _rows_transposed(weight), shift, out.reshape(n, o, -1), cols,
+        image_forward(x, _rows_transposed(weight), shift, out.reshape(n, o, out_h * out_w), cols,
                       _geometry(weight, out_h, out_w, stride_h, stride_w, pad_h, pad_w))
         return cols
     kernel_h, kernel_w = weight.shape[2:]
@@ -209,7 +209,8 @@ def conv2d_relu_pool_backward(grad_pooled, argmax, out_shape, weight, saved, gra
     the ReLU's mask applied; out_shape is the convolution's output shape."""
     if _per_image_columns(saved) and grad_x is None:  # per image, a network's first layer
         n, o = grad_pooled.shape[:2]
-        return _image_weight_grad(grad_pooled.reshape(n, o, -1), argmax.reshape(n, o, -1),
+        windows = grad_pooled.shape[2] * grad_pooled.shape[3]  # (n may be 0: no -1 here)
+        return _image_weight_grad(grad_pooled.reshape(n, o, windows), argmax.reshape(n, o, windows),
                                   saved, weight, grad_weight)
     if isinstance(saved, Transformed):
         return winograd_backward_relu_pool(grad_pooled, argmax, out_shape[3], saved, grad_x,
@@ -241,7 +242,7 @@ def conv2d_backward(grad_out, weight, saved, grad_x, grad_weight, stride_h, stri
         return winograd_backward(grad_out, saved, grad_x, grad_weight, pad_h, pad_w)
     if _per_image_columns(saved):
         geometry = _geometry(weight, out_h, out_w, stride_h, stride_w, pad_h, pad_w)
-        grads = grad_out.reshape(n, o, -1)
+        grads = grad_out.reshape(n, o, out_h * out_w)
         if grad_x is not None:
             image_input_grad(grads, weight.reshape(o, -1), grad_x, geometry)
         return _image_weight_grad(grads, NOT_POOLED, saved, weight, grad_weight)

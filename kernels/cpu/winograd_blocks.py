@@ -48,8 +48,9 @@ def _patch_rows(tiles_h, tiles_w, patch, pw, run):
 
 @njit(cache=True, inline="always")
 def chunk_blocks(chunk, chunks, n_batch, per_image, block_rows):
-    """The blocks of part `chunk` of the batch cut into `chunks` equal parts, each part cut
-    into blocks of about block_rows tiles: (first image, images) per block."""
+    """The blocks of part `chunk` of the batch cut into `chunks` equal parts (chunks <=
+    n_batch, so that every part has images), each part cut into blocks of about block_rows
+    tiles: (first image, images) per block."""
     c0, c1 = chunk * n_batch // chunks, (chunk + 1) * n_batch // chunks
     count = max(1, -(-(c1 - c0) * per_image // block_rows))
     blocks = np.empty((count, 2), np.int64)
