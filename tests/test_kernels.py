@@ -342,52 +342,42 @@ def _products_on(monkeypatch, threads):
 
 
 def test_products_cut_over_threads_are_np_matmuls_values(monkeypatch):
-    """Batches of products cut into slices of whole products, and 2-D products into slices
-    of rows, at 1, 2 and 3 threads: np.matmul's values (to rounding: SciPy's BLAS may sum in
-    another order than NumPy's), with transposed operands, a batch and rows that do not
-    divide evenly, float32 and float64; the same values again on a second call. A batch's
-    values are bit for bit the same at every thread count (each product is one BLAS call
-    whichever slice it falls in); a 2-D product's rows may round differently when cut
-    elsewhere (BLAS picks its kernels by the size of each piece), as OpenBLAS's own
-    threads' did."""
+    """2-D products cut into slices of rows (or a transposed left operand's two reduction
+    halves) at 1, 2 and 3 threads: np.matmul's values (to rounding: SciPy's BLAS may sum in
+    another order than NumPy's), with transposed operands and rows that do not divide
+    evenly, float32 and float64; the same values again on a second call. The rows may round
+    differently when cut elsewhere (BLAS picks its kernels by the size of each piece), as
+    OpenBLAS's own threads' did."""
     rng = np.random.default_rng(9)
-    batched = [(rng.standard_normal((7, 20, 8)), rng.standard_normal((7, 8, 5))),
-               (rng.standard_normal((7, 8, 20)).transpose(0, 2, 1),
-                rng.standard_normal((7, 5, 8)).transpose(0, 2, 1)),
-               (rng.standard_normal((5, 33, 40)),
-                rng.standard_normal((5, 20, 40)).transpose(0, 2, 1))]
     plain = [(rng.standard_normal((201, 96)), rng.standard_normal((96, 50))),
              (rng.standard_normal((201, 96)), rng.standard_normal((50, 96)).T),
              (rng.standard_normal((96, 201)).T, rng.standard_normal((96, 50)))]
     for dtype in (np.float32, np.float64):
         tolerance = 1e-5 if dtype == np.float32 else 1e-12
-        for kind, cases in (("batched_matmul", batched), ("matmul", plain)):
-            for a, b in cases:
-                a, b = a.astype(dtype), b.astype(dtype)
-                results = []
-                for threads in (1, 2, 3):
-                    product = getattr(_products_on(monkeypatch, threads), kind)
-                    results.append(product(a, b))
-                    np.testing.assert_array_equal(product(a, b), results[-1])
-                    np.testing.assert_allclose(results[-1], np.matmul(a, b), rtol=tolerance,
-                                               atol=tolerance)
-                    assert results[-1].dtype == dtype
-                if kind == "batched_matmul":
-                    for result in results[1:]:
-                        np.testing.assert_array_equal(result, results[0])
+        for a, b in plain:
+            a, b = a.astype(dtype), b.astype(dtype)
+            for threads in (1, 2, 3):
+                product = _products_on(monkeypatch, threads).matmul
+                result = product(a, b)
+                np.testing.assert_array_equal(product(a, b), result)
+                np.testing.assert_allclose(result, np.matmul(a, b), rtol=tolerance,
+                                           atol=tolerance)
+                assert result.dtype == dtype
 
 
 def test_products_stay_whole_where_cutting_them_cannot_pay(monkeypatch):
-    """np.matmul, whole, for a small 2-D product, integer operands, and any product while
-    BLAS runs several threads per call (then each piece would start BLAS's threads at
-    once); a big one is cut (rows, or a transposed left operand's two reduction halves)."""
+    """np.matmul, whole, for a small 2-D product, integer or float16 operands (numba's
+    np.dot takes float32 and float64 only), and any product while BLAS runs several
+    threads per call (then each piece would start BLAS's threads at once); a big one is cut
+    (rows, or a transposed left operand's two reduction halves)."""
     products = _products_on(monkeypatch, 2)
     calls, matmul = [], np.matmul
     monkeypatch.setattr(products.np, "matmul", lambda *a, **k: calls.append(1) or matmul(*a, **k))
     rng = np.random.default_rng(3)
     big = rng.standard_normal((200, 96)), rng.standard_normal((96, 50))
     for a, b in [(rng.standard_normal((4, 5)), rng.standard_normal((5, 6))),
-                 (np.ones((200, 96), int), np.ones((96, 50), int))]:
+                 (np.ones((200, 96), int), np.ones((96, 50), int)),
+                 (np.ones((200, 96), np.float16), np.ones((96, 50), np.float16))]:
         calls.clear()
         products.matmul(a, b)
         assert calls == [1]
@@ -398,8 +388,8 @@ def test_products_stay_whole_where_cutting_them_cannot_pay(monkeypatch):
     assert calls == []
     monkeypatch.setattr(products, "_blas_single_threaded", lambda: False)
     products.matmul(*big)
-    products.batched_matmul(rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 5, 6)))
-    assert calls == [1, 1]
+    products.matmul_pair(*big, big[0].T.copy().T, big[1])
+    assert calls == [1, 1, 1]
 
 
 @pytest.mark.parametrize("threads", [1, 2])

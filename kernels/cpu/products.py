@@ -9,11 +9,11 @@ kernels before and after a product run on the same pool, whose threads are still
 kernel, and a Python thread per slice (how Winograd's products were spread before) 30-110
 us; with OpenBLAS's own two threads beside numba's spinning ones the plain 32->64
 convolution (forward + backward) took 11.1 ms, with one BLAS thread 6.5 ms, cut this way
-4.8 ms. A batch of products (Winograd's P per pass) is cut into slices of whole products, so
-its values do not depend on the thread count; a 2-D product into slices of output rows
-(or, with a transposed left operand, two halves of its reduction), whose rounding may
-(BLAS picks its kernels by the size of each piece, as OpenBLAS's own threading did); two
-products a backward needs side by side run at once, one per thread (matmul_pair).
+4.8 ms. A 2-D product is cut into slices of output rows (or, with a transposed left
+operand, two halves of its reduction), whose rounding may depend on the thread count (BLAS
+picks its kernels by the size of each piece, as OpenBLAS's own threading did); two products
+a backward needs side by side run at once, one per thread (matmul_pair). (Winograd's
+batches of small products are made inside its own kernels, block by block.)
 
 Should BLAS run several threads per call after all (the user set OPENBLAS_NUM_THREADS), the
 pieces would each start BLAS's threads at once: then products go to np.matmul whole.
@@ -30,31 +30,9 @@ from numba import njit, prange
 SPLIT_WORK = 1 << 16  # m * n * k below which a 2-D product runs whole on the calling thread
 
 # numba's np.dot passes a Fortran-ordered (transposed) 2-D operand to BLAS as a transposed
-# operand, without a copy, and numba compiles a kernel per operand layout; a batch's
-# transposed view is neither order, hence a kernel that transposes each of its matrices.
-# The thread count comes in as `slices` (numba.get_num_threads() inside a kernel would keep
-# it out of the cache).
-
-
-@njit(cache=True, parallel=True)
-def _products(a, b, out, slices):
-    for s in prange(slices):
-        for p in range(len(a) * s // slices, len(a) * (s + 1) // slices):
-            np.dot(a[p], b[p], out[p])
-
-
-@njit(cache=True, parallel=True)
-def _products_b_transposed(a, b_t, out, slices):
-    for s in prange(slices):
-        for p in range(len(a) * s // slices, len(a) * (s + 1) // slices):
-            np.dot(a[p], b_t[p].T, out[p])
-
-
-@njit(cache=True, parallel=True)
-def _products_a_transposed(a_t, b, out, slices):
-    for s in prange(slices):
-        for p in range(len(b) * s // slices, len(b) * (s + 1) // slices):
-            np.dot(a_t[p].T, b[p], out[p])
+# operand, without a copy (numba compiles a kernel per operand layout). The thread count
+# comes in as `slices` (numba.get_num_threads() inside a kernel would keep it out of the
+# cache).
 
 
 @njit(cache=True, parallel=True)
@@ -121,7 +99,7 @@ def _slices(count: int) -> int:
 
 
 def _splittable(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.dtype == b.dtype and a.dtype.kind == "f" and _blas_single_threaded()
+    return a.dtype == b.dtype and blas_per_thread(a.dtype)
 
 
 def _blas_operand(array: np.ndarray) -> np.ndarray:
@@ -216,21 +194,3 @@ def _pair(a, b, c, d, column_sums: bool) -> tuple:
     sums = np.empty(a.shape[1] if column_sums else 0, dtype=a.dtype)
     _two_products(*map(_blas_operand, (a, b)), ab, *map(_blas_operand, (c, d)), cd, sums)
     return ab, cd, sums if column_sums else None
-
-
-def batched_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.matmul(a, b) of (P, m, k) and (P, k, n) float batches (either may be a transposed
-    view), cut into slices of whole products over numba's threads."""
-    if not _splittable(a, b):
-        return np.matmul(a, b)
-    batch, m, _ = a.shape
-    out = np.empty((batch, m, b.shape[2]), dtype=a.dtype)
-    slices = _slices(batch)
-    a_t, b_t = a.transpose(0, 2, 1), b.transpose(0, 2, 1)
-    if a_t.flags.c_contiguous and not a.flags.c_contiguous:
-        _products_a_transposed(a_t, np.ascontiguousarray(b), out, slices)
-    elif b_t.flags.c_contiguous and not b.flags.c_contiguous:
-        _products_b_transposed(np.ascontiguousarray(a), b_t, out, slices)
-    else:
-        _products(np.ascontiguousarray(a), np.ascontiguousarray(b), out, slices)
-    return out
