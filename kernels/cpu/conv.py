@@ -49,7 +49,12 @@ def _per_image(x, weight, out_h, out_w) -> bool:
     0.66, 3->16 5x5 on 32x32 0.54, 8->16 3x3 on 14x14 1.06 (1.0 within noise); below the
     line 8->16 on 8x8 (64 pixels, 72 taps) 0.95, 32->64 3x3 on 6x6 1.74, 64->64 2x2 on 7x7
     1.6, 64->64 4x4 on 1x1 7.5: thin products, each too small to pay for its call."""
-    return out_h * out_w >= int(np.prod(weight.shape[1:])) and blas_per_thread(x.dtype)
+    return out_h * out_w >= _taps(weight) and blas_per_thread(x.dtype)
+
+
+def _taps(weight) -> int:
+    """C * KH * KW: the weight's taps per output pixel, one column's height."""
+    return int(np.prod(weight.shape[1:]))
 
 
 def _rows_transposed(weight):
@@ -60,7 +65,7 @@ def _rows_transposed(weight):
 
 def _image_columns(x, weight, out_h, out_w):
     """The per-image path's columns (N, C*KH*KW, OH*OW), kept for the backward."""
-    return np.empty((len(x), int(np.prod(weight.shape[1:])), out_h * out_w), dtype=x.dtype)
+    return np.empty((len(x), _taps(weight), out_h * out_w), dtype=x.dtype)
 
 
 def _per_image_columns(saved) -> bool:
@@ -210,8 +215,8 @@ def conv2d_relu_pool_backward(grad_pooled, argmax, out_shape, weight, saved, gra
     if _per_image_columns(saved) and grad_x is None:  # per image, a network's first layer
         n, o = grad_pooled.shape[:2]
         windows = grad_pooled.shape[2] * grad_pooled.shape[3]  # (n may be 0: no -1 here)
-        return _image_weight_grad(grad_pooled.reshape(n, o, windows), argmax.reshape(n, o, windows),
-                                  saved, weight, grad_weight)
+        return _image_weight_grad(grad_pooled.reshape(n, o, windows),
+                                  argmax.reshape(n, o, windows), saved, weight, grad_weight)
     if isinstance(saved, Transformed):
         return winograd_backward_relu_pool(grad_pooled, argmax, out_shape[3], saved, grad_x,
                                            grad_weight, pad_h, pad_w)

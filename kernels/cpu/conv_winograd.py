@@ -30,8 +30,8 @@ then G^T (.) G) and another the input gradient (. @ U^T, then B (.) B^T, with th
 overlapping patches added up).
 
 Followed by a ReLU and a 2x2 max-pool (F.conv2d_relu_max_pool2d), the output transform pools
-each tile's whole 2x2 windows while they are in cache (_relu_pool_block) and the
-backward builds each tile's gradient from the pooled one (_pooled_grad_block): the
+each tile's whole 2x2 windows while they are in cache (relu_pool_block) and the
+backward builds each tile's gradient from the pooled one (pooled_grad_block): the
 convolution's output and its gradient, 2.5 MB each on the study's layer, are never made.
 The tiles cover only the outputs the pool reads, so the study's layer (7x7, whose last row
 and column the pool drops) takes one F(6x6, 3x3) tile per image: 64 products of 200 rows
@@ -68,7 +68,7 @@ def forward_f4(x, U, bias, pad_h, pad_w, tiles_h, tiles_w, V, out, chunks, block
         for n0, images in chunk_blocks(chunk, chunks, len(x), per_image, block_rows):
             input_block(x, n0, images, pad_h, pad_w, tiles_h, tiles_w, V, bt4, 6)
             output_block(block_products(V, n0 * per_image, images * per_image, U), bias, n0,
-                          tiles_h, tiles_w, out)
+                         tiles_h, tiles_w, out)
 
 
 @njit(cache=True, inline="always")
@@ -79,7 +79,7 @@ def _forward_relu_pool(x, U, bias, pad_h, pad_w, tiles_h, tiles_w, out_w, V, poo
         for n0, images in chunk_blocks(chunk, chunks, len(x), per_image, block_rows):
             input_block(x, n0, images, pad_h, pad_w, tiles_h, tiles_w, V, bt, patch)
             relu_pool_block(block_products(V, n0 * per_image, images * per_image, U), bias, n0,
-                             tiles_h, tiles_w, out_w, pooled, argmax, at, patch)
+                            tiles_h, tiles_w, out_w, pooled, argmax, at, patch)
 
 
 @njit(cache=True, parallel=True)
@@ -111,8 +111,8 @@ def backward_f4(grad_out, V, U_t, pad_h, pad_w, tiles_h, tiles_w, grad_x, dU_par
         for b in range(len(blocks)):
             n0, images = blocks[b]
             block_grads(grad_block(grad_out, n0, images, tiles_h, tiles_w, bias_parts), V,
-                         U_t, n0 * per_image, n0, chunk, b == 0, pad_h, pad_w, tiles_h,
-                         tiles_w, grad_x, dU_parts, b4_add, 6)
+                        U_t, n0 * per_image, n0, chunk, b == 0, pad_h, pad_w, tiles_h,
+                        tiles_w, grad_x, dU_parts, b4_add, 6)
 
 
 @njit(cache=True, inline="always")
@@ -124,9 +124,9 @@ def _backward_relu_pool(grad_pooled, argmax, out_w, V, U_t, pad_h, pad_w, tiles_
         for b in range(len(blocks)):
             n0, images = blocks[b]
             G = pooled_grad_block(grad_pooled, argmax, n0, images, out_w, tiles_h, tiles_w,
-                                   bias_parts, a_map, patch)
+                                  bias_parts, a_map, patch)
             block_grads(G, V, U_t, n0 * per_image, n0, chunk, b == 0, pad_h, pad_w, tiles_h,
-                         tiles_w, grad_x, dU_parts, b_add, patch)
+                        tiles_w, grad_x, dU_parts, b_add, patch)
 
 
 @njit(cache=True, parallel=True)

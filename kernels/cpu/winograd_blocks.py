@@ -101,7 +101,7 @@ def input_block(x, n0, images, pad_h, pad_w, tiles_h, tiles_w, V, bt, patch):
 
 @njit(cache=True, inline="always")
 def input_grad_block(dV, n0, pad_h, pad_w, tiles_h, tiles_w, grad_x, b_add, patch):
-    """The adjoint of _input_block for the images from n0 on whose tiles' gradients dV
+    """The adjoint of input_block for the images from n0 on whose tiles' gradients dV
     (P, tiles, C) holds: grad_x[those] = the sum over tiles of B dV B^T (zero where no tile
     reaches)."""
     _, channels, height, width = grad_x.shape
@@ -112,7 +112,7 @@ def input_grad_block(dV, n0, pad_h, pad_w, tiles_h, tiles_w, grad_x, b_add, patc
     rows = _patch_rows(tiles_h, tiles_w, patch, pw, run)
     flat = dV.reshape(dV.shape[0], -1)
     s = np.zeros((patch * patch, tiles * run), dtype=grad_x.dtype)  # s[patch i + l]
-    p = np.zeros((ph * pw, run), dtype=grad_x.dtype)  # as _input_block's
+    p = np.zeros((ph * pw, run), dtype=grad_x.dtype)  # as input_block's
     # each l along i, then each patch row along l (the patches overlap: their gradients add
     # up)
     for job in range(patch + len(rows)):
@@ -130,7 +130,7 @@ def input_grad_block(dV, n0, pad_h, pad_w, tiles_h, tiles_w, grad_x, b_add, patc
 
 @njit(cache=True, inline="always")
 def _output_tiles(M, at, patch):
-    """y[tile a + b, (image, tile, o)] = (A^T m A)[a, b] of the tiles in M (P, tiles, O),
+    """y[tile a + b, (tile, image, o)] = (A^T m A)[a, b] of the tiles in M (P, tiles, O),
     a block of images (no bias)."""
     tile = patch - 2
     flat = M.reshape(M.shape[0], -1)
@@ -196,7 +196,7 @@ def relu_pool_block(M, bias, n0, tiles_h, tiles_w, out_w, pooled, argmax, at, pa
 @njit(cache=True, inline="always")
 def _gradient_tiles(g, a_map, patch):
     """G (P, tiles, O) = A g A^T of a block of images' tile gradients
-    g[tile a + b, (image, tile, o)], O = channels."""
+    g[tile a + b, (tile, image, o)], O = channels."""
     tile = patch - 2
     width = g.shape[1]
     G = np.empty((patch * patch, width), dtype=g.dtype)
@@ -213,7 +213,7 @@ def _gradient_tiles(g, a_map, patch):
 def grad_block(grad_out, n0, images, tiles_h, tiles_w, bias_parts):
     """The transformed output gradient G (36, tiles, O) of images n0:n0 + images, in (tile,
     image) order (A g A^T of every F(4x4, 3x3) tile's gradient g, zero past the edge: the
-    adjoint of _output_block); bias_parts[n, o] = the sum of grad_out[n, o]."""
+    adjoint of output_block); bias_parts[n, o] = the sum of grad_out[n, o]."""
     _, channels, out_h, out_w = grad_out.shape
     run = tiles_h * tiles_w * channels
     g = np.zeros((16, images * run), dtype=grad_out.dtype)  # g[4a + b, (tile, image, o)]
@@ -233,8 +233,8 @@ def grad_block(grad_out, n0, images, tiles_h, tiles_w, bias_parts):
 
 @njit(cache=True, inline="always")
 def pooled_grad_block(grad_pooled, argmax, n0, images, out_w, tiles_h, tiles_w, bias_parts,
-                       a_map, patch):
-    """_grad_block for _relu_pool_block: each tile's gradient holds its windows' gradients
+                      a_map, patch):
+    """grad_block for relu_pool_block: each tile's gradient holds its windows' gradients
     (ReLU mask applied) at their argmax, zeros elsewhere; the output-sized gradient is
     never made."""
     _, channels, pooled_h, pooled_w = grad_pooled.shape
@@ -261,7 +261,7 @@ def pooled_grad_block(grad_pooled, argmax, n0, images, out_w, tiles_h, tiles_w, 
             if patch == 8:  # any order: F(6x6) does not match the composed ops anyway
                 bias_parts[n, o] = grad_pooled[n, o].sum()
                 continue
-            # _grad_block's order (row by row): the composed ops' sum, bit for bit (0.6 of
+            # grad_block's order (row by row): the composed ops' sum, bit for bit (0.6 of
             # the pooled gradient's 1.6 ms on the study's layer, so F(6x6) skips it)
             total = grad_pooled.dtype.type(0)
             for ph in range(pooled_h):
@@ -276,14 +276,14 @@ def pooled_grad_block(grad_pooled, argmax, n0, images, out_w, tiles_h, tiles_w, 
 
 @njit(cache=True, inline="always")
 def block_grads(G, V, U_t, t0, n0, chunk, first, pad_h, pad_w, tiles_h, tiles_w, grad_x,
-                 dU_parts, b_add, patch):
+                dU_parts, b_add, patch):
     """From a block's transformed output gradient G (P, tiles, O) on: its images' input
     gradient (where grad_x has any images) and its share of the filter gradient, written to
     dU_parts[chunk] (P, O, C) by a chunk's first block and added by the others (where
     dU_parts has any chunks)."""
     if grad_x.size:
         input_grad_block(block_products(G, 0, G.shape[1], U_t), n0, pad_h, pad_w, tiles_h,
-                          tiles_w, grad_x, b_add, patch)
+                         tiles_w, grad_x, b_add, patch)
     if dU_parts.size == 0:
         return
     part = np.empty(dU_parts.shape[2:], dtype=G.dtype)

@@ -71,5 +71,6 @@ __all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward",
            "conv2d_forward", "conv2d_relu_pool_backward", "conv2d_relu_pool_forward",
            "cross_entropy_backward", "dropout_mask",
            "cross_entropy_forward", "log_softmax_backward", "log_softmax_forward",
-           "linear_backward", "linear_forward", "matmul", "matmul_pair", "max_pool2d_backward", "max_pool2d_forward",
-           "relu_backward", "relu_forward", "adam_step", "sgd_step"]
+           "linear_backward", "linear_forward", "matmul", "matmul_pair",
+           "max_pool2d_backward", "max_pool2d_forward", "relu_backward", "relu_forward",
+           "adam_step", "sgd_step"]
