@@ -18,6 +18,7 @@ import numpy as np
 from . import backend
 
 _grad_enabled = True
+KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # what numba's kernels compile for
 
 
 def is_grad_enabled() -> bool:
@@ -52,6 +53,7 @@ class Context:
         self.kernels = backend.kernels(device)
         self.needs_input_grad = needs_input_grad
         self.saved = ()
+        self.versions = ()  # (version counter, value when saved, which tensor) per saved tensor
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
@@ -88,17 +90,61 @@ class Function:
     def backward(ctx, grad):
         raise NotImplementedError
 
+    # The floating dtypes the forward's kernels are compiled for (None: any); an op given
+    # other floats (float16) runs in float32 and casts its result back.
+    kernel_dtypes = None
+
     @classmethod
     def apply(cls, *inputs, **options):
         device = _common_device(cls.__name__, inputs)
         needs = tuple([t.requires_grad for t in inputs])
+        if cls.kernel_dtypes is not None and _has_other_floats(inputs, cls.kernel_dtypes):
+            return _through_float32(cls, inputs, options)
         record = _grad_enabled and True in needs
         ctx = Context(device, needs)
-        out = cls.forward(ctx, *[t.data for t in inputs], **options)
+        out = cls.forward(ctx, *[t._data for t in inputs], **options)
+        record = record and out.dtype.kind == "f"  # integer and bool results have no gradient
         result = _new_tensor(out, device, record)
         if record:
+            if ctx.saved:
+                ctx.versions = _saved_versions(ctx.saved, inputs, out, result)
             result.grad_fn = Node(cls, ctx, inputs)
         return result
+
+
+def _saved_versions(saved, inputs, out, result) -> list:
+    """The version counters of the tensors whose arrays the forward saved (its inputs' and
+    its output's own arrays; arrays it derived are its own), with their values now."""
+    ids = {id(array) for array in saved}
+    versions = [(t._version_counter, t._version_counter[0], f"input {i}")
+                for i, t in enumerate(inputs) if id(t._data) in ids]
+    if id(out) in ids:
+        versions.append((result._version_counter, 0, "output"))
+    return versions
+
+
+def _check_versions(node) -> None:
+    for counter, expected, which in node.ctx.versions:
+        if counter[0] != expected:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by "
+                f"an inplace operation: the {which} of {node.name} is at version "
+                f"{counter[0]}; expected version {expected} instead (change a clone() "
+                f"instead, or do the in-place change after backward)")
+
+
+def _has_other_floats(inputs, kernel_dtypes) -> bool:
+    return any(t.dtype.kind == "f" and t.dtype not in kernel_dtypes for t in inputs)
+
+
+def _through_float32(cls, inputs, options):
+    """`cls` on float32 copies of its float16 inputs (casts recorded, so gradients flow),
+    the result cast back to the inputs' dtype."""
+    from .ops.elementwise import cast
+    dtype = next(t.dtype for t in inputs if t.dtype.kind == "f")
+    wide = [cast(t, np.dtype(np.float32)) if t.dtype.kind == "f" else t for t in inputs]
+    out = cls.apply(*wide, **options)
+    return cast(out, dtype) if out.dtype.kind == "f" else out
 
 
 def _new_tensor(array, device: str, requires_grad: bool):
@@ -177,6 +223,8 @@ def backward(root, grad, retain_graph: bool = False) -> None:
             raise RuntimeError(
                 f"backward through {node.name} a second time: its graph was freed after the "
                 "first backward; pass retain_graph=True to the first call")
+        if node.ctx.versions:
+            _check_versions(node)
         input_grads = node.function.backward(node.ctx, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
@@ -187,7 +235,7 @@ def backward(root, grad, retain_graph: bool = False) -> None:
             parent_grad = input_grads[index]
             if parent_grad is None or not parent.requires_grad:
                 continue
-            data = parent.data
+            data = parent._data
             if type(parent_grad) is not type(data) or parent_grad.dtype != data.dtype:
                 parent_grad = _with_dtype(parent_grad, data.dtype)
             if parent_grad.shape != data.shape:

@@ -43,6 +43,13 @@ def transfer(array, device: str):
     return CudaArray.from_host(np.asarray(array)) if from_host else array
 
 
+def shares_storage(view, base) -> bool:
+    """Whether `view` may read or write `base`'s memory (a view of it, not a copy)."""
+    if isinstance(view, np.ndarray) and isinstance(base, np.ndarray):
+        return np.may_share_memory(view, base)
+    return getattr(view, "buffer", None) is getattr(base, "buffer", view)
+
+
 def is_contiguous(array) -> bool:
     flags = getattr(array, "flags", None)
     return flags.c_contiguous if flags is not None else array.is_contiguous

@@ -42,7 +42,7 @@ def _outputs(fn, inputs) -> list:
 def _projection(fn, inputs, vectors) -> float:
     with no_grad():
         outputs = _outputs(fn, inputs)
-    return float(sum(np.sum(o.data * v) for o, v in zip(outputs, vectors)))
+    return float(sum(np.sum(o._data * v) for o, v in zip(outputs, vectors)))
 
 
 def _analytical(fn, inputs, vectors) -> list:
@@ -57,7 +57,7 @@ def _analytical(fn, inputs, vectors) -> list:
             total = term if total is None else total + term
     if total is not None:
         total.backward()
-    return [t.grad.data.copy() if isinstance(t, Tensor) and t.grad is not None
+    return [t.grad._data.copy() if isinstance(t, Tensor) and t.grad is not None
             else np.zeros(np.shape(t)) for t in inputs]
 
 
@@ -110,7 +110,7 @@ def _numerical(fn, inputs, checked, vectors, eps) -> list:
     for i in checked:
         t = inputs[i]
         grad = np.zeros(t.shape)
-        flat, flat_grad = t.data.reshape(-1), grad.reshape(-1)
+        flat, flat_grad = t._data.reshape(-1), grad.reshape(-1)
         for j in range(flat.size):
             original = flat[j]
             flat[j] = original + eps

@@ -25,7 +25,7 @@ _ALLOWED_DTYPES = {"float32", "float64", "int64", "bool"}
 
 def _as_array(name: str, value) -> np.ndarray:
     if isinstance(value, Tensor):
-        return backend.transfer(value.data, "cpu")  # a device tensor is copied to the host
+        return backend.transfer(value._data, "cpu")  # a device tensor is copied to the host
     array = np.asarray(value)
     if array.dtype.name not in _ALLOWED_DTYPES:
         raise TypeError(f"save: entry {name!r} has dtype {array.dtype}; expected one of "

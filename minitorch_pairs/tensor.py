@@ -1,7 +1,8 @@
 """Tensor: an array on a device, plus what autograd needs (requires_grad, grad, grad_fn).
 
-`Tensor.data` is the raw device array (a NumPy array on the CPU). Every
-operator and method below forwards to a differentiable op in `ops/`.
+`Tensor._data` is the raw device array (a NumPy array on the CPU); `.data` is, as in torch,
+a tensor sharing it outside the graph. Every operator and method below forwards to a
+differentiable op in `ops/`.
 """
 from __future__ import annotations
 
@@ -9,48 +10,38 @@ import numbers
 
 import numpy as np
 
-from . import autograd, backend
-
-float32 = np.dtype(np.float32)
-float64 = np.dtype(np.float64)
-int64 = np.dtype(np.int64)
-bool_ = np.dtype(np.bool_)
-_DTYPES = {"float32": float32, "float64": float64, "int64": int64, "bool": bool_}
-_default_float = float32
+from . import autograd, backend, dtypes
+from .errors import ShapeError
+from .dtypes import (as_dtype, bool_, float16, float32, float64, int8, int16, int32,  # noqa: F401
+                     int64, uint8)
 
 
-def as_dtype(dtype) -> np.dtype:
-    """Canonical dtype of `dtype` (a numpy dtype, type or name); only float32/64, int64, bool."""
-    if dtype is None:
-        return None
-    try:
-        canonical = np.dtype(dtype)
-    except TypeError:
-        canonical = None
-    if canonical is None or canonical.name not in _DTYPES:
-        raise TypeError(f"dtype: expected one of {sorted(_DTYPES)}, got {dtype!r}")
-    return canonical
+
+def _inferred_dtype(data, array: np.ndarray) -> np.dtype:
+    """torch.tensor's dtype for data given without dtype=: an array or NumPy scalar keeps its
+    dtype; Python floats take the default dtype, ints int64, bools bool."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return dtypes.as_dtype(array.dtype)
+    kind = array.dtype.kind
+    if kind == "f":
+        return dtypes.get_default_dtype()
+    if kind in "iu":
+        return dtypes.int64
+    if kind == "b":
+        return dtypes.bool_
+    raise TypeError(f"tensor: expected numbers or an array of numbers, got dtype {array.dtype}")
 
 
 def _to_array(data, dtype) -> np.ndarray:
-    """A fresh array from Python data or an array; Python floats default to float32."""
+    """A fresh host array of `data` with torch's dtype inference."""
     if isinstance(data, Tensor):
-        data = backend.transfer(data.data, "cpu")
+        data = backend.transfer(data._data, "cpu")
     try:
         array = np.array(data, copy=True)
     except (ValueError, TypeError) as error:  # ragged nesting, unconvertible objects
         raise ValueError(f"tensor: cannot make a tensor from this {type(data).__name__} "
                          f"({error})") from None
-    if dtype is not None:
-        return array.astype(dtype, copy=False)
-    if array.dtype.kind == "f":
-        keep = isinstance(data, np.ndarray) or isinstance(data, np.generic)
-        return array if keep and array.dtype in (float32, float64) else array.astype(_default_float)
-    if array.dtype.kind in "iu":
-        return array.astype(int64)
-    if array.dtype.kind == "b":
-        return array
-    raise TypeError(f"tensor: expected numbers or an array of numbers, got dtype {array.dtype}")
+    return array.astype(dtype or _inferred_dtype(data, array), copy=False)
 
 
 class Tensor:
@@ -60,41 +51,55 @@ class Tensor:
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, device: str = "cpu"):
         self.device = backend.check_device(device)
-        self.data = backend.transfer(_to_array(data, as_dtype(dtype)), self.device)
+        self._data = backend.transfer(_to_array(data, as_dtype(dtype)), self.device)
         self.grad = None
         self.grad_fn = None
         self.requires_grad = False
+        self._version_counter, self._base = [0], None
         self.requires_grad_(requires_grad)
 
     @classmethod
     def _from_array(cls, array, device: str = "cpu", requires_grad: bool = False) -> "Tensor":
         """Wrap an array the caller owns, without copying."""
         tensor = cls.__new__(cls)
-        tensor.data, tensor.device = array, device
+        tensor._data, tensor.device = array, device
         tensor.grad, tensor.grad_fn, tensor.requires_grad = None, None, requires_grad
+        # changes counted for autograd's saved-tensor check; views share their base's counter
+        tensor._version_counter, tensor._base = [0], None
         return tensor
 
     # ----- attributes -------------------------------------------------------------
     @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        """Replace the storage (torch's `p.data = t`): no graph, no version change."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: expected a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self) -> int:
-        return self.data.size
+        return self._data.size
 
     @property
     def is_leaf(self) -> bool:
@@ -110,15 +115,68 @@ class Tensor:
         return self.shape[0]
 
     def __repr__(self) -> str:
-        grad = f", grad_fn=<{self.grad_fn.name}>" if self.grad_fn else (
-            ", requires_grad=True" if self.requires_grad else "")
-        return f"tensor({np.array2string(self.data, separator=', ')}, dtype={self.dtype}{grad})"
+        """torch's layout: dtype shown unless it is the default float, int64 or bool."""
+        values = backend.transfer(self._data, "cpu")
+        fixed = self.dtype.kind == "f" and values.size and not np.all(
+            np.isfinite(values) & (values == np.round(values)))
+        body = np.array2string(values, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="fixed" if fixed else "maxprec")
+        extras = []
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}:0'")
+        if self.dtype not in (dtypes.get_default_dtype(), int64, bool_) or values.size == 0:
+            extras.append(f"dtype=torch.{self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({', '.join([body] + extras)})"
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__ (only "
+                            "0-d tensors format like numbers, as in torch)")
+        return repr(self)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __contains__(self, element) -> bool:
+        return bool((self == element).any())
+
+    def _scalar(self, kind: str):
+        if self.numel() != 1:
+            raise ValueError(f"{kind}: only one element tensors can be converted to Python "
+                             f"scalars, got shape {self.shape}")
+        return backend.transfer(self._data, "cpu").item()
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iub" or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            f"index, got dtype {self.dtype} and shape {self.shape}")
+        return int(self._scalar("index"))
+
+    def __array__(self, dtype=None, copy=None):
+        """NumPy's view of the tensor (np.asarray, matplotlib): refused while it requires
+        grad, as torch's .numpy()."""
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
 
     # ----- autograd ---------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and self.dtype.kind != "f":
-            raise TypeError(f"requires_grad: only floating-point tensors can require gradients, "
-                            f"got dtype {self.dtype}")
+            raise RuntimeError(f"requires_grad: only Tensors of floating point dtype can require "
+                               f"gradients, got dtype {self.dtype}")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -130,9 +188,9 @@ class Tensor:
             if self.numel() != 1:
                 raise RuntimeError(f"backward: gradient can be implicit only for a scalar output; "
                                    f"got shape {self.shape}, pass gradient= of that shape")
-            grad = backend.full(self.shape, 1, self.dtype, self.data)
+            grad = backend.full(self.shape, 1, self.dtype, self._data)
         else:
-            grad = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            grad = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
             grad = backend.transfer(grad, self.device)
             if grad.shape != self.shape:
                 raise ValueError(f"backward: expected gradient of shape {self.shape}, "
@@ -146,37 +204,62 @@ class Tensor:
             keep = unshared and grad.dtype == self.dtype
             self.grad = Tensor._from_array(grad if keep else grad.astype(self.dtype), self.device)
         else:
-            self.grad.data += grad
+            self.grad._data += grad
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph (shares memory, like torch)."""
-        return Tensor._from_array(self.data, self.device)
+        """The same data, cut from the graph (shares memory and the version counter, like
+        torch: an in-place change of either is seen by autograd)."""
+        detached = Tensor._from_array(self._data, self.device)
+        detached._version_counter = self._version_counter
+        return detached
+
+    def detach_(self) -> "Tensor":
+        if self._base is not None:
+            raise RuntimeError("detach_: can't detach views in-place; use detach() instead")
+        self.grad_fn, self.requires_grad = None, False
+        return self
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's storage has seen (torch's `_version`)."""
+        return self._version_counter[0]
 
     def numpy(self) -> np.ndarray:
         if self.requires_grad:
             raise RuntimeError("numpy: call .detach().numpy() on a tensor that requires grad")
-        return backend.transfer(self.data, "cpu")  # a device tensor: copied to the host
+        return backend.transfer(self._data, "cpu")  # a device tensor: copied to the host
 
     def item(self):
         if self.numel() != 1:
-            raise ValueError(f"item: expected a tensor with one element, got shape {self.shape}")
-        return backend.transfer(self.data, "cpu").item()
+            raise ShapeError(f"item: a Tensor with {self.numel()} elements cannot be converted "
+                             f"to Scalar (shape {self.shape})")
+        return backend.transfer(self._data, "cpu").item()
 
     def tolist(self):
-        return backend.transfer(self.data, "cpu").tolist()
+        return backend.transfer(self._data, "cpu").tolist()
 
     def clone(self) -> "Tensor":
         return shape_ops.clone(self)
 
-    def to(self, device=None, dtype=None) -> "Tensor":
-        """On another device: a copy there, as a new leaf (moving does not carry gradients
-        back across devices); with a dtype: a differentiable cast."""
+    def to(self, *args, dtype=None, device=None, copy: bool = False) -> "Tensor":
+        """torch's forms: to(device), to(dtype), to(device, dtype), to(other), keywords too.
+        On another device: a copy there, as a new leaf (moving does not carry gradients back
+        across devices); with a dtype: a differentiable cast; the same tensor if neither
+        changes (a copy with copy=True)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (np.dtype, type)) or (
+                    isinstance(arg, str) and arg in dtypes.SUPPORTED_NAMES):
+                dtype = arg
+            else:
+                device = arg
         moved = self
         if device is not None and backend.check_device(device) != self.device:
-            moved = Tensor._from_array(backend.transfer(self.data, str(device)), str(device),
+            moved = Tensor._from_array(backend.transfer(self._data, str(device)), str(device),
                                        requires_grad=self.requires_grad)
         if dtype is None or as_dtype(dtype) == moved.dtype:
-            return moved
+            return moved.clone() if copy and moved is self else moved
         return elementwise.cast(moved, as_dtype(dtype))
 
     def cpu(self) -> "Tensor":
@@ -191,8 +274,37 @@ class Tensor:
     def double(self) -> "Tensor":
         return self.to(dtype=float64)
 
+    def half(self) -> "Tensor":
+        return self.to(dtype=float16)
+
     def long(self) -> "Tensor":
         return self.to(dtype=int64)
+
+    def int(self) -> "Tensor":
+        return self.to(dtype=int32)
+
+    def short(self) -> "Tensor":
+        return self.to(dtype=int16)
+
+    def char(self) -> "Tensor":
+        return self.to(dtype=int8)
+
+    def byte(self) -> "Tensor":
+        return self.to(dtype=uint8)
+
+    def bool(self) -> "Tensor":
+        return self.to(dtype=bool_)
+
+    def type(self, dtype=None):
+        """With a dtype: this tensor converted to it; without: torch's type name."""
+        if dtype is None:
+            names = {bool_: "Bool", uint8: "Byte", int8: "Char", int16: "Short", int32: "Int",
+                     int64: "Long", float16: "Half", float32: "Float", float64: "Double"}
+            return f"{'torch.cuda' if self.device != 'cpu' else 'torch'}.{names[self.dtype]}Tensor"
+        return self.to(dtype=dtype)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
 
     # ----- arithmetic -------------------------------------------------------------
     def __add__(self, other): return elementwise.add(self, other)
@@ -221,8 +333,96 @@ class Tensor:
         if self.numel() != 1:
             raise RuntimeError(f"bool: the truth value of a tensor of shape {self.shape} "
                                "is ambiguous; use .any() or .all()")
-        return bool(self.data)
+        return bool(backend.transfer(self._data, "cpu"))
 
+    def __and__(self, other): return elementwise.bitwise(np.bitwise_and, self, other)
+    def __rand__(self, other): return elementwise.bitwise(np.bitwise_and, other, self)
+    def __or__(self, other): return elementwise.bitwise(np.bitwise_or, self, other)
+    def __ror__(self, other): return elementwise.bitwise(np.bitwise_or, other, self)
+    def __xor__(self, other): return elementwise.bitwise(np.bitwise_xor, self, other)
+    def __rxor__(self, other): return elementwise.bitwise(np.bitwise_xor, other, self)
+
+    def __invert__(self):
+        if self.dtype.kind not in "iub":
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                            f"tensors, got dtype {self.dtype}")
+        return Tensor._from_array(np.invert(self._data), self.device)
+
+    # ----- in place (ops/inplace.py: the out-of-place twin, written into this storage) ----
+    def _inplace(self, op: str, compute) -> "Tensor":
+        return inplace.apply_inplace(op, self, compute)
+
+    def add_(self, other, alpha=1):
+        return self._inplace("add_", lambda t: t + (other if alpha == 1 else other * alpha))
+
+    def sub_(self, other, alpha=1):
+        return self._inplace("sub_", lambda t: t - (other if alpha == 1 else other * alpha))
+
+    def mul_(self, other): return self._inplace("mul_", lambda t: t * other)
+    def div_(self, other): return self._inplace("div_", lambda t: t / other)
+    def pow_(self, other): return self._inplace("pow_", lambda t: t ** other)
+    def neg_(self): return self._inplace("neg_", elementwise.neg)
+    def exp_(self): return self._inplace("exp_", elementwise.exp)
+    def log_(self): return self._inplace("log_", elementwise.log)
+    def sqrt_(self): return self._inplace("sqrt_", elementwise.sqrt)
+    def abs_(self): return self._inplace("abs_", elementwise.abs)
+    def relu_(self): return self._inplace("relu_", elementwise.relu)
+    def tanh_(self): return self._inplace("tanh_", elementwise.tanh)
+    def sigmoid_(self): return self._inplace("sigmoid_", elementwise.sigmoid)
+    def __iadd__(self, other): return self.add_(other)
+    def __isub__(self, other): return self.sub_(other)
+    def __imul__(self, other): return self.mul_(other)
+    def __itruediv__(self, other): return self.div_(other)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace("clamp_", lambda t: elementwise.clamp(t, min, max))
+
+    def masked_fill_(self, mask, value):
+        return self._inplace("masked_fill_", lambda t: elementwise.masked_fill(t, mask, value))
+
+    def fill_(self, value):
+        value = value.item() if isinstance(value, Tensor) else value
+        return self._inplace("fill_", lambda t: inplace.Fill.apply(t, value=value))
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def copy_(self, source):
+        source = source if isinstance(source, Tensor) else tensor(source)
+        if source.device != self.device:
+            source = source.to(self.device)
+        return self._inplace("copy_", lambda t: inplace.CopyFrom.apply(t, source))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        rng = generator or random.default_generator()
+        noise = Tensor(rng.standard_normal(self.shape) * std + mean, dtype=self.dtype)
+        return self.copy_(noise)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        rng = generator or random.default_generator()
+        noise = Tensor(rng.uniform(a, b, self.shape), dtype=self.dtype)
+        return self.copy_(noise)
+
+    def __setitem__(self, index, value) -> None:
+        basic, advanced = shape_ops.split_index(index)
+        if isinstance(value, Tensor):
+            value = value if value.dtype == self.dtype else value.to(dtype=self.dtype)
+        else:
+            value = Tensor._from_array(backend.transfer(np.asarray(value, self.dtype),
+                                                        self.device), self.device)
+        try:
+            self._inplace("setitem", lambda t: inplace.SetItem.apply(
+                t, value, basic=basic, advanced=advanced))
+        except ValueError as error:  # NumPy's broadcast failure
+            if isinstance(error, ShapeError):
+                raise
+            raise ShapeError(f"setitem: value of shape {value.shape} cannot be broadcast to "
+                             f"the indexed region of a tensor of shape {self.shape} "
+                             f"({error})") from None
+
+    def clamp(self, min=None, max=None): return elementwise.clamp(self, min, max)
+    def clip(self, min=None, max=None): return elementwise.clamp(self, min, max)
+    def masked_fill(self, mask, value): return elementwise.masked_fill(self, mask, value)
     def exp(self): return elementwise.exp(self)
     def log(self): return elementwise.log(self)
     def sqrt(self): return elementwise.sqrt(self)
@@ -237,8 +437,8 @@ class Tensor:
     def mean(self, dim=None, keepdim=False): return reduction.mean(self, dim, keepdim)
     def max(self, dim=None, keepdim=False): return reduction.max(self, dim, keepdim)
     def argmax(self, dim=None, keepdim=False): return reduction.argmax(self, dim, keepdim)
-    def any(self): return Tensor._from_array(np.asarray(self.data.any()), self.device)
-    def all(self): return Tensor._from_array(np.asarray(self.data.all()), self.device)
+    def any(self): return Tensor._from_array(np.asarray(self._data.any()), self.device)
+    def all(self): return Tensor._from_array(np.asarray(self._data.all()), self.device)
 
     # ----- shapes and indexing ----------------------------------------------------
     def reshape(self, *shape): return shape_ops.reshape(self, *shape)
@@ -253,7 +453,8 @@ class Tensor:
 
 
 def tensor(data, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
-    """A new tensor holding a copy of `data` (Python floats become float32, like torch)."""
+    """A new tensor holding a copy of `data`; without dtype=, Python floats take the default
+    dtype, ints int64, bools bool, and arrays keep theirs (as torch.tensor)."""
     return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
@@ -273,9 +474,8 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, numbers.Number) and like is not None:
-        dtype = like.dtype if like.dtype.kind == "f" or isinstance(value, numbers.Integral) \
-            else _default_float
-        return Tensor._from_array(backend.full((), value, dtype, like.data), like.device)
+        dtype = dtypes.result_type(like, value)
+        return Tensor._from_array(backend.full((), value, dtype, like._data), like.device)
     return tensor(value)
 
 
@@ -289,7 +489,7 @@ def _shape(size) -> tuple:
 
 
 def _factory(array, dtype, requires_grad, device) -> Tensor:
-    dtype = as_dtype(dtype) or _default_float
+    dtype = as_dtype(dtype) or dtypes.get_default_dtype()
     result = Tensor._from_array(array.astype(dtype, copy=False), backend.check_device(device))
     return result.requires_grad_(requires_grad)
 
@@ -303,7 +503,10 @@ def ones(*size, dtype=None, requires_grad=False, device="cpu") -> Tensor:
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device="cpu") -> Tensor:
-    return _factory(np.full(_shape((size,)), fill_value), dtype, requires_grad, device)
+    """`fill_value` everywhere; without dtype= its type decides (bool, int64, default float)."""
+    dtype = as_dtype(dtype) or dtypes.scalar_dtype(fill_value)
+    return _factory(np.full(_shape((size,)), fill_value, dtype=dtype), dtype, requires_grad,
+                    device)
 
 
 def zeros_like(other: Tensor, dtype=None, requires_grad=False) -> Tensor:
@@ -330,12 +533,13 @@ def arange(start, end=None, step=1, dtype=None, device="cpu") -> Tensor:
     if end is None:
         start, end = 0, start
     array = np.arange(start, end, step)
-    if dtype is None and array.dtype.kind == "f":
-        dtype = _default_float
+    if dtype is None:  # any float bound or step: the default dtype (torch), else int64
+        dtype = dtypes.result_type(start, end, step) if all(
+            isinstance(v, numbers.Number) for v in (start, end, step)) else array.dtype
     return Tensor._from_array(array.astype(as_dtype(dtype) or array.dtype),
                               backend.check_device(device))
 
 
 # The ops import Tensor from this module, so they are bound after it exists.
 from . import random  # noqa: E402
-from .ops import elementwise, linalg, reduction, shape_ops  # noqa: E402
+from .ops import elementwise, inplace, linalg, reduction, shape_ops  # noqa: E402

@@ -16,8 +16,9 @@ def test_tensor_dtype_rules_follow_torch(data):
     assert ours.shape == tuple(theirs.shape)
 
 
-def test_other_integer_arrays_become_int64_our_only_integer_dtype():
-    assert mt.tensor(np.array([1, 2], np.int32)).dtype == mt.int64
+def test_integer_arrays_keep_their_dtype_as_in_torch():
+    assert mt.tensor(np.array([1, 2], np.int32)).dtype == mt.int32
+    assert mt.tensor([1, 2]).dtype == mt.int64
 
 
 def test_tensor_copies_its_data():
@@ -96,7 +97,11 @@ def test_reflected_operators_with_numbers_and_arrays():
     assert isinstance(np.ones(2) + t, mt.Tensor)
 
 
-def test_repr_shows_values_dtype_and_grad_fn():
+def test_repr_shows_values_dtype_and_grad_fn_in_torchs_layout():
     x = mt.tensor([1.0], requires_grad=True)
-    assert "requires_grad=True" in repr(x)
-    assert "grad_fn=<Mul>" in repr(x * 2) and "float32" in repr(x)
+    assert repr(x) == "tensor([1.], requires_grad=True)"
+    assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward>)"
+    assert repr(mt.tensor([1.5, 2], dtype=mt.float64)) == \
+        "tensor([1.5000, 2.0000], dtype=torch.float64)"
+    assert repr(mt.tensor([1, 2], dtype=mt.int32)) == "tensor([1, 2], dtype=torch.int32)"
+    assert repr(mt.tensor([True, False])) == "tensor([ True, False])"

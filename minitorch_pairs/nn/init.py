@@ -31,7 +31,7 @@ def fan_in_and_fan_out(tensor: Tensor) -> tuple:
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    tensor.data[...] = values
+    tensor._data[...] = values
     return tensor
 
 

@@ -97,7 +97,7 @@ class _BatchNorm(Module):
         use_batch_stats = self.training or not self.track_running_stats
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if momentum is None:  # torch's cumulative moving average of all batches so far
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,

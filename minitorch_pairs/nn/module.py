@@ -14,7 +14,7 @@ class Parameter(Tensor):
     """A tensor that a Module registers as trainable; requires grad by default."""
 
     def __init__(self, data, requires_grad: bool = True):
-        super().__init__(data.data if isinstance(data, Tensor) else data,
+        super().__init__(data._data if isinstance(data, Tensor) else data,
                          dtype=data.dtype if isinstance(data, Tensor) else None,
                          requires_grad=requires_grad)
 
@@ -127,7 +127,7 @@ class Module:
             if set_to_none:
                 parameter.grad = None
             elif parameter.grad is not None:
-                parameter.grad.data[...] = 0
+                parameter.grad._data[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         for parameter in self.parameters():
@@ -146,10 +146,10 @@ class Module:
             device = backend.check_device(device)
         for tensor in list(self.parameters()) + list(self.buffers()):
             if dtype is not None and tensor.dtype.kind == "f":
-                tensor.data = tensor.data.astype(dtype)
+                tensor._data = tensor._data.astype(dtype)
             if device is not None and device != tensor.device:
-                tensor.data, tensor.device, tensor.grad = \
-                    backend.transfer(tensor.data, device), device, None
+                tensor._data, tensor.device, tensor.grad = \
+                    backend.transfer(tensor._data, device), device, None
         return self
 
     def double(self) -> "Module":
@@ -181,11 +181,11 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            array = value._data if isinstance(value, Tensor) else np.asarray(value)
             if array.shape != target.shape:
                 raise ValueError(f"load_state_dict: {name} expects shape {target.shape}, "
                                  f"got {array.shape}")
-            target.data[...] = array
+            target._data[...] = array
 
     # ----- printing ---------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..autograd import Function
+from ..autograd import KERNEL_FLOATS, Function
 from ..tensor import Tensor, expect_tensors
 
 
@@ -34,6 +34,8 @@ def _contiguous(*arrays):
 
 
 class Conv2d(Function):
+    kernel_dtypes = KERNEL_FLOATS
+
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
         x, weight = _contiguous(x, weight)
@@ -69,6 +71,7 @@ class Conv2dReluPool(Function):
     gradient are never made: each output tile is pooled while in cache, and the backward
     builds each tile's gradient from the pooled one. Elsewhere the kernels compose conv2d
     and max_pool2d."""
+    kernel_dtypes = KERNEL_FLOATS
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
@@ -109,6 +112,7 @@ class MaxPool2d(Function):
     ReLU when it is positive, and gets no gradient either way when it is not; a NaN wins its
     window and passes the ReLU, with zero gradient. So the ReLU and its mask run on the
     pooled output, and the input-sized ReLU output and gradient are never made."""
+    kernel_dtypes = KERNEL_FLOATS
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, relu=False):
@@ -135,6 +139,8 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
+    kernel_dtypes = KERNEL_FLOATS
+
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):
         (x,) = _contiguous(x)

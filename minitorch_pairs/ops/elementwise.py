@@ -7,28 +7,66 @@ full-size gradients. Derivatives reuse the saved output where they can.
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from .. import backend
-from ..autograd import Function
-from ..tensor import Tensor, as_tensor
+from .. import backend, dtypes
+from ..autograd import KERNEL_FLOATS, Function
+from ..errors import ShapeError
+from ..tensor import Tensor, tensor
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _operands(op: str, a, b) -> tuple:
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+def _operands(op: str, a, b, floating: bool = False) -> tuple:
+    """Both operands as tensors of torch's result dtype (`floating`: at least the default
+    float, as for true division), checked to broadcast."""
+    a_tensor, b_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+    if not a_tensor and not b_tensor:
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
                         f"{type(b).__name__}")
-    a = as_tensor(a, like=b if isinstance(b, Tensor) else None)
-    b = as_tensor(b, like=a)
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast "
-                         "together") from None
+    if a_tensor and b_tensor and a.dtype == b.dtype:
+        dtype = a.dtype  # the common case, without the promotion rules
+    else:
+        a, b = (x if isinstance(x, (Tensor, numbers.Number)) else tensor(x) for x in (a, b))
+        dtype = dtypes.result_type(a, b)
+    if floating:
+        dtype = dtypes.float_result(dtype)
+    like = a if a_tensor else b
+    a, b = _as_operand(a, dtype, like), _as_operand(b, dtype, like)
+    if a.shape != b.shape:
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast "
+                             "together") from None
     return a, b
+
+
+def _as_operand(value, dtype, like: Tensor) -> Tensor:
+    """`value` (a tensor or a Python number) as a tensor of `dtype` on `like`'s device; a
+    tensor that requires grad is cast by a differentiable op."""
+    if not isinstance(value, Tensor):
+        if dtype.kind in "iu":  # an integer out of the dtype's range wraps, as in torch
+            value = np.array(value).astype(dtype)[()]
+        return Tensor._from_array(backend.full((), value, dtype, like._data), like.device)
+    if value.dtype == dtype:
+        return value
+    if value.requires_grad:
+        return cast(value, dtype)
+    return Tensor._from_array(value._data.astype(dtype), value.device)
+
+
+def _floating(op: str, a) -> Tensor:
+    """`a` as a floating tensor: integers and bools take the default float dtype (torch's
+    exp, log, sqrt, ... of an integer tensor)."""
+    if not isinstance(a, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(a).__name__}")
+    if a.dtype.kind == "f":
+        return a
+    return Tensor._from_array(a._data.astype(dtypes.get_default_dtype()), a.device)
 
 
 class Add(Function):
@@ -156,6 +194,8 @@ class Abs(Function):
 
 
 class Relu(Function):
+    kernel_dtypes = KERNEL_FLOATS
+
     @staticmethod
     def forward(ctx, a):
         out = backend.empty(a.shape, a.dtype, like=a)
@@ -215,6 +255,33 @@ class Selu(Function):
         return grad * slope.astype(a.dtype, copy=False)
 
 
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx, a, low, high):
+        # NOTE: the gradient passes where low <= a <= high, bounds included, as in torch.
+        inside = np.ones(a.shape, bool) if low is None else a >= low
+        if high is not None:
+            inside &= a <= high
+        ctx.save_for_backward(inside)
+        out = a if low is None else np.maximum(a, np.asarray(low, a.dtype))
+        return out if high is None else np.minimum(out, np.asarray(high, a.dtype))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.saved[0]
+
+
+class MaskedFill(Function):
+    @staticmethod
+    def forward(ctx, a, mask, value):
+        ctx.save_for_backward(mask)
+        return np.where(mask, np.asarray(value, a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.where(ctx.saved[0], 0, grad), None
+
+
 class Cast(Function):
     @staticmethod
     def forward(ctx, a, dtype):
@@ -227,23 +294,101 @@ class Cast(Function):
 
 
 def add(a, b) -> Tensor: return Add.apply(*_operands("add", a, b))
-def sub(a, b) -> Tensor: return Sub.apply(*_operands("sub", a, b))
 def mul(a, b) -> Tensor: return Mul.apply(*_operands("mul", a, b))
-def div(a, b) -> Tensor: return Div.apply(*_operands("div", a, b))
-def pow(a, b) -> Tensor: return Pow.apply(*_operands("pow", a, b))
-def neg(a: Tensor) -> Tensor: return Neg.apply(a)
-def exp(a: Tensor) -> Tensor: return Exp.apply(a)
-def log(a: Tensor) -> Tensor: return Log.apply(a)
-def sqrt(a: Tensor) -> Tensor: return Sqrt.apply(a)
-def abs(a: Tensor) -> Tensor: return Abs.apply(a)
-def relu(a: Tensor) -> Tensor: return Relu.apply(a)
-def tanh(a: Tensor) -> Tensor: return Tanh.apply(a)
-def sigmoid(a: Tensor) -> Tensor: return Sigmoid.apply(a)
-def selu(a: Tensor) -> Tensor: return Selu.apply(a)
+def div(a, b) -> Tensor: return Div.apply(*_operands("div", a, b, floating=True))
+def exp(a: Tensor) -> Tensor: return Exp.apply(_floating("exp", a))
+def log(a: Tensor) -> Tensor: return Log.apply(_floating("log", a))
+def sqrt(a: Tensor) -> Tensor: return Sqrt.apply(_floating("sqrt", a))
+def tanh(a: Tensor) -> Tensor: return Tanh.apply(_floating("tanh", a))
+def sigmoid(a: Tensor) -> Tensor: return Sigmoid.apply(_floating("sigmoid", a))
+def selu(a: Tensor) -> Tensor: return Selu.apply(_floating("selu", a))
 def cast(a: Tensor, dtype) -> Tensor: return Cast.apply(a, dtype=dtype)
 
 
-def compare(ufunc, a, b) -> Tensor:
-    """A comparison: a boolean tensor, outside the graph."""
+def _is_bool(value) -> bool:
+    return isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, Tensor) and value.dtype == dtypes.bool_)
+
+
+def sub(a, b) -> Tensor:
+    if _is_bool(a) or _is_bool(b):
+        raise NotImplementedError("sub: subtraction, the `-` operator, with a bool tensor is not "
+                                  "supported (as in torch); use the `^` operator instead")
+    return Sub.apply(*_operands("sub", a, b))
+
+
+def neg(a: Tensor) -> Tensor:
+    if _is_bool(a):
+        raise NotImplementedError("neg: negation, the `-` operator, on a bool tensor is not "
+                                  "supported (as in torch); use the `~` operator instead")
+    return Neg.apply(a)
+
+
+def abs(a: Tensor) -> Tensor:
+    if _is_bool(a):
+        raise NotImplementedError("abs: not implemented for bool tensors (as in torch)")
+    return Abs.apply(a)
+
+
+def relu(a: Tensor) -> Tensor:
+    if _is_bool(a):
+        raise NotImplementedError("relu: bool inputs are not supported (as in torch)")
+    return Relu.apply(a)
+
+
+def pow(a, b) -> Tensor:
+    exponent = b
+    a, b = _operands("pow", a, b)
+    if a.dtype == dtypes.bool_:
+        if isinstance(exponent, (bool, np.bool_)):  # torch's shortcut: x ** True is x, ** False 1
+            array = a._data.copy() if exponent else backend.full(a.shape, True, a.dtype, a._data)
+            return Tensor._from_array(array, a.device)
+        raise NotImplementedError("pow: not implemented for bool tensors (as in torch)")
+    if a.dtype.kind in "iu" and bool((backend.transfer(b._data, "cpu") < 0).any()):
+        raise RuntimeError("pow: integers to negative integer powers are not allowed (torch's "
+                           "rule); make the base a float tensor")
+    return Pow.apply(a, b)
+
+
+def clamp(a: Tensor, min=None, max=None) -> Tensor:
+    """Elements limited to [min, max] (Python numbers; either may be None)."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and not isinstance(bound, numbers.Real):
+            raise TypeError(f"clamp: expected {name} to be a number or None, got "
+                            f"{type(bound).__name__} (tensor bounds are not supported)")
+    bounds = [bound for bound in (min, max) if bound is not None]
+    a = _as_operand(a, dtypes.result_type(a, *bounds), a)
+    return Clamp.apply(a, low=min, high=max)
+
+
+def masked_fill(a: Tensor, mask: Tensor, value) -> Tensor:
+    """`value` where the bool `mask` (broadcast to a's shape) is True, `a` elsewhere."""
+    if not isinstance(mask, Tensor) or mask.dtype != dtypes.bool_:
+        got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_fill: expected a bool tensor as mask, got {got}")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"masked_fill: only supports a 0-dimensional value tensor, "
+                               f"but got one with {value.ndim} dimension(s)")
+        value = value.item()
+    if np.broadcast_shapes(a.shape, mask.shape) != a.shape:
+        raise ShapeError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the "
+                         f"tensor's shape {a.shape}")
+    return MaskedFill.apply(a, mask, value=value)
+
+
+def bitwise(ufunc, a, b) -> Tensor:
+    """&, |, ^ of bool or integer tensors (promoted as torch does), outside the graph."""
     a, b = _operands(ufunc.__name__, a, b)
-    return Tensor._from_array(ufunc(a.data, b.data), a.device)
+    if a.dtype.kind not in "iub":
+        raise NotImplementedError(f"{ufunc.__name__}: not implemented for dtype {a.dtype} "
+                                  "(only bool and integer tensors, as in torch)")
+    return Tensor._from_array(ufunc(a._data, b._data), a.device)
+
+
+def compare(ufunc, a, b) -> Tensor:
+    """A comparison: a boolean tensor, outside the graph (operands promoted as torch does)."""
+    a, b = _operands(ufunc.__name__, a, b)
+    return Tensor._from_array(ufunc(a._data, b._data), a.device)

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import KERNEL_FLOATS, Function
 from ..tensor import Tensor, expect_tensors
 from .shape_ops import reshape
 
 
 class MatMul(Function):
     """a @ b for inputs of at least 2 dims; batch dims broadcast."""
+
+    kernel_dtypes = KERNEL_FLOATS
 
     @staticmethod
     def forward(ctx, a, b):
@@ -29,6 +31,8 @@ class MatMul(Function):
 class Linear(Function):
     """x @ weight.T + bias in one op: one pass forward (the bias added as the product is
     written), two products and the bias's sums backward."""
+
+    kernel_dtypes = KERNEL_FLOATS
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):

@@ -6,13 +6,15 @@ import numbers
 import numpy as np
 
 from .. import backend, random
-from ..autograd import Function, no_grad
+from ..autograd import KERNEL_FLOATS, Function, no_grad
 from ..tensor import Tensor, expect_tensors
 from .elementwise import mul
 
 
 class BatchNormTrain(Function):
     """Normalise with the batch's statistics; backward goes through them."""
+
+    kernel_dtypes = KERNEL_FLOATS
 
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
@@ -39,6 +41,8 @@ class BatchNormTrain(Function):
 
 class BatchNormEval(Function):
     """Normalise with fixed running statistics: an affine map per channel."""
+
+    kernel_dtypes = KERNEL_FLOATS
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, eps):
@@ -89,12 +93,12 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         weight = Tensor._from_array(backend.transfer(np.ones(channels, x.dtype), x.device),
                                     x.device)
     if bias is None:
-        bias = Tensor._from_array(backend.zeros(channels, x.dtype, like=x.data), x.device)
+        bias = Tensor._from_array(backend.zeros(channels, x.dtype, like=x._data), x.device)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
-        return BatchNormEval.apply(x, weight, bias, running_mean=running_mean.data,
-                                   running_var=running_var.data, eps=eps)
+        return BatchNormEval.apply(x, weight, bias, running_mean=running_mean._data,
+                                   running_var=running_var._data, eps=eps)
     if channels == 0 or x.shape[0] == 0:
         raise ValueError(f"batch_norm: expected a non-empty batch and channels, got input "
                          f"shape {x.shape}")
@@ -112,11 +116,11 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
 def _update_running_stats(x, out, running_mean, running_var, momentum, count) -> None:
     """running = (1 - momentum) * running + momentum * batch (unbiased variance), as torch."""
     axes = (0,) + tuple(range(2, x.ndim))
-    mean = x.data.sum(axis=axes, keepdims=True, dtype=np.float64) / count  # float64, as np.var
-    centered = x.data - mean
+    mean = x._data.sum(axis=axes, keepdims=True, dtype=np.float64) / count  # float64, as np.var
+    centered = x._data - mean
     var = (centered * centered).sum(axis=axes, dtype=np.float64) / (count - 1)
-    running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean.reshape(-1)
-    running_var.data[...] = (1 - momentum) * running_var.data + momentum * var
+    running_mean._data[...] = (1 - momentum) * running_mean._data + momentum * mean.reshape(-1)
+    running_var._data[...] = (1 - momentum) * running_var._data + momentum * var
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -127,7 +131,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if not training or p == 0:
         return x
     seed = np.uint64(random.default_generator().integers(2 ** 63))  # one draw per call
-    mask = backend.empty(x.shape, x.dtype, like=x.data)
+    mask = backend.empty(x.shape, x.dtype, like=x._data)
     backend.kernels(x.device).dropout_mask(seed, float(p), 0.0 if p == 1 else 1.0 / (1 - p),
                                            mask.reshape(-1))
     return mul(x, Tensor._from_array(mask, x.device))

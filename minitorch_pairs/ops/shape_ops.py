@@ -53,9 +53,9 @@ class GetItem(Function):
 
 
 def _is_basic(index) -> bool:
-    """Integers and slices only (NumPy's basic indexing: a view, no repeats)."""
+    """No arrays (NumPy's basic indexing: a view, each element picked at most once)."""
     parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(p, (slice, numbers.Integral)) for p in parts)
+    return not any(isinstance(p, np.ndarray) for p in parts)
 
 
 class Cat(Function):
@@ -78,6 +78,15 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+def view_of(out: Tensor, base: Tensor) -> Tensor:
+    """Mark `out` a view of `base` when it shares its storage: it shares the version counter,
+    so autograd sees an in-place change made through either (torch's rule)."""
+    if out._data is not base._data and backend.shares_storage(out._data, base._data):
+        out._base = base._base if base._base is not None else base
+        out._version_counter = base._version_counter
+    return out
 
 
 def _sizes(shape) -> tuple:
@@ -107,7 +116,7 @@ def reshape(a: Tensor, *shape) -> Tensor:
     if target is None:
         raise ValueError(f"reshape: cannot view a tensor of shape {a.shape} "
                          f"({a.numel()} elements) as shape {tuple(shape)}")
-    return Reshape.apply(a, shape=target)
+    return view_of(Reshape.apply(a, shape=target), a)
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -124,17 +133,17 @@ def permute(a: Tensor, *dims) -> Tensor:
     axes = tuple(normalize_dims("permute", d, a.ndim)[0] for d in dims) if a.ndim else ()
     if sorted(axes) != list(range(a.ndim)):
         raise ValueError(f"permute: expected a permutation of the {a.ndim} dims, got {dims}")
-    return Permute.apply(a, dims=axes)
+    return view_of(Permute.apply(a, dims=axes), a)
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     axes = [normalize_dims("transpose", d, a.ndim) for d in (dim0, dim1)]
     if a.ndim == 0:  # torch: a 0-d tensor transposes to itself
-        return Permute.apply(a, dims=())
+        return view_of(Permute.apply(a, dims=()), a)
     d0, d1 = (axis[0] for axis in axes)
     dims = list(range(a.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return Permute.apply(a, dims=tuple(dims))
+    return view_of(Permute.apply(a, dims=tuple(dims)), a)
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
@@ -149,26 +158,60 @@ def squeeze(a: Tensor, dim=None) -> Tensor:
     return reshape(a, *(n for i, n in enumerate(a.shape) if not (i in axes and n == 1)))
 
 
-def _check_index(a: Tensor, index) -> object:
-    """Index arrays/tensors as int64 or bool NumPy arrays; anything else goes to NumPy."""
-    items = index if isinstance(index, tuple) else (index,)
-    converted = []
-    for item in items:
+def _index_parts(index) -> list:
+    """The parts of an index, tensors and lists as NumPy arrays (integer or bool), a 0-d
+    integer tensor as a Python int (torch indexes with it as with an int)."""
+    parts = []
+    for item in index if isinstance(index, tuple) else (index,):
         if isinstance(item, Tensor):
-            item = item.data
-        if isinstance(item, (list, np.ndarray)):
-            item = np.asarray(item)
-            if item.dtype.kind not in "iub" or (item.size == 0 and item.dtype.kind == "f"):
-                raise IndexError(f"getitem: index arrays must be integer or boolean, "
-                                 f"got dtype {item.dtype}")
-        converted.append(item)
-    return tuple(converted) if isinstance(index, tuple) else converted[0]
+            item = backend.transfer(item._data, "cpu")
+            if item.ndim == 0 and item.dtype.kind in "iu":
+                item = int(item)
+        if isinstance(item, list):
+            item = np.asarray(item) if item else np.zeros(0, np.int64)
+        if isinstance(item, np.ndarray) and item.dtype.kind not in "iub":
+            raise IndexError(f"getitem: tensors used as indices must be long, int, byte or "
+                             f"bool tensors, got dtype {item.dtype}")
+        if isinstance(item, slice) and item.step is not None and item.step <= 0:
+            raise ValueError(f"getitem: step must be greater than zero (torch has no negative "
+                             f"steps; use flip), got {item}")
+        if not isinstance(item, (numbers.Integral, slice, np.ndarray, type(None),
+                                 type(Ellipsis))):
+            raise IndexError(f"getitem: only integers, slices, None, Ellipsis and integer or "
+                             f"bool tensors are valid indices, got {type(item).__name__}")
+        parts.append(item)
+    return parts
+
+
+def split_index(index) -> tuple:
+    """torch's indexing as two NumPy steps: `basic` (ints, slices, None, Ellipsis, with each
+    array replaced by full slices) selects a view, then `advanced` (the arrays at the dims
+    they now sit at) gathers. Integers are applied first, as torch does: in
+    `x[0, :, [1, 2]]` only the list is advanced, so its dim stays in place ((3, 2) for x of
+    shape (2, 3, 4); NumPy, taking the 0 as advanced too, gives (2, 3)). `advanced` is None
+    when the index has no arrays."""
+    parts = _index_parts(index)
+    if not any(isinstance(p, np.ndarray) for p in parts):
+        return tuple(parts), None
+    basic, advanced = [], []
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            width = part.ndim if part.dtype.kind == "b" else 1
+            basic.extend([slice(None)] * width)
+            advanced.append(part)
+        elif isinstance(part, numbers.Integral) and not isinstance(part, (bool, np.bool_)):
+            basic.append(part)  # the dim is gone: nothing of it in the second step
+        else:
+            basic.append(part)
+            advanced.append(Ellipsis if part is Ellipsis else slice(None))
+    return tuple(basic), tuple(advanced)
 
 
 def getitem(a: Tensor, index) -> Tensor:
-    index = _check_index(a, index)
+    basic, advanced = split_index(index)
     try:
-        return GetItem.apply(a, index=index)
+        out = view_of(GetItem.apply(a, index=basic), a) if basic else a
+        return out if advanced is None else GetItem.apply(out, index=advanced)
     except IndexError as error:
         raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape "
                          f"{a.shape}: {error}") from None

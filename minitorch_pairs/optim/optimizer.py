@@ -51,7 +51,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def step(self) -> None:
         for group in self.param_groups:
@@ -60,12 +60,12 @@ class Optimizer:
                     continue
                 state = self.state.setdefault(id(p), {})
                 kernels = backend.kernels(p.device)
-                if backend.is_contiguous(p.data):
-                    self._update(kernels, p.data.reshape(-1), flat(p.grad.data), state, group)
+                if backend.is_contiguous(p._data):
+                    self._update(kernels, p._data.reshape(-1), flat(p.grad._data), state, group)
                 else:  # a user-assigned strided array: update a copy, then write it back
-                    param = backend.contiguous(p.data)
-                    self._update(kernels, param.reshape(-1), flat(p.grad.data), state, group)
-                    p.data[...] = param
+                    param = backend.contiguous(p._data)
+                    self._update(kernels, param.reshape(-1), flat(p.grad._data), state, group)
+                    p._data[...] = param
 
     def _update(self, kernels, param, grad, state: dict, group: dict) -> None:
         """One step for one parameter: flat contiguous arrays, updated in place by the

@@ -1,0 +1,6 @@
+"""The framework's own exception classes, where torch's class alone would lose information."""
+
+
+class ShapeError(RuntimeError, ValueError):
+    """A shape, size or dtype mismatch: a RuntimeError, as torch raises; also a ValueError,
+    which this framework raised before, so callers catching either keep working."""

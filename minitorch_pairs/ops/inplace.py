@@ -1,0 +1,121 @@
+"""In-place ops (`add_`, `fill_`, `t[i] = v`, ...) with torch's rules.
+
+An in-place op runs its out-of-place twin and writes the result into the tensor's own
+storage, so every alias (views, `.data`, `.detach()`) sees the new values. Autograd then
+treats the tensor as the twin's output: its history is rebased onto a node whose input is
+a copy of the old value. The tensor's version counter goes up by one; a backward that saved
+the old array checks the counter and refuses (autograd.py), as torch does.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import autograd, backend, dtypes
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+def _check_target(op: str, target: Tensor) -> None:
+    if not autograd.is_grad_enabled():
+        return
+    if target.requires_grad and target.is_leaf:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
+                           "in-place operation (torch refuses this too); do it inside "
+                           "`with mt.no_grad():`, or on a clone()")
+
+
+def _castable(source, target) -> bool:
+    """torch's rule for writing a result into a tensor: no change to a lower category."""
+    return dtypes.promote_types(source, target) == target or (
+        source.kind == target.kind or (source.kind in "iu" and target.kind in "iu"))
+
+
+def apply_inplace(op: str, target: Tensor, compute) -> Tensor:
+    """Write `compute(old)` (an out-of-place result) into `target`'s storage and make
+    `target` that result for autograd. Returns `target`."""
+    _check_target(op, target)
+    old = target
+    if autograd.is_grad_enabled():
+        # the twin may save its input for backward: give it the old values, not the storage
+        old = Tensor._from_array(target._data.copy(), target.device, target.requires_grad)
+        old.grad_fn = target.grad_fn
+    result = compute(old)
+    if target._base is not None and (result.grad_fn is not None or target._base.requires_grad):
+        raise RuntimeError(f"{op}: an in-place change of a view that autograd records is not "
+                           "supported by minitorch_pairs (torch rewrites the base's history); "
+                           "change the base tensor, work on a clone(), or use mt.no_grad()")
+    if not _castable(result.dtype, target.dtype):
+        raise RuntimeError(f"{op}: result type {result.dtype} can't be cast to the desired "
+                           f"output type {target.dtype} (torch's rule for in-place ops)")
+    if result.shape != target.shape:
+        raise RuntimeError(f"{op}: output with shape {target.shape} doesn't match the "
+                           f"broadcast shape {result.shape}")
+    write(target, result._data)
+    if result.grad_fn is not None:
+        target.grad_fn, target.requires_grad = result.grad_fn, True
+    return target
+
+
+def write(target: Tensor, array) -> None:
+    """Copy `array` into `target`'s storage (cast, broadcast) and count the change."""
+    if target._data.ndim == 0 and isinstance(target._data, np.ndarray):
+        target._data[()] = array
+    else:
+        target._data[...] = array
+    target._version_counter[0] += 1
+
+
+class Fill(Function):
+    """Every element set to `value`; no gradient reaches the old values."""
+
+    @staticmethod
+    def forward(ctx, a, value):
+        return backend.full(a.shape, value, a.dtype, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None
+
+
+class CopyFrom(Function):
+    """`source` broadcast to `a`'s shape and cast to its dtype (copy_'s out-of-place twin)."""
+
+    @staticmethod
+    def forward(ctx, a, source):
+        ctx.source_dtype = source.dtype
+        out = backend.empty(a.shape, a.dtype, like=a)
+        out[...] = source
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None, grad.astype(ctx.source_dtype)
+
+
+def _region(array, basic: tuple):
+    """The view `array[basic]`, also for a 0-d array (whose `a[()]` is a scalar, not a view)."""
+    if not any(part is Ellipsis for part in basic):
+        basic = basic + (Ellipsis,)
+    return array[basic]
+
+
+class SetItem(Function):
+    """`a` with `a[index] = value` (index in split_index's two steps); the gradient of the
+    overwritten elements of `a` is zero, that of `value` is the gradient gathered there."""
+
+    @staticmethod
+    def forward(ctx, a, value, basic, advanced):
+        ctx.basic, ctx.advanced, ctx.value_shape = basic, advanced, value.shape
+        out = a.copy()
+        _region(out, basic)[advanced or ...] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_a = grad.copy()
+        region = _region(grad_a, ctx.basic)
+        grad_value = np.array(region[ctx.advanced or ...], copy=True)
+        region[ctx.advanced or ...] = 0
+        if grad_value.ndim < len(ctx.value_shape):  # value had extra leading 1s
+            grad_value = grad_value.reshape(ctx.value_shape)
+        return grad_a, grad_value

@@ -1,0 +1,143 @@
+"""In-place ops against torch: values and gradients of the `_` methods on tensors inside a
+graph, the version counter's error, leaves, `no_grad` parameter updates, `.data` and
+`.detach()` aliasing, and torch's casting rule for in-place results."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minitorch_pairs as mt
+from torch_reference import torch
+
+BASE = np.array([[-1.5, 0.5, 2.0], [0.25, -0.75, 1.25]], np.float32)
+OTHER = np.array([[0.5, 1.5, -2.0], [1.0, 2.0, 0.5]], np.float32)
+
+# each takes (framework, x, other): an in-place call on x, a non-leaf of the graph
+INPLACE = {
+    "add_": lambda f, x, o: x.add_(o), "add_ alpha": lambda f, x, o: x.add_(o, alpha=2),
+    "sub_": lambda f, x, o: x.sub_(o), "mul_": lambda f, x, o: x.mul_(o),
+    "div_": lambda f, x, o: x.div_(o), "pow_": lambda f, x, o: x.abs_().pow_(o),
+    "neg_": lambda f, x, o: x.neg_(), "exp_": lambda f, x, o: x.exp_(),
+    "log_": lambda f, x, o: x.abs_().log_(), "sqrt_": lambda f, x, o: x.abs_().sqrt_(),
+    "tanh_": lambda f, x, o: x.tanh_(), "sigmoid_": lambda f, x, o: x.sigmoid_(),
+    "relu_": lambda f, x, o: x.relu_(), "clamp_": lambda f, x, o: x.clamp_(-0.5, 1.0),
+    "clamp_ min": lambda f, x, o: x.clamp_(min=0.3),
+    "masked_fill_": lambda f, x, o: x.masked_fill_(o > 0.7, -3.0),
+    "fill_": lambda f, x, o: x.fill_(2.5), "zero_": lambda f, x, o: x.zero_(),
+    "copy_": lambda f, x, o: x.copy_(o * 3), "copy_ broadcast": lambda f, x, o: x.copy_(o[0]),
+    "+=": lambda f, x, o: x.__iadd__(o), "*= scalar": lambda f, x, o: x.__imul__(3),
+    "setitem row": lambda f, x, o: x.__setitem__(0, o[1]),
+    "setitem mask": lambda f, x, o: x.__setitem__(o > 0.7, 7.0),
+    "setitem list": lambda f, x, o: x.__setitem__((slice(None), [2, 0]), o[:, :2]),
+}
+
+
+@pytest.mark.parametrize("name", INPLACE)
+def test_inplace_values_and_gradients_match_torch(name):
+    results = []
+    for f in (mt, torch):
+        w, o = f.tensor(BASE, requires_grad=True), f.tensor(OTHER, requires_grad=True)
+        x = w * 1.0
+        same = INPLACE[name](f, x, o)
+        assert same is x or name.startswith("setitem") or name[0] in "+*"
+        upstream = f.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+        (x * upstream).sum().backward()
+        results.append([x.detach().numpy(), _grad(w), _grad(o)])
+    for label, ours, theirs in zip(["values", "grad of x", "grad of other"], *results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7, err_msg=f"{name}: {label}")
+
+
+def _grad(t):
+    return np.zeros(t.shape, np.float32) if t.grad is None else t.grad.numpy()
+
+
+@pytest.mark.parametrize("framework", [mt, torch], ids=["ours", "torch"])
+def test_backward_after_changing_a_saved_tensor_raises(framework):
+    w = framework.tensor(BASE, requires_grad=True)
+    y = w.exp()  # exp saves its output
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    z = w * 2  # mul by a number saves nothing of z: changing z is fine
+    z.add_(1)
+    z.sum().backward()
+
+
+@pytest.mark.parametrize("framework", [mt, torch], ids=["ours", "torch"])
+def test_detach_shares_the_version_counter_and_data_does_not(framework):
+    w = framework.tensor(BASE, requires_grad=True)
+    y = w.sigmoid()
+    y.data.mul_(1)  # .data: outside autograd's view, no error later
+    y.sum().backward(retain_graph=True)
+    y.detach().zero_()  # detach(): the same counter, so backward refuses
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize("framework", [mt, torch], ids=["ours", "torch"])
+def test_inplace_on_a_leaf_that_requires_grad_raises_unless_no_grad(framework):
+    w = framework.tensor(BASE, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.add_(1)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w[0] = 1.0
+    w.sum().backward()
+    with framework.no_grad():  # a hand-written SGD step and init code
+        w -= 0.1 * w.grad
+        w[0, 0] = 5.0
+        w.grad.zero_()
+    assert w.is_leaf and w.requires_grad
+    np.testing.assert_allclose(w.detach().numpy()[1], BASE[1] - 0.1, rtol=1e-6)
+    assert float(w[0, 0]) == 5.0 and not w.grad.numpy().any()
+
+
+@pytest.mark.parametrize("call", [
+    lambda f: f.tensor([1, 2]).add_(0.5), lambda f: f.tensor([1, 2]).div_(2),
+    lambda f: f.tensor([True]).add_(1), lambda f: f.ones(2).add_(f.ones(3)),
+    lambda f: f.ones(2).masked_fill_(f.tensor([1, 0]), 1.0)])
+def test_bad_inplace_calls_raise_torchs_class(call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(type(theirs.value)):
+        call(mt)
+
+
+def test_inplace_results_cast_into_the_target_as_torch():
+    for f in (mt, torch):
+        x = f.tensor([1.0, 2.0])
+        x.add_(f.tensor([1.0, 1.0], dtype=f.float64))  # float64 into float32: allowed
+        assert str(x.dtype).endswith("float32")
+        n = f.tensor([1, 2])
+        n.mul_(3)
+        n.copy_(f.tensor([1.7, -1.7]))  # copy_ casts anything
+        assert n.tolist() == [1, -1]
+
+
+def test_changes_through_views_reach_the_base_and_its_data():
+    x = mt.zeros(2, 3)
+    x[0].fill_(1.0)
+    x.reshape(6)[5] = 4.0
+    x.T[0, 1] = 2.0
+    x.data[1, 1] = 3.0
+    np.testing.assert_array_equal(x.numpy(), [[1, 1, 1], [2, 3, 4]])
+    assert x._version == 3  # .data is not counted, as in torch
+
+
+def test_inplace_on_a_view_recorded_by_autograd_is_refused_clearly():
+    w = mt.ones(3, requires_grad=True)
+    x = mt.zeros(2, 3)
+    with pytest.raises(RuntimeError, match="view"):
+        x[0][1:] = w[:2]  # torch rewrites x's history; we refuse rather than lose it
+    x[0, 1:] = w[:2]  # one index on the base itself is recorded
+    x.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1, 1, 0])
+
+
+def test_random_fills_draw_from_the_seeded_generator():
+    mt.manual_seed(3)
+    a = mt.zeros(4).normal_(2.0, 0.5)
+    mt.manual_seed(3)
+    b = mt.zeros(4).normal_(2.0, 0.5)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    u = mt.zeros(1000).uniform_(-1.0, 3.0).numpy()
+    assert -1.0 <= u.min() and u.max() < 3.0 and u.std() > 0.5

@@ -1,0 +1,149 @@
+"""Type promotion against torch: every elementwise op on every pair of supported dtypes, with
+each operand a dimensioned tensor, a zero-dim tensor or a Python number. Our result's dtype,
+shape and values must be torch's; where torch raises, we raise the same class."""
+from __future__ import annotations
+
+import itertools
+import operator
+
+import numpy as np
+import pytest
+
+import minitorch_pairs as mt
+from torch_reference import torch
+
+DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+KINDS = ["tensor", "zero-dim", "scalar"]
+BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+          "truediv": operator.truediv, "pow": operator.pow, "eq": operator.eq,
+          "lt": operator.lt, "ge": operator.ge}
+UNARY = {"exp": lambda t: t.exp(), "log": lambda t: t.log(), "sqrt": lambda t: t.sqrt(),
+         "tanh": lambda t: t.tanh(), "sigmoid": lambda t: t.sigmoid(), "abs": lambda t: t.abs(),
+         "neg": operator.neg, "relu": lambda t: t.relu()}
+# float16 results are compared at float16's precision; everything else at float32's.
+TOLERANCE = {"float16": 2e-3}
+
+
+def _values(dtype: str, shape) -> np.ndarray:
+    """Small positive values (so integer powers and divisions stay in range)."""
+    count = int(np.prod(shape))
+    values = (np.arange(count) % 3 + 1).reshape(shape)
+    return values.astype(bool) if dtype == "bool" else values.astype(dtype)
+
+
+def _operand(framework, dtype: str, kind: str):
+    if kind == "scalar":
+        return {"bool": True}.get(dtype, 2.5 if dtype.startswith("float") else 2)
+    shape = (2, 3) if kind == "tensor" else ()
+    return framework.tensor(_values(dtype, shape), dtype=getattr(framework, dtype))
+
+
+def _outcome(fn, *operands):
+    """The result as (dtype name, values), or the exception class torch-side code met."""
+    try:
+        result = fn(*operands)
+    except Exception as error:  # noqa: BLE001 - the class is what we compare
+        return type(error)
+    return str(result.dtype).removeprefix("torch."), np.asarray(result.tolist())
+
+
+def _same(ours, theirs, label):
+    if isinstance(theirs, type):
+        assert isinstance(ours, type) and issubclass(ours, theirs), \
+            f"{label}: torch raises {theirs.__name__}, ours gave {ours}"
+        return
+    assert not isinstance(ours, type), f"{label}: ours raised {ours.__name__}, torch gave {theirs}"
+    assert ours[0] == theirs[0], f"{label}: dtype {ours[0]}, torch {theirs[0]}"
+    assert ours[1].shape == theirs[1].shape, f"{label}: shape {ours[1].shape}, torch {theirs[1].shape}"
+    rtol = TOLERANCE.get(theirs[0], 1e-6)
+    np.testing.assert_allclose(ours[1].astype(float), theirs[1].astype(float), rtol=rtol,
+                               err_msg=label)
+
+
+# A Python number counts by category only: True, 2 and 2.5 stand for all of them.
+SCALAR_DTYPES = ("bool", "int64", "float32")
+OPERANDS = [(dtype, kind) for dtype in DTYPES for kind in KINDS
+            if kind != "scalar" or dtype in SCALAR_DTYPES]
+BINARY_CASES = [(op, da, ka, db, kb) for op in BINARY
+                for (da, ka), (db, kb) in itertools.product(OPERANDS, repeat=2)
+                if not ka == kb == "scalar"]
+
+
+@pytest.mark.parametrize("op,da,ka,db,kb", BINARY_CASES)
+def test_binary_promotion_matches_torch(op, da, ka, db, kb):
+    fn = BINARY[op]
+    ours = _outcome(fn, _operand(mt, da, ka), _operand(mt, db, kb))
+    theirs = _outcome(fn, _operand(torch, da, ka), _operand(torch, db, kb))
+    _same(ours, theirs, f"{op}({da} {ka}, {db} {kb})")
+
+
+@pytest.mark.parametrize("op,dtype,kind", list(itertools.product(UNARY, DTYPES,
+                                                                     ["tensor", "zero-dim"])))
+def test_unary_dtype_matches_torch(op, dtype, kind):
+    ours = _outcome(UNARY[op], _operand(mt, dtype, kind))
+    theirs = _outcome(UNARY[op], _operand(torch, dtype, kind))
+    _same(ours, theirs, f"{op}({dtype} {kind})")
+
+
+@pytest.mark.parametrize("default", ["float32", "float64"])
+def test_default_dtype_governs_floats_from_python_and_integers(default):
+    previous = mt.get_default_dtype()
+    torch_previous = torch.get_default_dtype()
+    mt.set_default_dtype(getattr(mt, default))
+    torch.set_default_dtype(getattr(torch, default))
+    try:
+        builds = [lambda f: f.tensor(1.5), lambda f: f.tensor([1, 2]) / 2,
+                  lambda f: f.tensor([1, 2]) * 0.5, lambda f: f.zeros(2), lambda f: f.arange(0.0, 2),
+                  lambda f: f.full((2,), 1.5), lambda f: f.tensor(3).exp(), lambda f: f.rand(2),
+                  lambda f: f.ones(2, dtype=f.float32) * 0.5]
+        for i, build in enumerate(builds):
+            assert str(build(mt).dtype) == str(build(torch).dtype).removeprefix("torch."), i
+    finally:
+        mt.set_default_dtype(previous)
+        torch.set_default_dtype(torch_previous)
+
+
+@pytest.mark.parametrize("make", [
+    lambda f: f.tensor(1), lambda f: f.tensor(True), lambda f: f.tensor([1.0, 2]),
+    lambda f: f.tensor([True, 2]), lambda f: f.tensor(np.array([1, 2], dtype=np.int32)),
+    lambda f: f.tensor(np.array([1, 2], dtype=np.uint8)), lambda f: f.tensor(np.float64(1)),
+    lambda f: f.tensor(np.array([1.0], dtype=np.float16)), lambda f: f.full((2,), 4),
+    lambda f: f.full((2,), True), lambda f: f.full((2,), 4.0), lambda f: f.arange(3),
+    lambda f: f.arange(0, 3, 0.5), lambda f: f.zeros_like(f.tensor([1, 2])),
+    lambda f: f.ones_like(f.tensor([1.0]), dtype=f.int16), lambda f: f.tensor([1, 2]).float(),
+    lambda f: f.tensor([1.5]).half(), lambda f: f.tensor([1.5]).int(),
+    lambda f: f.tensor([1.5]).long(), lambda f: f.tensor([0.0, 1.5]).bool(),
+    lambda f: f.tensor([1.5]).double(), lambda f: f.tensor([1.5]).to(f.float64),
+    lambda f: f.tensor([3]).to(f.tensor([1.0])), lambda f: f.tensor([300]).byte(),
+    lambda f: f.tensor([1.7]).short(), lambda f: f.tensor([-1.7]).char()])
+def test_creation_and_conversion_dtypes_match_torch(make):
+    ours, theirs = make(mt), make(torch)
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(np.asarray(ours.tolist()), np.asarray(theirs.tolist()))
+
+
+def test_integer_tensors_cannot_require_grad_as_in_torch():
+    with pytest.raises(RuntimeError):
+        torch.tensor([1, 2]).requires_grad_()
+    with pytest.raises(RuntimeError, match="floating point"):
+        mt.tensor([1, 2]).requires_grad_()
+    with pytest.raises(RuntimeError):
+        mt.zeros(2, dtype=mt.int64, requires_grad=True)
+
+
+def test_gradient_flows_through_promotion_in_the_operand_dtype():
+    weights = mt.ones(3, requires_grad=True)
+    mask = mt.tensor([1, 0, 1])
+    doubles = mt.tensor([1.0, 2.0, 3.0], dtype=mt.float64)
+    (weights * mask * doubles).sum().backward()
+    assert weights.grad.dtype == mt.float32
+    np.testing.assert_array_equal(weights.grad.numpy(), [1.0, 0.0, 3.0])
+
+
+def test_float16_runs_kernel_ops_through_float32():
+    x = mt.randn(2, 3, dtype=mt.float16, requires_grad=True)
+    y = x.relu() @ mt.ones(3, 2, dtype=mt.float16)
+    assert y.dtype == mt.float16
+    y.sum().backward()
+    assert x.grad.dtype == mt.float16
+    np.testing.assert_array_equal(x.grad.numpy(), (x.detach().numpy() > 0) * 2.0)
