@@ -209,7 +209,13 @@ def _topological_order(root) -> list:
 
 
 def backward(root, grad, retain_graph: bool = False) -> None:
-    """Accumulate d(root)/d(leaf) into every leaf's `.grad`."""
+    """Accumulate d(root)/d(leaf) into every leaf's `.grad`. Infinities and NaNs that
+    backwards make (1/0 at sqrt(0), ...) come silently, as in torch."""
+    with np.errstate(all="ignore"):
+        _walk_backward(root, grad, retain_graph)
+
+
+def _walk_backward(root, grad, retain_graph: bool) -> None:
     root_grad, grads, leaves = grad, {id(root): grad}, []
     for tensor in reversed(_topological_order(root)):
         grad = grads.pop(id(tensor), None)

@@ -72,7 +72,8 @@ def _floating(op: str, a) -> Tensor:
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return a + b
+        with np.errstate(over="ignore", invalid="ignore"):  # inf/nan silently, as in torch
+            return a + b
 
     @staticmethod
     def backward(ctx, grad):
@@ -82,7 +83,8 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return a - b
+        with np.errstate(over="ignore", invalid="ignore"):  # inf/nan silently, as in torch
+            return a - b
 
     @staticmethod
     def backward(ctx, grad):
@@ -93,7 +95,8 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a * b
+        with np.errstate(over="ignore", invalid="ignore"):  # inf/nan silently, as in torch
+            return a * b
 
     @staticmethod
     def backward(ctx, grad):
@@ -129,14 +132,18 @@ class Neg(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
-        out = a ** b
+        with np.errstate(all="ignore"):  # 0 ** -1 is inf, (-1) ** 0.5 nan: silently, as torch
+            out = a ** b
         ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         a, b, out = ctx.saved
-        grad_a = grad * b * a ** (b - 1) if ctx.needs_input_grad[0] else None
+        grad_a = None
+        if ctx.needs_input_grad[0]:
+            # NOTE: like torch, d(a**b)/da is 0 where b == 0, also at a == 0 (not 0 * inf)
+            grad_a = np.where(b == 0, 0, grad * b * a ** (b - 1))
         grad_b = None
         if ctx.needs_input_grad[1]:
             # NOTE: like torch, d(0**b)/db is taken as 0 where b >= 0 (not 0 * -inf = nan).
@@ -148,7 +155,8 @@ class Pow(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx, a):
-        out = np.exp(a)
+        with np.errstate(over="ignore"):  # exp overflows to inf silently, as in torch
+            out = np.exp(a)
         ctx.save_for_backward(out)
         return out
 
@@ -258,10 +266,11 @@ class Selu(Function):
 class Clamp(Function):
     @staticmethod
     def forward(ctx, a, low, high):
-        # NOTE: the gradient passes where low <= a <= high, bounds included, as in torch.
-        inside = np.ones(a.shape, bool) if low is None else a >= low
+        # NOTE: the gradient passes strictly inside (low, high): torch's choice for number
+        # bounds gives 0 at a bound.
+        inside = np.ones(a.shape, bool) if low is None else a > low
         if high is not None:
-            inside &= a <= high
+            inside &= a < high
         ctx.save_for_backward(inside)
         out = a if low is None else np.maximum(a, np.asarray(low, a.dtype))
         return out if high is None else np.minimum(out, np.asarray(high, a.dtype))
