@@ -393,9 +393,110 @@ CASES = [
          lambda t, x, target, reduction: t.nn.functional.nll_loss(
              t.log_softmax(x, 1), t.tensor(target), reduction=reduction)),
     Case("binary_cross_entropy_with_logits", draw_same_shape,
-         lambda x, y, reduction: F.binary_cross_entropy_with_logits(x, y.sigmoid(), reduction),
+         lambda x, y, reduction: F.binary_cross_entropy_with_logits(x, y.sigmoid(),
+                                                                    reduction=reduction),
          lambda t, x, y, reduction: t.nn.functional.binary_cross_entropy_with_logits(
              x, y.sigmoid(), reduction=reduction)),
     Case("mse_loss", draw_same_shape, lambda x, y, reduction: F.mse_loss(x, y, reduction),
          lambda t, x, y, reduction: t.nn.functional.mse_loss(x, y, reduction=reduction)),
+]
+
+
+# ----- torch's full loss signatures: class weights, ignore_index, label smoothing, (N, C, d...)
+# and unbatched inputs, class-probability targets, binary cross entropy with weights ---------
+
+def draw_class_layout(data, min_batch=1):
+    """(input shape, class dim): (C,), (N, C) or (N, C, d1[, d2])."""
+    classes = data.draw(st.integers(1, 4), label="classes")
+    if data.draw(st.booleans(), label="unbatched") and min_batch:
+        return (classes,), 0
+    extra = data.draw(dims(0, 2, max_side=3), label="extra dims")
+    return (data.draw(st.integers(min_batch, 3), label="batch"), classes) + extra, 1
+
+
+def draw_weighted_classes(data, smoothing=True):
+    shape, class_dim = draw_class_layout(data)
+    classes = shape[class_dim]
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"))
+    target_shape = shape[:class_dim] + shape[class_dim + 1:]
+    target = rng.integers(0, classes, target_shape)
+    # ignore_index: torch's default, or a real class (then some targets of it are ignored)
+    ignore_index = data.draw(st.sampled_from([-100, 0] if classes > 1 else [-100]),
+                             label="ignore_index")
+    ignored = np.array(rng.random(target_shape) < 0.3)  # (an array also when 0-d)
+    target = np.array(np.where(ignored, ignore_index, target))
+    target.flat[0] = classes - 1  # one target counts, so the 'mean' is finite
+    kwargs = {"target": target, "ignore_index": ignore_index,
+              "weight": rng.random(classes) + 0.5 if data.draw(st.booleans()) else None,
+              "reduction": data.draw(st.sampled_from(["mean", "sum", "none"]))}
+    if smoothing:
+        kwargs["label_smoothing"] = data.draw(st.sampled_from([0.0, 0.1, 0.7]))
+    return [_normal(data, shape) * 2], kwargs
+
+
+def _ours_weight(weight, like):
+    return None if weight is None else mt.tensor(weight, dtype=like.dtype)
+
+
+def _theirs_weight(t, weight, like):
+    return None if weight is None else t.tensor(weight, dtype=like.dtype)
+
+
+def draw_probabilities(data):
+    shape, class_dim = draw_class_layout(data)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"))
+    return [_normal(data, shape) * 2, rng.random(shape)], {
+        "weight": rng.random(shape[class_dim]) + 0.5 if data.draw(st.booleans()) else None,
+        "label_smoothing": data.draw(st.sampled_from([0.0, 0.2])),
+        "reduction": data.draw(st.sampled_from(["mean", "sum", "none"]))}
+
+
+def _weight_shape(data, shape):
+    """A shape that broadcasts to `shape` without growing it (torch's rule for loss weights)."""
+    kept = shape[data.draw(st.integers(0, len(shape)), label="drop leading"):]
+    return tuple(1 if data.draw(st.booleans(), label=f"size 1 at {i}") else n
+                 for i, n in enumerate(kept))
+
+
+def draw_binary(data, probabilities):
+    shape = data.draw(dims(1, 3), label="shape")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"))
+    x = _normal(data, shape) * 2
+    if probabilities:  # kept away from 0 and 1, where the loss's log is clamped
+        x = 0.05 + 0.9 / (1 + np.exp(-x))
+    kwargs = {"weight": rng.random(_weight_shape(data, shape)) + 0.5
+              if data.draw(st.booleans()) else None,
+              "reduction": data.draw(st.sampled_from(["mean", "sum", "none"]))}
+    if not probabilities:
+        kwargs["pos_weight"] = rng.random(_weight_shape(data, shape)) * 2 + 0.1
+    return [x, rng.random(shape)], kwargs
+
+
+CASES += [
+    Case("cross_entropy weighted/ignored/smoothed", draw_weighted_classes,
+         lambda x, target, weight, **k: F.cross_entropy(
+             x, mt.tensor(target), weight=_ours_weight(weight, x), **k),
+         lambda t, x, target, weight, **k: t.nn.functional.cross_entropy(
+             x, t.tensor(target), weight=_theirs_weight(t, weight, x), **k)),
+    Case("nll_loss weighted/ignored", lambda d: draw_weighted_classes(d, smoothing=False),
+         lambda x, target, weight, **k: F.nll_loss(
+             x, mt.tensor(target), weight=_ours_weight(weight, x), **k),
+         lambda t, x, target, weight, **k: t.nn.functional.nll_loss(
+             x, t.tensor(target), weight=_theirs_weight(t, weight, x), **k)),
+    Case("cross_entropy probabilities", draw_probabilities,
+         lambda x, p, weight, **k: F.cross_entropy(x, p, weight=_ours_weight(weight, x), **k),
+         lambda t, x, p, weight, **k: t.nn.functional.cross_entropy(
+             x, p, weight=_theirs_weight(t, weight, x), **k)),
+    Case("binary_cross_entropy weighted", lambda d: draw_binary(d, probabilities=True),
+         lambda x, y, weight, **k: F.binary_cross_entropy(
+             x, y, weight=_ours_weight(weight, x), **k),
+         lambda t, x, y, weight, **k: t.nn.functional.binary_cross_entropy(
+             x, y, weight=_theirs_weight(t, weight, x), **k)),
+    Case("binary_cross_entropy_with_logits pos_weight",
+         lambda d: draw_binary(d, probabilities=False),
+         lambda x, y, pos_weight, weight, **k: F.binary_cross_entropy_with_logits(
+             x, y, weight=_ours_weight(weight, x), pos_weight=_ours_weight(pos_weight, x), **k),
+         lambda t, x, y, pos_weight, weight, **k: t.nn.functional.binary_cross_entropy_with_logits(
+             x, y, weight=_theirs_weight(t, weight, x),
+             pos_weight=_theirs_weight(t, pos_weight, x), **k)),
 ]

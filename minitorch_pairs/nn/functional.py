@@ -6,11 +6,12 @@ from ..ops.conv_pool import (avg_pool2d, conv2d, conv2d_relu_max_pool2d, max_poo
                               relu_max_pool2d)
 from ..ops.elementwise import relu, selu, sigmoid, tanh
 from ..ops.linalg import linear
-from ..ops.losses import (binary_cross_entropy_with_logits, cross_entropy, log_softmax,
-                          mse_loss, nll_loss, softmax)
+from ..ops.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                          cross_entropy, log_softmax, mse_loss, nll_loss, softmax)
 from ..ops.normalization import batch_norm, dropout
 
-__all__ = ["avg_pool2d", "batch_norm", "binary_cross_entropy_with_logits", "conv2d",
+__all__ = ["avg_pool2d", "batch_norm", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "conv2d",
            "conv2d_relu_max_pool2d",
            "cross_entropy", "dropout", "linear", "log_softmax", "max_pool2d", "mse_loss",
            "nll_loss", "relu", "relu_max_pool2d", "selu", "sigmoid", "softmax", "tanh"]

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ShapeError
 from ..tensor import Tensor
 
 
@@ -83,10 +84,17 @@ class MaxDim(Function):
         return full
 
 
-def _check_nonempty(op: str, a: Tensor, axes: tuple) -> None:
-    if any(a.shape[d] == 0 for d in axes) or (not axes and a.numel() == 0):
-        raise ValueError(f"{op}: expected a non-empty tensor along the reduced dims, "
-                         f"got shape {a.shape}")
+def _check_reduced_dim(op: str, a: Tensor, axis) -> None:
+    """torch: a max/argmax over a dim of size 0 has no answer (IndexError); over the whole
+    of an empty tensor it asks for a dim (RuntimeError for max, IndexError for argmax)."""
+    if axis is None:
+        if a.numel() == 0:
+            error = ShapeError if op == "max" else IndexError
+            raise error(f"{op}(): expected reduction dim to be specified for input.numel() "
+                        f"== 0 (got a tensor of shape {a.shape}); specify the dim")
+    elif a.shape[axis] == 0:
+        raise IndexError(f"{op}(): expected reduction dim {axis} to have non-zero size, got "
+                         f"shape {a.shape}")
 
 
 def sum(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -97,32 +105,35 @@ def mean(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if a.dtype.kind != "f":
         raise TypeError(f"mean: expected a floating-point tensor, got dtype {a.dtype}")
     axes = normalize_dims("mean", dim, a.ndim)
-    _check_nonempty("mean", a, axes)
     count = int(math.prod([a.shape[d] for d in axes]))
-    return Sum.apply(a, axes=axes, keepdim=keepdim) * (1.0 / count)
+    # torch: the mean of no elements is NaN; the empty sum (0) times NaN gives it unwarned
+    scale = 1.0 / count if count else math.nan
+    return Sum.apply(a, axes=axes, keepdim=keepdim) * scale
 
 
 def max(a: Tensor, dim=None, keepdim: bool = False):
     """max(a) -> the largest element; max(a, dim) -> (values, indices), as in torch."""
     if dim is None:
-        _check_nonempty("max", a, ())
+        _check_reduced_dim("max", a, None)
         return MaxAll.apply(a, axes=tuple(range(a.ndim)), keepdim=False)
     if not isinstance(dim, numbers.Integral):
         raise TypeError(f"max: expected dim to be an int, got {dim!r}")
     (axis,) = normalize_dims("max", dim, a.ndim) or (None,)
     if axis is None:  # 0-d tensor
         return a.clone(), Tensor._from_array(np.zeros((), np.int64), a.device)
-    _check_nonempty("max", a, (axis,))
+    _check_reduced_dim("max", a, axis)
     values = MaxDim.apply(a, axis=axis, keepdim=keepdim)
     return values, argmax(a, dim, keepdim)
 
 
 def argmax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if dim is None:
+        _check_reduced_dim("argmax", a, None)
         return Tensor._from_array(np.asarray(np.argmax(a.data), dtype=np.int64), a.device)
     (axis,) = normalize_dims("argmax", dim, a.ndim) or (None,)
     if axis is None:
         return Tensor._from_array(np.zeros((), np.int64), a.device)
+    _check_reduced_dim("argmax", a, axis)
     index = np.argmax(a.data, axis=axis)
     if keepdim:
         index = np.expand_dims(index, axis)
