@@ -178,17 +178,13 @@ class ClassNLL(Function):
             grad = _mean_or_nan(grad, ctx.total_weight)
         # each row's upstream gradient; ignored rows get none, even when the mean is NaN
         upstream = np.where(valid, np.broadcast_to(grad, (rows,)), 0).astype(row_weight.dtype)
-        if ctx.smoothing:
-            spread = (-ctx.smoothing / classes) * upstream.reshape(-1, 1)
-            spread = spread * (1.0 if class_weight is None else class_weight)
-            grad_lp = backend.contiguous(np.broadcast_to(spread, (rows, classes)))
-            grad_lp = grad_lp.copy()
-        else:
-            grad_lp = backend.zeros((rows, classes), row_weight.dtype, like=row_weight)
-        at_target = safe.reshape(-1, 1)
-        picked = np.take_along_axis(grad_lp, at_target, axis=1).reshape(-1)
+        # the target's share into zeros (the device's put_along_axis writes into zeros only)
+        grad_lp = backend.zeros((rows, classes), row_weight.dtype, like=row_weight)
         nll = -(1.0 - ctx.smoothing) * row_weight * upstream
-        np.put_along_axis(grad_lp, at_target, (picked + nll).reshape(-1, 1), axis=1)
+        np.put_along_axis(grad_lp, safe.reshape(-1, 1), nll.reshape(-1, 1), axis=1)
+        if ctx.smoothing:  # every class's share of the smoothing term
+            spread = (-ctx.smoothing / classes) * upstream.reshape(-1, 1)
+            grad_lp = grad_lp + spread * (1.0 if class_weight is None else class_weight)
         return grad_lp
 
 
@@ -308,7 +304,7 @@ def _check_class_weight(op: str, weight, scores: Tensor, class_dim: int):
     if weight.device != scores.device:
         raise ShapeError(f"{op}: expected weight on the input's device {scores.device}, got "
                          f"{weight.device}")
-    return weight.data
+    return weight._data
 
 
 def _check_constant(op: str, name: str, weight) -> None:
@@ -333,7 +329,7 @@ def _check_class_targets(op: str, scores: Tensor, target, ignore_index: int) -> 
     if target.device != scores.device:
         raise ShapeError(f"{op}: expected target on the input's device {scores.device}, got "
                          f"{target.device}")
-    values = target.data.astype(np.int64, copy=False)
+    values = target._data.astype(np.int64, copy=False)
     classes = scores.shape[0 if scores.ndim == 1 else 1]
     # On the device the check would cost a sync per loss; there the kernels give an
     # out-of-range target a NaN loss instead (torch's CUDA kernels assert on the device).
@@ -376,7 +372,7 @@ def _rows_of_classes(scores: Tensor) -> Tensor:
 def _class_nll(scores: Tensor, target: Tensor, weight, ignore_index: int, smoothing: float,
                reduction_name: str) -> Tensor:
     """ClassNLL over log-probabilities of any supported layout; 'none' has target's shape."""
-    flat = target.data.reshape(-1)
+    flat = target._data.reshape(-1)
     losses = ClassNLL.apply(_rows_of_classes(scores), target=flat,
                             valid=flat != ignore_index, class_weight=weight,
                             smoothing=smoothing, reduction=reduction_name)
@@ -397,10 +393,10 @@ def _fused_cross_entropy(scores: Tensor, target: Tensor, ignore_index: int,
                          reduction_name: str) -> Tensor:
     """The kernels' fused path for (N, C) logits. On the CPU the mask is needed only when a
     target is ignore_index; a device cannot tell without a sync, so it always masks."""
-    valid = target.data != ignore_index
+    valid = target._data != ignore_index
     if target.device == "cpu" and bool(valid.all()):
         valid = None
-    safe = target.data if valid is None else np.where(valid, target.data, 0)
+    safe = target._data if valid is None else np.where(valid, target._data, 0)
     return CrossEntropy.apply(scores, target=safe, reduction=reduction_name, valid=valid)
 
 
@@ -527,7 +523,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     _check_constant(op, "weight", weight)
     # the CPU checks the range as torch does; a device would need a sync (NaN/inf instead)
     if input.device == "cpu" and input.numel() and \
-            not bool(((input.data >= 0) & (input.data <= 1)).all()):
+            not bool(((input._data >= 0) & (input._data <= 1)).all()):
         raise RuntimeError(f"{op}: all elements of input should be between 0 and 1")
     losses = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
@@ -552,7 +548,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     dtype = np.promote_types(input.dtype, target.dtype)  # torch: the loss in the wider dtype
     input, target = (t if t.dtype == dtype else t.to(dtype=dtype) for t in (input, target))
     losses = BinaryCrossEntropyWithLogits.apply(
-        input, target, pos_weight=None if pos_weight is None else pos_weight.data)
+        input, target, pos_weight=None if pos_weight is None else pos_weight._data)
     if weight is not None:
         losses = losses * weight
     return _reduce(losses, reduction_name)
