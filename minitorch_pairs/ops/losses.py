@@ -301,10 +301,7 @@ def _check_class_weight(op: str, weight, scores: Tensor, class_dim: int):
     if weight.dtype != scores.dtype:
         raise ShapeError(f"{op}: expected weight of the input's dtype {scores.dtype}, got "
                          f"{weight.dtype}")
-    if weight.device != scores.device:
-        raise ShapeError(f"{op}: expected weight on the input's device {scores.device}, got "
-                         f"{weight.device}")
-    return weight._data
+    return weight.to(scores.device)._data  # a host weight follows the input, as targets do
 
 
 def _check_constant(op: str, name: str, weight) -> None:
@@ -326,9 +323,6 @@ def _check_class_targets(op: str, scores: Tensor, target, ignore_index: int) -> 
     if not isinstance(ignore_index, numbers.Integral):
         raise TypeError(f"{op}: expected ignore_index to be an int, got {ignore_index!r}")
     _check_target_shape(op, scores, target)
-    if target.device != scores.device:
-        raise ShapeError(f"{op}: expected target on the input's device {scores.device}, got "
-                         f"{target.device}")
     values = target._data.astype(np.int64, copy=False)
     classes = scores.shape[0 if scores.ndim == 1 else 1]
     # On the device the check would cost a sync per loss; there the kernels give an
@@ -339,7 +333,8 @@ def _check_class_targets(op: str, scores: Tensor, target, ignore_index: int) -> 
             raise IndexError(f"{op}: target {values[bad][0]} is out of range for {classes} "
                              f"classes (expected 0 <= target < {classes}, or ignore_index "
                              f"{ignore_index})")
-    return Tensor._from_array(backend.contiguous(values), target.device)
+    # host targets for a device input travel with it (the training loop's batches do)
+    return Tensor._from_array(backend.contiguous(values), target.device).to(scores.device)
 
 
 def _check_target_shape(op: str, scores: Tensor, target: Tensor) -> None:
@@ -488,8 +483,7 @@ def _check_floating(op: str, input: Tensor, target: Tensor) -> None:
                          f"{input.dtype} and {target.dtype}")
 
 
-def _check_broadcasts_to(op: str, name: str, other, shape: tuple,
-                         input_device: str = "cpu") -> None:
+def _check_broadcasts_to(op: str, name: str, other, shape: tuple) -> None:
     """`other` (a weight) must broadcast to the input's shape without growing it, as torch's
     in-place multiply of the losses requires."""
     if other is None:
@@ -497,9 +491,6 @@ def _check_broadcasts_to(op: str, name: str, other, shape: tuple,
     if not isinstance(other, Tensor):
         raise TypeError(f"{op}: expected {name} to be a Tensor or None, got "
                         f"{type(other).__name__}")
-    if other.device != input_device:
-        raise ShapeError(f"{op}: expected {name} on the input's device {input_device}, got "
-                         f"{other.device}")
     try:
         fits = np.broadcast_shapes(other.shape, shape) == shape
     except ValueError:
@@ -519,7 +510,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if target.dtype != input.dtype:
         raise ShapeError(f"{op}: expected target of the input's dtype {input.dtype}, got "
                          f"{target.dtype}")
-    _check_broadcasts_to(op, "weight", weight, input.shape, input.device)
+    _check_broadcasts_to(op, "weight", weight, input.shape)
     _check_constant(op, "weight", weight)
     # the CPU checks the range as torch does; a device would need a sync (NaN/inf instead)
     if input.device == "cpu" and input.numel() and \
@@ -541,14 +532,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     reduction_name = _reduction(op, reduction, size_average, reduce)
     _check_same_shape(op, input, target, reduction_name)
     _check_floating(op, input, target)
-    _check_broadcasts_to(op, "weight", weight, input.shape, input.device)
-    _check_broadcasts_to(op, "pos_weight", pos_weight, input.shape, input.device)
+    _check_broadcasts_to(op, "weight", weight, input.shape)
+    _check_broadcasts_to(op, "pos_weight", pos_weight, input.shape)
     _check_constant(op, "weight", weight)
     _check_constant(op, "pos_weight", pos_weight)
     dtype = np.promote_types(input.dtype, target.dtype)  # torch: the loss in the wider dtype
     input, target = (t if t.dtype == dtype else t.to(dtype=dtype) for t in (input, target))
     losses = BinaryCrossEntropyWithLogits.apply(
-        input, target, pos_weight=None if pos_weight is None else pos_weight._data)
+        input, target, pos_weight=None if pos_weight is None else pos_weight.to(input.device)._data)
     if weight is not None:
         losses = losses * weight
     return _reduce(losses, reduction_name)
