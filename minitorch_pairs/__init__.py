@@ -17,7 +17,11 @@ from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int8, 
 from .dtypes import bool_ as bool, float16 as half, float32 as float, float64 as double  # noqa
 from .dtypes import int16 as short, int32 as int, int64 as long  # torch's aliases  # noqa
 from .errors import ShapeError
-from .tensor import (Tensor, arange, as_dtype, full, ones, ones_like, rand, randn, tensor, zeros,
-                     zeros_like)
+from .backend import device
+from .ops.elementwise import clamp, masked_fill
+from .tensor import (Tensor, arange, as_dtype, empty, empty_like, full, full_like, ones,
+                     ones_like, rand, rand_like, randn, randn_like, tensor, zeros, zeros_like)
+
+clip = clamp
 
 __version__ = "0.1.0"

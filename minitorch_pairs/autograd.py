@@ -161,7 +161,7 @@ def _common_device(op: str, inputs) -> str:
     device = inputs[0].device
     for t in inputs:
         if t.device != device:
-            devices = sorted({t.device for t in inputs})
+            devices = sorted({str(t.device) for t in inputs})
             raise RuntimeError(f"{op}: expected all tensors on one device, got {devices}")
     return device
 

@@ -14,15 +14,61 @@ _KERNEL_MODULES = {"cpu": "kernels.cpu", "cuda": "kernels.cuda"}
 _loaded = {}
 
 
-def check_device(device) -> str:
-    name = str(device)
-    if name not in DEVICES:
-        raise ValueError(f"device: expected one of {DEVICES}, got {device!r}")
+class device(str):
+    """torch.device: `device("cpu")`, `device("cuda")`, `device("cuda:0")`,
+    `device("cuda", 0)`. A str subclass whose value is the type, so it also compares equal
+    to "cpu" / "cuda" (torch's device does not: code written for torch compares devices, and
+    that works here too). One CUDA device exists: index 0."""
+
+    def __new__(cls, spec, index=None):
+        if isinstance(spec, device) and index is None:
+            return spec
+        if not isinstance(spec, str):
+            raise TypeError(f"device: expected a string or a device, got {type(spec).__name__}")
+        kind, _, suffix = spec.partition(":")
+        if kind not in DEVICES or (suffix and not suffix.isdigit()):
+            raise RuntimeError(f"device: expected one of {', '.join(DEVICES)} (optionally "
+                               f"with ':0' for cuda), got {spec!r}")
+        if suffix:
+            index = int(suffix)
+        if index is not None and index != 0:
+            raise RuntimeError(f"device {spec!r}: only one device of each type (index 0) is "
+                               f"supported, got index {index}")
+        made = super().__new__(cls, kind)
+        made.type, made.index = kind, index
+        return made
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except RuntimeError:
+                return False
+            return self.type == other.type
+        return NotImplemented
+
+    __hash__ = str.__hash__
+
+
+# the device objects tensors carry (a tensor on the GPU is on cuda:0, as in torch)
+CANONICAL = {"cpu": device("cpu"), "cuda": device("cuda", 0)}
+
+
+def check_device(spec) -> device:
+    """The canonical device of `spec` (a name or a device); a clear error if unusable."""
+    name = device(spec).type if not isinstance(spec, device) else spec.type
     if name == "cuda" and not cuda_available():
         raise RuntimeError("device 'cuda': no CUDA GPU is available (numba.cuda.is_available() "
                            "is False); use device='cpu', or NUMBA_ENABLE_CUDASIM=1 to run the "
                            "CUDA code on numba's simulator")
-    return name
+    return CANONICAL[name]
 
 
 def cuda_available() -> bool:

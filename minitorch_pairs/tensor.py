@@ -11,9 +11,9 @@ import numbers
 import numpy as np
 
 from . import autograd, backend, dtypes
-from .errors import ShapeError
 from .dtypes import (as_dtype, bool_, float16, float32, float64, int8, int16, int32,  # noqa: F401
                      int64, uint8)
+from .errors import ShapeError
 
 
 
@@ -62,7 +62,7 @@ class Tensor:
     def _from_array(cls, array, device: str = "cpu", requires_grad: bool = False) -> "Tensor":
         """Wrap an array the caller owns, without copying."""
         tensor = cls.__new__(cls)
-        tensor._data, tensor.device = array, device
+        tensor._data, tensor.device = array, backend.CANONICAL[device]
         tensor.grad, tensor.grad_fn, tensor.requires_grad = None, None, requires_grad
         # changes counted for autograd's saved-tensor check; views share their base's counter
         tensor._version_counter, tensor._base = [0], None
@@ -70,8 +70,11 @@ class Tensor:
 
     # ----- attributes -------------------------------------------------------------
     @property
-    def data(self):
-        return self._data
+    def data(self) -> "Tensor":
+        """The same storage as a tensor outside the graph, as torch's `.data`: changes made
+        through it are not counted by the version counter (use `.detach()` to have them
+        checked)."""
+        return Tensor._from_array(self._data, self.device)
 
     @data.setter
     def data(self, value: "Tensor") -> None:
@@ -169,7 +172,7 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         """NumPy's view of the tensor (np.asarray, matplotlib): refused while it requires
         grad, as torch's .numpy()."""
-        array = self.numpy()
+        array = np.asarray(self.numpy())  # a 0-d result can hold a NumPy scalar
         return array if dtype is None else array.astype(dtype, copy=False)
 
     # ----- autograd ---------------------------------------------------------------
@@ -193,7 +196,7 @@ class Tensor:
             grad = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
             grad = backend.transfer(grad, self.device)
             if grad.shape != self.shape:
-                raise ValueError(f"backward: expected gradient of shape {self.shape}, "
+                raise ShapeError(f"backward: expected gradient of shape {self.shape}, "
                                  f"got {grad.shape}")
             grad = grad.astype(self.dtype, copy=False)
         autograd.backward(self, grad, retain_graph=retain_graph)
@@ -256,7 +259,8 @@ class Tensor:
                 device = arg
         moved = self
         if device is not None and backend.check_device(device) != self.device:
-            moved = Tensor._from_array(backend.transfer(self._data, str(device)), str(device),
+            target = backend.check_device(device)
+            moved = Tensor._from_array(backend.transfer(self._data, target), target,
                                        requires_grad=self.requires_grad)
         if dtype is None or as_dtype(dtype) == moved.dtype:
             return moved.clone() if copy and moved is self else moved
@@ -484,13 +488,16 @@ def _shape(size) -> tuple:
         size = tuple(size[0])
     for extent in size:
         if not isinstance(extent, numbers.Integral) or extent < 0:
-            raise ValueError(f"size: expected non-negative integers, got {size}")
+            raise ShapeError(f"size: expected non-negative integers, got {size}")
     return tuple(int(extent) for extent in size)
 
 
 def _factory(array, dtype, requires_grad, device) -> Tensor:
+    """A host array made by a factory, in `dtype` (default float), moved to `device`."""
     dtype = as_dtype(dtype) or dtypes.get_default_dtype()
-    result = Tensor._from_array(array.astype(dtype, copy=False), backend.check_device(device))
+    device = backend.check_device(device)
+    array = backend.transfer(array.astype(dtype, copy=False), device)
+    result = Tensor._from_array(array, device)
     return result.requires_grad_(requires_grad)
 
 
@@ -509,14 +516,39 @@ def full(size, fill_value, dtype=None, requires_grad=False, device="cpu") -> Ten
                     device)
 
 
-def zeros_like(other: Tensor, dtype=None, requires_grad=False) -> Tensor:
-    return zeros(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad,
-                 device=other.device)
+def empty(*size, dtype=None, requires_grad=False, device="cpu") -> Tensor:
+    """Uninitialised in torch; zeros here (the same cost for our NumPy storage)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
-def ones_like(other: Tensor, dtype=None, requires_grad=False) -> Tensor:
-    return ones(other.shape, dtype=dtype or other.dtype, requires_grad=requires_grad,
-                device=other.device)
+def _like(factory, other: Tensor, dtype, requires_grad, device, *args) -> Tensor:
+    """`factory` with `other`'s shape, and its dtype and device unless given."""
+    return factory(other.shape, *args, dtype=dtype or other.dtype, requires_grad=requires_grad,
+                   device=other.device if device is None else device)
+
+
+def zeros_like(other: Tensor, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _like(zeros, other, dtype, requires_grad, device)
+
+
+def ones_like(other: Tensor, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _like(ones, other, dtype, requires_grad, device)
+
+
+def empty_like(other: Tensor, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _like(empty, other, dtype, requires_grad, device)
+
+
+def full_like(other: Tensor, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _like(full, other, dtype, requires_grad, device, fill_value)
+
+
+def rand_like(other: Tensor, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _like(rand, other, dtype, requires_grad, device)
+
+
+def randn_like(other: Tensor, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return _like(randn, other, dtype, requires_grad, device)
 
 
 def randn(*size, dtype=None, requires_grad=False, device="cpu", generator=None) -> Tensor:
@@ -536,8 +568,7 @@ def arange(start, end=None, step=1, dtype=None, device="cpu") -> Tensor:
     if dtype is None:  # any float bound or step: the default dtype (torch), else int64
         dtype = dtypes.result_type(start, end, step) if all(
             isinstance(v, numbers.Number) for v in (start, end, step)) else array.dtype
-    return Tensor._from_array(array.astype(as_dtype(dtype) or array.dtype),
-                              backend.check_device(device))
+    return _factory(array, as_dtype(dtype) or array.dtype, False, device)
 
 
 # The ops import Tensor from this module, so they are bound after it exists.

@@ -104,6 +104,23 @@ def reduction(distinct_values=False, with_dim=True):
     return draw
 
 
+def draw_mixed_index(data):
+    """A (2, d, 3) tensor for an index that mixes an integer with a list (repeats included)."""
+    return [_normal(data, (2, data.draw(st.integers(1, 3), label="d"), 3))], {}
+
+
+def _ours_setitem(a):
+    b = a * 1.0
+    b[0, :, [2, 0]] = a[1, :, :2] * 3  # a value computed from the same tensor
+    return b
+
+
+def _theirs_setitem(t, a):
+    b = a * 1.0
+    b[0, :, [2, 0]] = a[1, :, :2] * 3
+    return b
+
+
 def draw_matmul(data):
     kind = data.draw(st.sampled_from(["vec-vec", "mat-vec", "vec-mat", "mat-mat", "batched"]))
     n, k, m = (data.draw(st.integers(1, 4)) for _ in range(3))
@@ -319,6 +336,13 @@ CASES = [
     Case("sqrt", unary("sqrt", positive=True), lambda a: a.sqrt(), lambda t, a: a.sqrt()),
     Case("abs", unary("abs", kinks=(0.0,)), lambda a: a.abs(), lambda t, a: a.abs()),
     Case("relu", unary("relu", kinks=(0.0,)), F.relu, lambda t, a: t.relu(a)),
+    Case("clamp", unary("clamp", kinks=(-0.5, 0.8)), lambda a: a.clamp(-0.5, 0.8),
+         lambda t, a: a.clamp(-0.5, 0.8)),
+    Case("masked_fill", unary("masked_fill", kinks=(0.3,)), lambda a: a.masked_fill(a > 0.3, 2.0),
+         lambda t, a: a.masked_fill(a > 0.3, 2.0)),
+    Case("getitem mixed", draw_mixed_index, lambda a: a[1, :, [2, 0, 2]],
+         lambda t, a: a[1, :, [2, 0, 2]]),
+    Case("setitem", draw_mixed_index, _ours_setitem, _theirs_setitem),
     Case("tanh", unary("tanh"), F.tanh, lambda t, a: t.tanh(a)),
     Case("sigmoid", unary("sigmoid"), F.sigmoid, lambda t, a: t.sigmoid(a)),
     Case("selu", unary("selu", kinks=(0.0,)), F.selu, lambda t, a: t.selu(a)),

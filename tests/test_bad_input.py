@@ -59,23 +59,23 @@ CASES = [
     (lambda: mt.ones(2, 3).sum(dim=2), IndexError, r"sum: dim 2 out of range for a tensor of 2 dims"),
     (lambda: mt.ones(2, 3).permute(0, 0), ValueError, r"permute: expected a permutation of the 2 dims"),
     (lambda: mt.ones(2, 3)[5], IndexError, r"getitem: index 5 does not fit a tensor of shape \(2, 3\)"),
-    (lambda: mt.ones(2, 3)[np.array([0.5])], IndexError, r"getitem: index arrays must be integer or boolean"),
+    (lambda: mt.ones(2, 3)[np.array([0.5])], IndexError, r"getitem: tensors used as indices must be long, int, byte or bool tensors, got dtype float64"),
     (lambda: mt.cat([mt.ones(2, 3), mt.ones(2, 4)]), ValueError, r"cat: tensor 1 has shape \(2, 4\), expected shape \(2, 3\) except in dim 0"),
     (lambda: mt.stack([mt.ones(2), mt.ones(3)]), ValueError, r"stack: tensor 1 has shape \(3,\), expected \(2,\)"),
     (lambda: mt.cat([]), ValueError, r"cat: expected a non-empty sequence"),
-    (lambda: mt.tensor([1.0], dtype="float16"), TypeError, r"dtype: expected one of .* got 'float16'"),
+    (lambda: mt.tensor([1.0], dtype="complex64"), TypeError, r"dtype: expected one of .* got 'complex64'"),
     (lambda: mt.tensor(["a"]), TypeError, r"tensor: expected numbers"),
     (lambda: mt.zeros(-1, 2), ValueError, r"size: expected non-negative integers"),
     (lambda: mt.manual_seed(-3), ValueError, r"manual_seed: expected a non-negative integer"),
     (lambda: mt.ones(3).max(dim=1.5), TypeError, r"max: expected dim to be an int"),
     (lambda: mt.zeros(0).max(), RuntimeError, r"max\(\): expected reduction dim to be specified"),
-    (lambda: mt.ones(2, 3).item(), ValueError, r"item: expected a tensor with one element, got shape \(2, 3\)"),
+    (lambda: mt.ones(2, 3).item(), RuntimeError, r"item: a Tensor with 6 elements cannot be converted to Scalar \(shape \(2, 3\)\)"),
     (lambda: bool(mt.ones(2)), RuntimeError, r"bool: the truth value of a tensor of shape \(2,\) is ambiguous"),
     (lambda: mt.ones(2, requires_grad=True).numpy(), RuntimeError, r"numpy: call .detach\(\).numpy\(\)"),
     (lambda: nn.Linear(0, 3), ValueError, r"Linear: expected in_features to be a positive integer, got 0"),
     (lambda: nn.Conv2d(3, 4, 0), ValueError, r"Conv2d: expected kernel_size to be an int >= 1"),
     (lambda: nn.Sequential(nn.ReLU(), lambda t: t), TypeError, r"Sequential: expected Module instances, got function"),
-    (lambda: mt.ones(2).to(device="tpu"), ValueError, r"device: expected one of \('cpu', 'cuda'\), got 'tpu'"),
+    (lambda: mt.ones(2).to(device="tpu"), RuntimeError, r"device: expected one of cpu, cuda \(optionally with ':0' for cuda\), got 'tpu'"),
 ]
 
 
@@ -92,7 +92,7 @@ def test_non_contiguous_inputs_work_and_match_contiguous_ones():
     mt.manual_seed(0)
     base = mt.randn(3, 2, 6, 6)
     strided = base.permute(1, 0, 2, 3)  # a transposed view
-    assert not strided.data.flags.c_contiguous
+    assert not strided._data.flags.c_contiguous
     w = mt.randn(4, 3, 3, 3)
     contiguous = mt.tensor(np.ascontiguousarray(strided.data))
     np.testing.assert_array_equal(F.conv2d(strided, w).numpy(), F.conv2d(contiguous, w).numpy())
@@ -104,7 +104,7 @@ def test_non_contiguous_inputs_work_and_match_contiguous_ones():
 
 def test_ops_on_different_devices_are_refused():
     with pytest.raises(RuntimeError, match=r"expected all tensors on one device, got \['cpu', "
-                                           r"'cuda'\]"):
+                                           r"'cuda:0'\]"):
         mt.ones(2) + mt.ones(2, device="cuda")  # the simulator stands in for a GPU in CI
 
 

@@ -20,7 +20,7 @@ SIMULATOR = settings(max_examples=5)
 def _run(case, arrays, kwargs, device, upstream_seed):
     inputs = [mt.tensor(a, dtype=mt.float64).to(device).requires_grad_() for a in arrays]
     out = case.ours(*inputs, **kwargs)
-    assert out.device == device and (device == "cuda") == isinstance(out.data, CudaArray)
+    assert out.device == device and (device == "cuda") == isinstance(out._data, CudaArray)
     upstream = np.random.default_rng(upstream_seed).standard_normal(out.shape)
     out.backward(mt.tensor(upstream, dtype=mt.float64).to(device))
     return out.detach().numpy(), [t.grad.numpy() if t.grad is not None else None

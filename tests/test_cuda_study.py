@@ -83,7 +83,7 @@ def test_the_study_cli_runs_on_the_device(tmp_path, monkeypatch):
     assert (out / "best" / "r000_shared_net1.npz").exists()
     state = mt.load(out / "best" / "r000_shared_net1.npz")
     assert set(state) == set(tiny_siamese().state_dict())
-    assert all(isinstance(value.data, np.ndarray) for value in state.values())
+    assert all(isinstance(value._data, np.ndarray) for value in state.values())
 
 
 def test_a_training_step_moves_no_data_between_host_and_device(monkeypatch):

@@ -18,10 +18,10 @@ pytestmark = pytest.mark.skipif(not mt.cuda.is_available(),
 def test_to_and_back_keeps_the_values_and_moves_the_data():
     x = mt.tensor(np.arange(6.0).reshape(2, 3), dtype=mt.float64)
     on_gpu = x.to("cuda")
-    assert on_gpu.device == "cuda" and isinstance(on_gpu.data, CudaArray)
+    assert on_gpu.device == "cuda" and isinstance(on_gpu._data, CudaArray)
     np.testing.assert_array_equal(on_gpu.numpy(), x.numpy())
     back = on_gpu.cpu()
-    assert back.device == "cpu" and isinstance(back.data, np.ndarray)
+    assert back.device == "cpu" and isinstance(back._data, np.ndarray)
     assert (on_gpu * 2).sum().item() == 30.0
 
 
@@ -52,7 +52,7 @@ def test_a_training_step_on_the_device_matches_the_cpu(optimizer):
             step.step()
             losses.append(loss.item())
         for p in model.parameters():
-            assert p.device == device and (device == "cpu") == isinstance(p.data, np.ndarray)
+            assert p.device == device and (device == "cpu") == isinstance(p._data, np.ndarray)
         results[device] = losses, [p.detach().numpy() for p in model.parameters()]
     np.testing.assert_allclose(results["cuda"][0], results["cpu"][0], rtol=1e-12)
     for ours, expected in zip(results["cuda"][1], results["cpu"][1]):
@@ -64,7 +64,7 @@ def test_what_the_device_cannot_do_is_a_clear_error():
     with pytest.raises(IndexError, match=r"index 2 is out of bounds for axis 0 with size 2"):
         x[[0, 2]]
     with pytest.raises(TypeError, match=r"np.cumsum is not implemented for CUDA arrays"):
-        np.cumsum(x.data)
+        np.cumsum(x._data)
     with pytest.raises(RuntimeError, match="one device"):
         x + mt.ones(2, 3)
 

@@ -81,7 +81,7 @@ def pair_batch(n=3, seed=0):
 
 def swapped(x):
     """The same pairs with the two images exchanged."""
-    return mt.tensor(np.ascontiguousarray(x.data[:, ::-1]))
+    return mt.tensor(np.ascontiguousarray(x.numpy()[:, ::-1]))
 
 
 def test_registry_holds_every_study_id():
@@ -103,10 +103,10 @@ def test_forward_gives_the_documented_outputs(name):
             assert out.comparison is None
         else:
             assert out.comparison.shape == (3, columns)
-            assert np.isfinite(out.comparison.data).all()
+            assert np.isfinite(out.comparison.detach().numpy()).all()
         if has_digits:
             assert out.digits.shape == (3, 2, 10)
-            assert np.isfinite(out.digits.data).all()
+            assert np.isfinite(out.digits.detach().numpy()).all()
         else:
             assert out.digits is None
 
@@ -159,12 +159,12 @@ def test_shared_branch_sees_both_images_with_the_same_weights(name):
     assert isinstance(model, Siamese) and model.second_branch is None
     x, _, _ = pair_batch()
     if EXPECTED[name][1]:
-        d, e = model(x).digits.data, model(swapped(x)).digits.data
+        d, e = model(x).digits.detach().numpy(), model(swapped(x)).digits.detach().numpy()
         np.testing.assert_allclose(e[:, ::-1], d, rtol=1e-5, atol=1e-6)
     else:
         (f1, f2), (g1, g2) = model.features(x), model.features(swapped(x))
-        np.testing.assert_allclose(g1.data, f2.data, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(g2.data, f1.data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(g1.detach().numpy(), f2.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(g2.detach().numpy(), f1.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def _parameter_ids(module):
@@ -176,7 +176,7 @@ def test_unshared_branches_are_distinct_parameter_sets():
     naive = build("r000_naive_net1").eval()
     assert _parameter_ids(naive.branch).isdisjoint(_parameter_ids(naive.second_branch))
     x, _, _ = pair_batch()
-    d, e = naive(x).digits.data, naive(swapped(x)).digits.data
+    d, e = naive(x).digits.detach().numpy(), naive(swapped(x)).digits.detach().numpy()
     assert not np.allclose(e[:, ::-1], d), "separate branches should not commute with a swap"
     # FC with aux: one trunk over the pair, and a separate digit layer per image.
     fc = build("r001_fc_aux")
@@ -202,7 +202,7 @@ def test_two_channel_models_take_the_pair_as_one_input(name):
 def test_seeded_builds_are_identical(name):
     def weights(seed):
         mt.manual_seed(seed)
-        return {k: v.data.copy() for k, v in build(name).state_dict().items()}
+        return {k: v.numpy().copy() for k, v in build(name).state_dict().items()}
 
     first, again, other = weights(0), weights(0), weights(1)
     assert first.keys() == again.keys()
@@ -319,7 +319,7 @@ def test_r004_output_relu_switch(c2, name):
     assert count_parameters(variant) == count_parameters(faithful) == MODELS[name].parameters
     assert _count(faithful, nn.ReLU) == _count(variant, nn.ReLU) + 2
     x = pair_batch()[0]
-    assert (faithful(x).digits.data >= 0).all() and (faithful(x).comparison.data >= 0).all()
+    assert (faithful(x).digits.detach().numpy() >= 0).all() and (faithful(x).comparison.detach().numpy() >= 0).all()
     mt.manual_seed(0)
     out = report004.siamese(c2, output_relu=False).train()(pair_batch(n=8)[0])
-    assert (out.digits.data < 0).any()  # no ReLU: logits take both signs
+    assert (out.digits.detach().numpy() < 0).any()  # no ReLU: logits take both signs

@@ -245,7 +245,7 @@ def test_batch_norm_eval_leaves_running_statistics_alone():
     ours, theirs = make_twins(lambda f: f.BatchNorm2d(3), np.float64)
     x = np.random.default_rng(0).standard_normal((4, 3, 2, 2))
     ours(mt.tensor(x))
-    before = {k: v.data.copy() for k, v in ours.state_dict().items()}
+    before = {k: v.numpy().copy() for k, v in ours.state_dict().items()}
     ours.eval()(mt.tensor(x * 5 + 2))
     for key, value in ours.state_dict().items():
         np.testing.assert_array_equal(value.data, before[key], err_msg=key)
@@ -375,13 +375,13 @@ def test_default_init_is_torchs_uniform(spec, fan_in):
     ours, theirs = spec(nn), spec(torch.nn)
     bound = 1 / np.sqrt(fan_in)
     for name in ("weight", "bias"):
-        ours_values = getattr(ours, name).data
+        ours_values = getattr(ours, name).detach().numpy()
         their_values = getattr(theirs, name).detach().numpy()
         assert ours_values.dtype == np.float32 and ours_values.shape == their_values.shape
         assert np.abs(ours_values).max() <= np.float32(bound), name
         # both samples fill the same interval: their extremes lie near the bound
         assert np.abs(ours_values).max() > bound * (1 - 20 / ours_values.size), name
-    weight = ours.weight.data.astype(np.float64)
+    weight = ours.weight.detach().numpy().astype(np.float64)
     n = weight.size
     # variance of U(-b, b) is b^2/3; the estimate's relative standard error is
     # sqrt(4/45/n) * 3 (<= 0.2% here for n >= 3600): 3% is many standard errors, while
@@ -520,9 +520,9 @@ def test_train_and_eval_propagate_and_return_the_module():
 def test_zero_grad_clears_or_zeroes_every_gradient():
     model = net_spec(nn)
     model(mt.randn(3, 2, 6, 6)).sum().backward()
-    assert all(p.grad is not None and np.any(p.grad.data) for p in model.parameters())
+    assert all(p.grad is not None and p.grad.numpy().any() for p in model.parameters())
     model.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not np.any(p.grad.data) for p in model.parameters())
+    assert all(p.grad is not None and not p.grad.numpy().any() for p in model.parameters())
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
 
@@ -557,7 +557,7 @@ def test_load_state_dict_checks_names_and_shapes():
     # strict=False loads what is there and leaves the rest
     state = source.state_dict()
     del state["out.bias"]
-    kept = target.out.bias.data.copy()
+    kept = target.out.bias.detach().numpy().copy()
     target.load_state_dict(state, strict=False)
     np.testing.assert_array_equal(target.out.weight.data, source.out.weight.data)
     np.testing.assert_array_equal(target.out.bias.data, kept)

@@ -166,7 +166,7 @@ def test_max_pool_on_zeros_of_both_signs_nans_infs_and_ties_matches_torch(
     expected = np.zeros(x.shape, dtype).reshape(2, 3, -1)
     for n, c, position in np.ndindex(indices.shape[:2] + (int(np.prod(indices.shape[2:])),)):
         expected[n, c, indices.reshape(2, 3, -1)[n, c, position]] += 1
-    np.testing.assert_array_equal(x_grad.grad.data.reshape(2, 3, -1), expected)
+    np.testing.assert_array_equal(x_grad.grad.numpy().reshape(2, 3, -1), expected)
 
 
 @pytest.mark.parametrize("x_shape, w_shape, padding", [

@@ -43,7 +43,7 @@ def trajectories(make_ours, make_theirs, dtype, groups=False):
                     + (frame.tensor(kick) * p).sum()
             loss.backward()
             opt.step()
-        path_ours.append(np.concatenate([p.data.ravel() for p in ours]))
+        path_ours.append(np.concatenate([p.detach().numpy().ravel() for p in ours]))
         path_theirs.append(np.concatenate([p.detach().numpy().ravel() for p in theirs]))
     return np.array(path_ours), np.array(path_theirs)
 

@@ -7,7 +7,9 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..tensor import Tensor, as_dtype, float32
+from ..dtypes import get_default_dtype
+from ..errors import ShapeError
+from ..tensor import Tensor, as_dtype
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -24,7 +26,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = _positive_int("Linear", "in_features", in_features)
         self.out_features = _positive_int("Linear", "out_features", out_features)
-        dtype = as_dtype(dtype) or float32
+        dtype = as_dtype(dtype) or get_default_dtype()
         self.weight = Parameter(np.empty((out_features, in_features), dtype))
         self.bias = Parameter(np.empty(out_features, dtype)) if bias else None
         self.reset_parameters()
@@ -50,7 +52,7 @@ class Conv2d(Module):
         self.kernel_size = pair("Conv2d", "kernel_size", kernel_size, 1)
         self.stride = pair("Conv2d", "stride", stride, 1)
         self.padding = pair("Conv2d", "padding", padding, 0)
-        dtype = as_dtype(dtype) or float32
+        dtype = as_dtype(dtype) or get_default_dtype()
         self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size, dtype))
         self.bias = Parameter(np.empty(out_channels, dtype)) if bias else None
         self.reset_parameters()
@@ -77,7 +79,7 @@ class _BatchNorm(Module):
         self.num_features = _positive_int(type(self).__name__, "num_features", num_features)
         self.eps, self.momentum = eps, momentum
         self.track_running_stats = track_running_stats
-        dtype = as_dtype(dtype) or float32
+        dtype = as_dtype(dtype) or get_default_dtype()
         self.weight = Parameter(np.ones(num_features, dtype)) if affine else None
         self.bias = Parameter(np.zeros(num_features, dtype)) if affine else None
         if track_running_stats:
@@ -92,7 +94,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}: expected a {' or '.join(map(str, self.input_dims))}"
                              f"-D input, got shape {x.shape}")
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels in "
+            raise ShapeError(f"{type(self).__name__}: expected {self.num_features} channels in "
                              f"dim 1, got input shape {x.shape}")
         use_batch_stats = self.training or not self.track_running_stats
         momentum = self.momentum

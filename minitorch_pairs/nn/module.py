@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import backend
 
+from ..errors import ShapeError
 from ..tensor import Tensor
 
 
@@ -183,7 +184,7 @@ class Module:
             value = state_dict[name]
             array = value._data if isinstance(value, Tensor) else np.asarray(value)
             if array.shape != target.shape:
-                raise ValueError(f"load_state_dict: {name} expects shape {target.shape}, "
+                raise ShapeError(f"load_state_dict: {name} expects shape {target.shape}, "
                                  f"got {array.shape}")
             target._data[...] = array
 

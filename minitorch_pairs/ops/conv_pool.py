@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import KERNEL_FLOATS, Function
+from ..errors import ShapeError
 from ..tensor import Tensor, expect_tensors
 
 
@@ -16,7 +17,7 @@ def pair(op: str, name: str, value, minimum: int) -> tuple:
         tuple(value) if isinstance(value, (tuple, list)) else ()
     if len(values) != 2 or not all(isinstance(v, numbers.Integral) and v >= minimum
                                    for v in values):
-        raise ValueError(f"{op}: expected {name} to be an int >= {minimum} or a pair of them, "
+        raise ShapeError(f"{op}: expected {name} to be an int >= {minimum} or a pair of them, "
                          f"got {value!r}")
     return int(values[0]), int(values[1])
 
@@ -24,7 +25,7 @@ def pair(op: str, name: str, value, minimum: int) -> tuple:
 def output_size(op: str, size: tuple, kernel: tuple, stride: tuple, padding: tuple) -> tuple:
     out = tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip(size, kernel, stride, padding))
     if min(out) < 1:
-        raise ValueError(f"{op}: input of spatial size {size} (padding {padding}) is smaller "
+        raise ShapeError(f"{op}: input of spatial size {size} (padding {padding}) is smaller "
                          f"than the kernel {kernel}; the output would be empty")
     return out
 
@@ -163,7 +164,7 @@ def _check_image(op: str, x: Tensor) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor input, got {type(x).__name__}")
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+        raise ShapeError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
 
@@ -187,12 +188,12 @@ def _conv_arguments(op: str, x, weight, bias, stride, padding) -> tuple:
     _check_image(op, x)
     expect_tensors(op, weight=weight, optional_bias=bias)
     if weight.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D weight (out, in, kH, kW), got {weight.shape}")
+        raise ShapeError(f"{op}: expected a 4-D weight (out, in, kH, kW), got {weight.shape}")
     if x.shape[1] != weight.shape[1]:
-        raise ValueError(f"{op}: input has {x.shape[1]} channels, weight expects "
+        raise ShapeError(f"{op}: input has {x.shape[1]} channels, weight expects "
                          f"{weight.shape[1]} (input {x.shape}, weight {weight.shape})")
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"{op}: expected bias of shape ({weight.shape[0]},), got {bias.shape}")
+        raise ShapeError(f"{op}: expected bias of shape ({weight.shape[0]},), got {bias.shape}")
     if x.dtype != weight.dtype:
         raise TypeError(f"{op}: input dtype {x.dtype} differs from weight dtype {weight.dtype}")
     stride, padding = pair(op, "stride", stride, 1), pair(op, "padding", padding, 0)
@@ -206,7 +207,7 @@ def _pool_arguments(op: str, x: Tensor, kernel_size, stride, padding) -> dict:
     stride = kernel if stride is None else pair(op, "stride", stride, 1)
     padding = pair(op, "padding", padding, 0)
     if any(p > k // 2 for p, k in zip(padding, kernel)):
-        raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel}")
+        raise ShapeError(f"{op}: padding {padding} must be at most half the kernel {kernel}")
     return dict(kernel_size=kernel, stride=stride, padding=padding)
 
 

@@ -268,12 +268,13 @@ class Clamp(Function):
     def forward(ctx, a, low, high):
         # NOTE: the gradient passes strictly inside (low, high): torch's choice for number
         # bounds gives 0 at a bound.
-        inside = np.ones(a.shape, bool) if low is None else a > low
+        low, high = (None if v is None else a.dtype.type(v) for v in (low, high))
+        inside = backend.full(a.shape, True, np.bool_, a) if low is None else a > low
         if high is not None:
-            inside &= a < high
+            inside = inside & (a < high)
         ctx.save_for_backward(inside)
-        out = a if low is None else np.maximum(a, np.asarray(low, a.dtype))
-        return out if high is None else np.minimum(out, np.asarray(high, a.dtype))
+        out = a if low is None else np.maximum(a, low)
+        return out if high is None else np.minimum(out, high)
 
     @staticmethod
     def backward(ctx, grad):
@@ -284,11 +285,11 @@ class MaskedFill(Function):
     @staticmethod
     def forward(ctx, a, mask, value):
         ctx.save_for_backward(mask)
-        return np.where(mask, np.asarray(value, a.dtype), a)
+        return np.where(mask, a.dtype.type(value), a)
 
     @staticmethod
     def backward(ctx, grad):
-        return np.where(ctx.saved[0], 0, grad), None
+        return np.where(ctx.saved[0], grad.dtype.type(0), grad), None
 
 
 class Cast(Function):

@@ -114,7 +114,7 @@ class SetItem(Function):
     def backward(ctx, grad):
         grad_a = grad.copy()
         region = _region(grad_a, ctx.basic)
-        grad_value = np.array(region[ctx.advanced or ...], copy=True)
+        grad_value = region[ctx.advanced or ...].copy()
         region[ctx.advanced or ...] = 0
         if grad_value.ndim < len(ctx.value_shape):  # value had extra leading 1s
             grad_value = grad_value.reshape(ctx.value_shape)

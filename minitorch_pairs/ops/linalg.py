@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import KERNEL_FLOATS, Function
+from ..errors import ShapeError
 from ..tensor import Tensor, expect_tensors
 from .shape_ops import reshape
 
@@ -52,16 +53,16 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise TypeError(f"matmul: expected two Tensors, got {type(a).__name__} and "
                         f"{type(b).__name__}")
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dim, got shapes "
+        raise ShapeError(f"matmul: both operands need at least 1 dim, got shapes "
                          f"{a.shape} and {b.shape}")
     if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
-        raise ValueError(f"matmul: inner sizes differ: shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"matmul: inner sizes differ: shapes {a.shape} and {b.shape}")
     a2 = reshape(a, 1, a.shape[0]) if a.ndim == 1 else a
     b2 = reshape(b, b.shape[0], 1) if b.ndim == 1 else b
     try:
         np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
     except ValueError:
-        raise ValueError(f"matmul: batch dims of shapes {a.shape} and {b.shape} cannot be "
+        raise ShapeError(f"matmul: batch dims of shapes {a.shape} and {b.shape} cannot be "
                          "broadcast together") from None
     out = MatMul.apply(a2, b2)
     if a.ndim == 1:
@@ -75,13 +76,13 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias over the last dim of x (any leading dims, as in torch)."""
     expect_tensors("linear", input=x, weight=weight, optional_bias=bias)
     if x.ndim < 1 or weight.ndim != 2:
-        raise ValueError(f"linear: expected input (*, in_features) and weight (out, in), "
+        raise ShapeError(f"linear: expected input (*, in_features) and weight (out, in), "
                          f"got shapes {x.shape} and {weight.shape}")
     if x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input has {x.shape[-1]} features, weight expects "
+        raise ShapeError(f"linear: input has {x.shape[-1]} features, weight expects "
                          f"{weight.shape[1]} (weight shape {weight.shape})")
     if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: expected bias of shape ({weight.shape[0]},), got {bias.shape}")
+        raise ShapeError(f"linear: expected bias of shape ({weight.shape[0]},), got {bias.shape}")
     if x.dtype != weight.dtype:
         raise TypeError(f"linear: input dtype {x.dtype} differs from weight dtype {weight.dtype}")
     rows = reshape(x, -1, x.shape[-1]) if x.ndim != 2 else x

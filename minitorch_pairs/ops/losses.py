@@ -406,7 +406,7 @@ def _probability_cross_entropy(scores: Tensor, target: Tensor, weight, smoothing
     if weight is not None:
         shape = [1] * scores.ndim
         shape[class_dim] = classes
-        terms = terms * weight.reshape(*shape)
+        terms = terms * weight.to(scores.device).reshape(*shape)
     losses = -reduction.sum(terms, class_dim)
     if reduction_name == "none":
         return losses
@@ -518,7 +518,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise RuntimeError(f"{op}: all elements of input should be between 0 and 1")
     losses = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
-        losses = losses * weight
+        losses = losses * weight.to(losses.device)  # a host weight follows the input
     return _reduce(losses, reduction_name)
 
 
@@ -541,7 +541,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     losses = BinaryCrossEntropyWithLogits.apply(
         input, target, pos_weight=None if pos_weight is None else pos_weight.to(input.device)._data)
     if weight is not None:
-        losses = losses * weight
+        losses = losses * weight.to(losses.device)  # a host weight follows the input
     return _reduce(losses, reduction_name)
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import backend, random
 from ..autograd import KERNEL_FLOATS, Function, no_grad
+from ..errors import ShapeError
 from ..tensor import Tensor, expect_tensors
 from .elementwise import mul
 
@@ -69,7 +70,7 @@ def _check_channel_vector(name: str, t, channels: int, x: Tensor) -> None:
     if t is None:
         return
     if t.shape != (channels,) or t.dtype != x.dtype:
-        raise ValueError(f"batch_norm: expected {name} of shape ({channels},) and dtype "
+        raise ShapeError(f"batch_norm: expected {name} of shape ({channels},) and dtype "
                          f"{x.dtype}, got shape {t.shape} and dtype {t.dtype}")
     if t.device != x.device:
         raise RuntimeError(f"batch_norm: expected all tensors on one device, got input on "
@@ -81,7 +82,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """torch.nn.functional.batch_norm: (N, C) or (N, C, H, W) input, stats per channel C."""
     if not isinstance(x, Tensor) or x.ndim not in (2, 3, 4):
-        raise ValueError(f"batch_norm: expected a 2-D, 3-D or 4-D input (N, C, ...), got "
+        raise ShapeError(f"batch_norm: expected a 2-D, 3-D or 4-D input (N, C, ...), got "
                          f"{getattr(x, 'shape', type(x).__name__)}")
     if x.dtype.kind != "f":
         raise TypeError(f"batch_norm: expected a floating-point input, got dtype {x.dtype}")
@@ -100,7 +101,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         return BatchNormEval.apply(x, weight, bias, running_mean=running_mean._data,
                                    running_var=running_var._data, eps=eps)
     if channels == 0 or x.shape[0] == 0:
-        raise ValueError(f"batch_norm: expected a non-empty batch and channels, got input "
+        raise ShapeError(f"batch_norm: expected a non-empty batch and channels, got input "
                          f"shape {x.shape}")
     count = x.numel() // channels
     if count < 2:

@@ -129,12 +129,12 @@ def max(a: Tensor, dim=None, keepdim: bool = False):
 def argmax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if dim is None:
         _check_reduced_dim("argmax", a, None)
-        return Tensor._from_array(np.asarray(np.argmax(a.data), dtype=np.int64), a.device)
+        return Tensor._from_array(np.asarray(np.argmax(a._data), dtype=np.int64), a.device)
     (axis,) = normalize_dims("argmax", dim, a.ndim) or (None,)
     if axis is None:
         return Tensor._from_array(np.zeros((), np.int64), a.device)
     _check_reduced_dim("argmax", a, axis)
-    index = np.argmax(a.data, axis=axis)
+    index = np.argmax(a._data, axis=axis)
     if keepdim:
         index = np.expand_dims(index, axis)
     return Tensor._from_array(index.astype(np.int64), a.device)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..errors import ShapeError
 from ..tensor import Tensor
 from .reduction import normalize_dims
 
@@ -55,7 +56,7 @@ class GetItem(Function):
 def _is_basic(index) -> bool:
     """No arrays (NumPy's basic indexing: a view, each element picked at most once)."""
     parts = index if isinstance(index, tuple) else (index,)
-    return not any(isinstance(p, np.ndarray) for p in parts)
+    return not any(_is_array(p) for p in parts)
 
 
 class Cat(Function):
@@ -114,7 +115,7 @@ def reshape(a: Tensor, *shape) -> Tensor:
     shape = _sizes(shape)
     target = _target_shape(tuple(shape), a.numel())
     if target is None:
-        raise ValueError(f"reshape: cannot view a tensor of shape {a.shape} "
+        raise ShapeError(f"reshape: cannot view a tensor of shape {a.shape} "
                          f"({a.numel()} elements) as shape {tuple(shape)}")
     return view_of(Reshape.apply(a, shape=target), a)
 
@@ -124,7 +125,7 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return reshape(a, 1)
     start, end = (normalize_dims("flatten", d, a.ndim)[0] for d in (start_dim, end_dim))
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     return reshape(a, *a.shape[:start], int(math.prod(a.shape[start:end + 1])), *a.shape[end + 1:])
 
 
@@ -132,7 +133,7 @@ def permute(a: Tensor, *dims) -> Tensor:
     dims = _sizes(dims)
     axes = tuple(normalize_dims("permute", d, a.ndim)[0] for d in dims) if a.ndim else ()
     if sorted(axes) != list(range(a.ndim)):
-        raise ValueError(f"permute: expected a permutation of the {a.ndim} dims, got {dims}")
+        raise ShapeError(f"permute: expected a permutation of the {a.ndim} dims, got {dims}")
     return view_of(Permute.apply(a, dims=axes), a)
 
 
@@ -158,25 +159,33 @@ def squeeze(a: Tensor, dim=None) -> Tensor:
     return reshape(a, *(n for i, n in enumerate(a.shape) if not (i in axes and n == 1)))
 
 
+_BASIC = (numbers.Integral, slice, type(None), type(Ellipsis))
+
+
+def _is_array(part) -> bool:
+    """An index array (NumPy's or the device's), not an integer, slice, None or Ellipsis."""
+    return not isinstance(part, _BASIC) and hasattr(part, "dtype") and hasattr(part, "ndim")
+
+
 def _index_parts(index) -> list:
     """The parts of an index, tensors and lists as NumPy arrays (integer or bool), a 0-d
     integer tensor as a Python int (torch indexes with it as with an int)."""
     parts = []
     for item in index if isinstance(index, tuple) else (index,):
         if isinstance(item, Tensor):
-            item = backend.transfer(item._data, "cpu")
             if item.ndim == 0 and item.dtype.kind in "iu":
-                item = int(item)
+                item = int(item.item())
+            else:
+                item = item._data  # a device index stays on the device: no copy, no wait
         if isinstance(item, list):
             item = np.asarray(item) if item else np.zeros(0, np.int64)
-        if isinstance(item, np.ndarray) and item.dtype.kind not in "iub":
+        if _is_array(item) and item.dtype.kind not in "iub":
             raise IndexError(f"getitem: tensors used as indices must be long, int, byte or "
                              f"bool tensors, got dtype {item.dtype}")
         if isinstance(item, slice) and item.step is not None and item.step <= 0:
             raise ValueError(f"getitem: step must be greater than zero (torch has no negative "
                              f"steps; use flip), got {item}")
-        if not isinstance(item, (numbers.Integral, slice, np.ndarray, type(None),
-                                 type(Ellipsis))):
+        if not isinstance(item, _BASIC) and not _is_array(item):
             raise IndexError(f"getitem: only integers, slices, None, Ellipsis and integer or "
                              f"bool tensors are valid indices, got {type(item).__name__}")
         parts.append(item)
@@ -191,11 +200,11 @@ def split_index(index) -> tuple:
     shape (2, 3, 4); NumPy, taking the 0 as advanced too, gives (2, 3)). `advanced` is None
     when the index has no arrays."""
     parts = _index_parts(index)
-    if not any(isinstance(p, np.ndarray) for p in parts):
+    if not any(_is_array(p) for p in parts):
         return tuple(parts), None
     basic, advanced = [], []
     for part in parts:
-        if isinstance(part, np.ndarray):
+        if _is_array(part):
             width = part.ndim if part.dtype.kind == "b" else 1
             basic.extend([slice(None)] * width)
             advanced.append(part)
@@ -220,15 +229,15 @@ def getitem(a: Tensor, index) -> Tensor:
 def cat(tensors, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
+        raise ShapeError("cat: expected a non-empty sequence of tensors")
     first = tensors[0]
     if first.ndim == 0:
-        raise ValueError("cat: zero-dimensional tensors cannot be concatenated (stack them)")
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated (stack them)")
     axis = normalize_dims("cat", dim, first.ndim)[0]
     for i, t in enumerate(tensors):
         if t.ndim != first.ndim or t.shape[:axis] + t.shape[axis + 1:] != \
                 first.shape[:axis] + first.shape[axis + 1:]:
-            raise ValueError(f"cat: tensor {i} has shape {t.shape}, expected shape "
+            raise ShapeError(f"cat: tensor {i} has shape {t.shape}, expected shape "
                              f"{first.shape} except in dim {axis}")
     return Cat.apply(*tensors, axis=axis)
 
@@ -236,10 +245,10 @@ def cat(tensors, dim: int = 0) -> Tensor:
 def stack(tensors, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise ShapeError("stack: expected a non-empty sequence of tensors")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: tensor {i} has shape {t.shape}, expected {tensors[0].shape}")
+            raise ShapeError(f"stack: tensor {i} has shape {t.shape}, expected {tensors[0].shape}")
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
