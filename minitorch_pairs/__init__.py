@@ -11,9 +11,9 @@ from .ops.reduction import argmax, max, mean, sum
 from .ops.shape_ops import cat, flatten, permute, reshape, stack, transpose
 from .random import default_generator, get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
-from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int8, int16, int32,
-                     int64, is_floating_point, promote_types, result_type, set_default_dtype,
-                     uint8)
+from .dtypes import (bool_, can_cast, float16, float32, float64, get_default_dtype, int8,
+                     int16, int32, int64, is_floating_point, promote_types, result_type,
+                     set_default_dtype, uint8)
 from .dtypes import bool_ as bool, float16 as half, float32 as float, float64 as double  # noqa
 from .dtypes import int16 as short, int32 as int, int64 as long  # torch's aliases  # noqa
 from .errors import ShapeError

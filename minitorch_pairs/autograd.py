@@ -19,6 +19,7 @@ from . import backend
 
 _grad_enabled = True
 KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # what numba's kernels compile for
+_HALF = np.dtype(np.float16)  # stored, but computed in float32 by the kernel ops
 
 
 def is_grad_enabled() -> bool:
@@ -53,7 +54,7 @@ class Context:
         self.kernels = backend.kernels(device)
         self.needs_input_grad = needs_input_grad
         self.saved = ()
-        self.versions = ()  # (version counter, value when saved, which tensor) per saved tensor
+        self.versions = ()  # (version counter, value when saved, input index or -1: output)
 
     def save_for_backward(self, *arrays):
         self.saved = arrays
@@ -90,15 +91,15 @@ class Function:
     def backward(ctx, grad):
         raise NotImplementedError
 
-    # The floating dtypes the forward's kernels are compiled for (None: any); an op given
-    # other floats (float16) runs in float32 and casts its result back.
+    # The floating dtypes the forward's kernels are compiled for (None: any); an op whose
+    # first input is float16 runs in float32 and casts its result back.
     kernel_dtypes = None
 
     @classmethod
     def apply(cls, *inputs, **options):
         device = _common_device(cls.__name__, inputs)
         needs = tuple([t.requires_grad for t in inputs])
-        if cls.kernel_dtypes is not None and _has_other_floats(inputs, cls.kernel_dtypes):
+        if cls.kernel_dtypes is not None and inputs and inputs[0]._data.dtype == _HALF:
             return _through_float32(cls, inputs, options)
         record = _grad_enabled and True in needs
         ctx = Context(device, needs)
@@ -115,17 +116,22 @@ class Function:
 def _saved_versions(saved, inputs, out, result) -> list:
     """The version counters of the tensors whose arrays the forward saved (its inputs' and
     its output's own arrays; arrays it derived are its own), with their values now."""
-    ids = {id(array) for array in saved}
-    versions = [(t._version_counter, t._version_counter[0], f"input {i}")
-                for i, t in enumerate(inputs) if id(t._data) in ids]
-    if id(out) in ids:
-        versions.append((result._version_counter, 0, "output"))
+    versions = []
+    for array in saved:
+        if array is out:
+            versions.append((result._version_counter, 0, -1))
+            continue
+        for index, t in enumerate(inputs):
+            if array is t._data:
+                versions.append((t._version_counter, t._version_counter[0], index))
+                break
     return versions
 
 
 def _check_versions(node) -> None:
-    for counter, expected, which in node.ctx.versions:
+    for counter, expected, index in node.ctx.versions:
         if counter[0] != expected:
+            which = "output" if index < 0 else f"input {index}"
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by "
                 f"an inplace operation: the {which} of {node.name} is at version "
@@ -133,18 +139,13 @@ def _check_versions(node) -> None:
                 f"instead, or do the in-place change after backward)")
 
 
-def _has_other_floats(inputs, kernel_dtypes) -> bool:
-    return any(t.dtype.kind == "f" and t.dtype not in kernel_dtypes for t in inputs)
-
-
 def _through_float32(cls, inputs, options):
     """`cls` on float32 copies of its float16 inputs (casts recorded, so gradients flow),
-    the result cast back to the inputs' dtype."""
+    the result cast back to float16."""
     from .ops.elementwise import cast
-    dtype = next(t.dtype for t in inputs if t.dtype.kind == "f")
-    wide = [cast(t, np.dtype(np.float32)) if t.dtype.kind == "f" else t for t in inputs]
+    wide = [cast(t, KERNEL_FLOATS[0]) if t.dtype == _HALF else t for t in inputs]
     out = cls.apply(*wide, **options)
-    return cast(out, dtype) if out.dtype.kind == "f" else out
+    return cast(out, _HALF) if out.dtype.kind == "f" else out
 
 
 def _new_tensor(array, device: str, requires_grad: bool):
@@ -160,7 +161,7 @@ def _common_device(op: str, inputs) -> str:
         return "cpu"
     device = inputs[0].device
     for t in inputs:
-        if t.device != device:
+        if t.device is not device and t.device != device:
             devices = sorted({str(t.device) for t in inputs})
             raise RuntimeError(f"{op}: expected all tensors on one device, got {devices}")
     return device

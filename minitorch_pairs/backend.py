@@ -46,19 +46,21 @@ class device(str):
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other) -> bool:
-        if isinstance(other, str):
-            try:
-                other = device(other)
-            except RuntimeError:
-                return False
-            return self.type == other.type
+        if isinstance(other, str):  # a device, or a name: "cuda" and "cuda:0" are this GPU
+            kind, _, index = other.partition(":")
+            return kind == self.type and index in ("", "0")
         return NotImplemented
+
+    def __ne__(self, other) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     __hash__ = str.__hash__
 
 
-# the device objects tensors carry (a tensor on the GPU is on cuda:0, as in torch)
-CANONICAL = {"cpu": device("cpu"), "cuda": device("cuda", 0)}
+# the device objects tensors carry (a tensor on the GPU is on cuda:0, as in torch), keyed by
+# themselves so that a lookup with one of them is an identity hit
+CANONICAL = {canonical: canonical for canonical in (device("cpu"), device("cuda", 0))}
 
 
 def check_device(spec) -> device:

@@ -86,6 +86,12 @@ def promote_types(a, b) -> np.dtype:
     return np.promote_types(a, b)  # same category: NumPy's table is torch's
 
 
+def can_cast(source, target) -> bool:
+    """torch.can_cast: whether an op's result may be written into a tensor of `target`
+    (in-place ops): never to a lower category (float into int, int into bool)."""
+    return _category(np.dtype(source)) <= _category(np.dtype(target))
+
+
 def scalar_dtype(value) -> np.dtype:
     """The dtype a Python number takes as an operand: bool, int64, or the default float."""
     if isinstance(value, (bool, np.bool_)):

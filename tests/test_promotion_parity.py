@@ -147,3 +147,25 @@ def test_float16_runs_kernel_ops_through_float32():
     y.sum().backward()
     assert x.grad.dtype == mt.float16
     np.testing.assert_array_equal(x.grad.numpy(), (x.detach().numpy() > 0) * 2.0)
+
+
+@pytest.mark.parametrize("source,target", list(itertools.product(DTYPES, repeat=2)))
+def test_promote_types_and_can_cast_match_torch(source, target):
+    ours = (mt.promote_types(getattr(mt, source), getattr(mt, target)).name,
+            mt.can_cast(getattr(mt, source), getattr(mt, target)))
+    theirs = (str(torch.promote_types(getattr(torch, source), getattr(torch, target)))
+              .removeprefix("torch."),
+              torch.can_cast(getattr(torch, source), getattr(torch, target)))
+    assert ours == theirs
+
+
+REDUCTIONS = {"sum": lambda t: t.sum(), "sum dim": lambda t: t.sum(dim=0),
+              "mean": lambda t: t.mean(), "max": lambda t: t.max(),
+              "max dim": lambda t: t.max(dim=1)[0], "argmax": lambda t: t.argmax()}
+
+
+@pytest.mark.parametrize("op,dtype", list(itertools.product(REDUCTIONS, DTYPES)))
+def test_reduction_dtypes_match_torch(op, dtype):
+    ours = _outcome(REDUCTIONS[op], _operand(mt, dtype, "tensor"))
+    theirs = _outcome(REDUCTIONS[op], _operand(torch, dtype, "tensor"))
+    _same(ours, theirs, f"{op}({dtype})")

@@ -20,6 +20,9 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+_REAL = (int, float, np.integer, np.floating, np.bool_)  # bool is an int
+
+
 def _operands(op: str, a, b, floating: bool = False) -> tuple:
     """Both operands as tensors of torch's result dtype (`floating`: at least the default
     float, as for true division), checked to broadcast."""
@@ -28,7 +31,11 @@ def _operands(op: str, a, b, floating: bool = False) -> tuple:
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
                         f"{type(b).__name__}")
     if a_tensor and b_tensor and a.dtype == b.dtype:
-        dtype = a.dtype  # the common case, without the promotion rules
+        dtype = a.dtype  # the common cases, without the promotion rules
+    elif a_tensor and a.dtype.kind == "f" and isinstance(b, _REAL):
+        dtype = a.dtype  # a Python number never widens a floating tensor
+    elif b_tensor and b.dtype.kind == "f" and isinstance(a, _REAL):
+        dtype = b.dtype
     else:
         a, b = (x if isinstance(x, (Tensor, numbers.Number)) else tensor(x) for x in (a, b))
         dtype = dtypes.result_type(a, b)

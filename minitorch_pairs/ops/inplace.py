@@ -24,12 +24,6 @@ def _check_target(op: str, target: Tensor) -> None:
                            "`with mt.no_grad():`, or on a clone()")
 
 
-def _castable(source, target) -> bool:
-    """torch's rule for writing a result into a tensor: no change to a lower category."""
-    return dtypes.promote_types(source, target) == target or (
-        source.kind == target.kind or (source.kind in "iu" and target.kind in "iu"))
-
-
 def apply_inplace(op: str, target: Tensor, compute) -> Tensor:
     """Write `compute(old)` (an out-of-place result) into `target`'s storage and make
     `target` that result for autograd. Returns `target`."""
@@ -44,7 +38,7 @@ def apply_inplace(op: str, target: Tensor, compute) -> Tensor:
         raise RuntimeError(f"{op}: an in-place change of a view that autograd records is not "
                            "supported by minitorch_pairs (torch rewrites the base's history); "
                            "change the base tensor, work on a clone(), or use mt.no_grad()")
-    if not _castable(result.dtype, target.dtype):
+    if not dtypes.can_cast(result.dtype, target.dtype):
         raise RuntimeError(f"{op}: result type {result.dtype} can't be cast to the desired "
                            f"output type {target.dtype} (torch's rule for in-place ops)")
     if result.shape != target.shape:

@@ -38,7 +38,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        out = a.sum(axis=axes, keepdims=keepdim)
+        # torch sums bools and every integer dtype into int64
+        out = a.sum(axis=axes, keepdims=keepdim, dtype=np.int64 if a.dtype.kind in "biu" else None)
         return np.asarray(out) if isinstance(out, np.generic) else out
 
     @staticmethod
@@ -103,7 +104,8 @@ def sum(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 def mean(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     if a.dtype.kind != "f":
-        raise TypeError(f"mean: expected a floating-point tensor, got dtype {a.dtype}")
+        raise RuntimeError(f"mean(): could not infer output dtype: expected a floating-point "
+                           f"input (as torch), got dtype {a.dtype}; call .float() first")
     axes = normalize_dims("mean", dim, a.ndim)
     count = int(math.prod([a.shape[d] for d in axes]))
     # torch: the mean of no elements is NaN; the empty sum (0) times NaN gives it unwarned
@@ -123,10 +125,17 @@ def max(a: Tensor, dim=None, keepdim: bool = False):
         return a.clone(), Tensor._from_array(np.zeros((), np.int64), a.device)
     _check_reduced_dim("max", a, axis)
     values = MaxDim.apply(a, axis=axis, keepdim=keepdim)
-    return values, argmax(a, dim, keepdim)
+    return values, _argmax(a, dim, keepdim)
 
 
 def argmax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    if a.dtype.kind == "b":
+        raise RuntimeError("argmax(): does not support bool input (as torch); call .int() first")
+    return _argmax(a, dim, keepdim)
+
+
+def _argmax(a: Tensor, dim, keepdim: bool) -> Tensor:
+    """The index of the first largest element (over all, or along `dim`), as int64."""
     if dim is None:
         _check_reduced_dim("argmax", a, None)
         return Tensor._from_array(np.asarray(np.argmax(a._data), dtype=np.int64), a.device)
