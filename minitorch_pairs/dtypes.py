@@ -45,7 +45,8 @@ def as_dtype(dtype) -> np.dtype | None:
         canonical = np.dtype(dtype)
     except TypeError:
         canonical = None
-    if canonical not in SUPPORTED or canonical.byteorder not in "=|":
+    # (None compares equal to float64 in NumPy, so it is tested first)
+    if canonical is None or canonical not in SUPPORTED or canonical.byteorder not in "=|":
         names = ", ".join(d.name for d in SUPPORTED)
         raise TypeError(f"dtype: expected one of {names}, got {dtype!r}")
     return canonical
