@@ -20,7 +20,8 @@ def index_parts(draw, shape):
     NumPy so that each framework can turn them into its own tensors or lists."""
     parts, dim = [], 0
     used_ellipsis = False
-    while dim < len(shape) and draw(st.booleans()):
+    # after an Ellipsis the parts must reach the last dim, which is where they apply
+    while dim < len(shape) and (used_ellipsis or draw(st.booleans())):
         size = shape[dim]
         kind = draw(st.sampled_from(["int", "slice", "list", "tensor", "mask", "none",
                                      "ellipsis"]))
@@ -41,7 +42,9 @@ def index_parts(draw, shape):
         elif kind == "none":
             parts.append(("none", None))
             continue
-        elif not used_ellipsis:
+        elif used_ellipsis:  # one Ellipsis at most
+            continue
+        else:
             used_ellipsis = True
             parts.append(("ellipsis", Ellipsis))
             dim = len(shape) - draw(st.integers(0, len(shape) - dim))

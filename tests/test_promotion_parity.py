@@ -8,6 +8,7 @@ import operator
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 import minitorch_pairs as mt
 from torch_reference import torch
@@ -169,3 +170,20 @@ def test_reduction_dtypes_match_torch(op, dtype):
     ours = _outcome(REDUCTIONS[op], _operand(mt, dtype, "tensor"))
     theirs = _outcome(REDUCTIONS[op], _operand(torch, dtype, "tensor"))
     _same(ours, theirs, f"{op}({dtype})")
+
+
+@given(st.data())
+def test_broadcast_shapes_and_dtypes_drawn_by_hypothesis_match_torch(data):
+    """Random broadcastable shapes (0-d included), dtypes and values through every binary
+    op: dtype, shape and values equal torch's."""
+    shape = data.draw(st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple), label="a")
+    other = tuple(1 if data.draw(st.booleans(), label=f"broadcast {i}") else n
+                  for i, n in enumerate(shape))[data.draw(st.integers(0, len(shape)), label="drop"):]
+    dtypes = [data.draw(st.sampled_from(DTYPES), label=f"dtype {i}") for i in range(2)]
+    op = data.draw(st.sampled_from(sorted(BINARY)), label="op")
+    seed = data.draw(st.integers(0, 2 ** 16), label="seed")
+    rng = np.random.default_rng(seed)
+    arrays = [rng.integers(1, 4, size=s).astype(d) for s, d in zip((shape, other), dtypes)]
+    ours = _outcome(BINARY[op], *(mt.tensor(a) for a in arrays))
+    theirs = _outcome(BINARY[op], *(torch.tensor(a) for a in arrays))
+    _same(ours, theirs, f"{op}({dtypes[0]} {shape}, {dtypes[1]} {other})")
