@@ -61,6 +61,7 @@ class device(str):
 # the device objects tensors carry (a tensor on the GPU is on cuda:0, as in torch), keyed by
 # themselves so that a lookup with one of them is an identity hit
 CANONICAL = {canonical: canonical for canonical in (device("cpu"), device("cuda", 0))}
+_BY_TYPE = {canonical.type: canonical for canonical in CANONICAL}
 
 
 def check_device(spec) -> device:
@@ -70,7 +71,7 @@ def check_device(spec) -> device:
         raise RuntimeError("device 'cuda': no CUDA GPU is available (numba.cuda.is_available() "
                            "is False); use device='cpu', or NUMBA_ENABLE_CUDASIM=1 to run the "
                            "CUDA code on numba's simulator")
-    return CANONICAL[name]
+    return _BY_TYPE[name]
 
 
 def cuda_available() -> bool:
@@ -94,7 +95,9 @@ def transfer(array, device: str):
 def shares_storage(view, base) -> bool:
     """Whether `view` may read or write `base`'s memory (a view of it, not a copy)."""
     if isinstance(view, np.ndarray) and isinstance(base, np.ndarray):
-        return np.may_share_memory(view, base)
+        # NumPy points a view's .base at the array that owns the memory
+        return (view.base if view.base is not None else view) is \
+            (base.base if base.base is not None else base)
     return getattr(view, "buffer", None) is getattr(base, "buffer", view)
 
 

@@ -258,7 +258,8 @@ class Tensor:
             else:
                 device = arg
         moved = self
-        if device is not None and backend.check_device(device) != self.device:
+        if device is not None and device is not self.device and \
+                backend.check_device(device) is not self.device:
             target = backend.check_device(device)
             moved = Tensor._from_array(backend.transfer(self._data, target), target,
                                        requires_grad=self.requires_grad)

@@ -348,7 +348,7 @@ def abs(a: Tensor) -> Tensor:
 
 
 def relu(a: Tensor) -> Tensor:
-    if _is_bool(a):
+    if a.dtype.kind == "b":
         raise NotImplementedError("relu: bool inputs are not supported (as in torch)")
     return Relu.apply(a)
 

@@ -311,9 +311,11 @@ def _check_constant(op: str, name: str, weight) -> None:
                            f"{name} with requires_grad=False")
 
 
-def _check_class_targets(op: str, scores: Tensor, target, ignore_index: int) -> Tensor:
+def _check_class_targets(op: str, scores: Tensor, target, ignore_index: int) -> tuple:
     """Class-index targets of the input's shape without the class dim (torch's checks and
-    exception classes); on the CPU every target is in [0, C) or is ignore_index."""
+    exception classes); on the CPU every target is in [0, C) or is ignore_index. Returns the
+    targets and whether none is ignored (known on the CPU; False on a device, which cannot
+    tell without a sync)."""
     if not isinstance(target, Tensor):
         raise TypeError(f"{op}: expected target to be an int64 Tensor, got "
                         f"{type(target).__name__}")
@@ -327,14 +329,20 @@ def _check_class_targets(op: str, scores: Tensor, target, ignore_index: int) -> 
     classes = scores.shape[0 if scores.ndim == 1 else 1]
     # On the device the check would cost a sync per loss; there the kernels give an
     # out-of-range target a NaN loss instead (torch's CUDA kernels assert on the device).
-    if target.device == "cpu" and values.size:
-        bad = ((values < 0) | (values >= classes)) & (values != ignore_index)
-        if bad.any():
-            raise IndexError(f"{op}: target {values[bad][0]} is out of range for {classes} "
-                             f"classes (expected 0 <= target < {classes}, or ignore_index "
-                             f"{ignore_index})")
+    none_ignored = False
+    if target.device == "cpu":
+        none_ignored = not values.size or (values.min() >= 0 and values.max() < classes)
+        if not none_ignored:
+            bad = ((values < 0) | (values >= classes)) & (values != ignore_index)
+            if bad.any():
+                raise IndexError(f"{op}: target {values[bad][0]} is out of range for "
+                                 f"{classes} classes (expected 0 <= target < {classes}, or "
+                                 f"ignore_index {ignore_index})")
+        if 0 <= ignore_index < classes:  # an ignored target can be a class index too
+            none_ignored = none_ignored and not bool((values == ignore_index).any())
     # host targets for a device input travel with it (the training loop's batches do)
-    return Tensor._from_array(backend.contiguous(values), target.device).to(scores.device)
+    return (Tensor._from_array(backend.contiguous(values), target.device).to(scores.device),
+            none_ignored)
 
 
 def _check_target_shape(op: str, scores: Tensor, target: Tensor) -> None:
@@ -385,12 +393,9 @@ def _check_smoothing(op: str, label_smoothing) -> float:
 
 
 def _fused_cross_entropy(scores: Tensor, target: Tensor, ignore_index: int,
-                         reduction_name: str) -> Tensor:
-    """The kernels' fused path for (N, C) logits. On the CPU the mask is needed only when a
-    target is ignore_index; a device cannot tell without a sync, so it always masks."""
-    valid = target._data != ignore_index
-    if target.device == "cpu" and bool(valid.all()):
-        valid = None
+                         reduction_name: str, none_ignored: bool) -> Tensor:
+    """The kernels' fused path for (N, C) logits, ignored targets masked (unless none is)."""
+    valid = None if none_ignored else target._data != ignore_index
     safe = target._data if valid is None else np.where(valid, target._data, 0)
     return CrossEntropy.apply(scores, target=safe, reduction=reduction_name, valid=valid)
 
@@ -434,9 +439,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         return _probability_targets(op, input, target, weight, ignore_index, smoothing,
                                     reduction_name, class_dim)
     _check_constant(op, "weight", weight)
-    target = _check_class_targets(op, input, target, ignore_index)
+    target, none_ignored = _check_class_targets(op, input, target, ignore_index)
     if input.ndim == 2 and class_weight is None and not smoothing and input.shape[0]:
-        return _fused_cross_entropy(input, target, ignore_index, reduction_name)
+        return _fused_cross_entropy(input, target, ignore_index, reduction_name, none_ignored)
     return _class_nll(log_softmax(input, class_dim), target, class_weight, ignore_index,
                       smoothing, reduction_name)
 
@@ -462,7 +467,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     class_dim = _check_scores(op, input)
     class_weight = _check_class_weight(op, weight, input, class_dim)
     _check_constant(op, "weight", weight)
-    target = _check_class_targets(op, input, target, ignore_index)
+    target, _ = _check_class_targets(op, input, target, ignore_index)
     return _class_nll(input, target, class_weight, ignore_index, 0.0, reduction_name)
 
 

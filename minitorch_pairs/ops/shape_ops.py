@@ -216,8 +216,16 @@ def split_index(index) -> tuple:
     return tuple(basic), tuple(advanced)
 
 
+_PLAIN = frozenset((int, slice, type(None), type(Ellipsis)))
+
+
 def getitem(a: Tensor, index) -> Tensor:
-    basic, advanced = split_index(index)
+    parts = index if type(index) is tuple else (index,)
+    if all(type(p) in _PLAIN and (type(p) is not slice or p.step is None or p.step > 0)
+           for p in parts):  # the common x[:, 0] and x[i]: NumPy's basic indexing is torch's
+        basic, advanced = parts, None
+    else:
+        basic, advanced = split_index(index)
     try:
         out = view_of(GetItem.apply(a, index=basic), a) if basic else a
         return out if advanced is None else GetItem.apply(out, index=advanced)
