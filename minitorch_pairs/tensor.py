@@ -442,8 +442,8 @@ class Tensor:
     def mean(self, dim=None, keepdim=False): return reduction.mean(self, dim, keepdim)
     def max(self, dim=None, keepdim=False): return reduction.max(self, dim, keepdim)
     def argmax(self, dim=None, keepdim=False): return reduction.argmax(self, dim, keepdim)
-    def any(self): return Tensor._from_array(np.asarray(self._data.any()), self.device)
-    def all(self): return Tensor._from_array(np.asarray(self._data.all()), self.device)
+    def any(self, dim=None, keepdim=False): return reduction.any(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False): return reduction.all(self, dim, keepdim)
 
     # ----- shapes and indexing ----------------------------------------------------
     def reshape(self, *shape): return shape_ops.reshape(self, *shape)
@@ -472,16 +472,6 @@ def expect_tensors(op: str, **values) -> None:
             name = name.removeprefix("optional_")
             raise TypeError(f"{op}: expected {name} to be a Tensor"
                             f"{' or None' if optional else ''}, got {type(value).__name__}")
-
-
-def as_tensor(value, like: Tensor | None = None) -> Tensor:
-    """`value` as a tensor; a Python number takes the dtype and device of `like`."""
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, numbers.Number) and like is not None:
-        dtype = dtypes.result_type(like, value)
-        return Tensor._from_array(backend.full((), value, dtype, like._data), like.device)
-    return tensor(value)
 
 
 def _shape(size) -> tuple:

@@ -44,6 +44,9 @@ PROTOCOLS = {
     "and of bools": lambda f: (f.tensor([True, False]) & f.tensor([True, True])).tolist(),
     "xor of ints": lambda f: (f.tensor([5, 3]) ^ 1).tolist(),
     "invert bools": lambda f: (~f.tensor([True, False])).tolist(),
+    "any along a dim": lambda f: f.tensor([[0.0, 1.0], [0.0, 0.0]]).any(dim=1).tolist(),
+    "all keepdim": lambda f: f.tensor([[1, 1], [0, 1]]).all(1, keepdim=True).tolist(),
+    "any of all": lambda f: (f.tensor([0, 2]).any().tolist(), f.zeros(0).all().tolist()),
 }
 
 ERRORS = {

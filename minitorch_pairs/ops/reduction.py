@@ -147,3 +147,19 @@ def _argmax(a: Tensor, dim, keepdim: bool) -> Tensor:
     if keepdim:
         index = np.expand_dims(index, axis)
     return Tensor._from_array(index.astype(np.int64), a.device)
+
+
+def _truth(name: str, a: Tensor, dim, keepdim: bool) -> Tensor:
+    """any/all: a bool tensor, outside the graph (torch: over all, or along dim)."""
+    axes = normalize_dims(name, dim, a.ndim)
+    method = getattr(a._data, name)
+    out = method(axis=axes, keepdims=keepdim)
+    return Tensor._from_array(np.asarray(out) if np.isscalar(out) else out, a.device)
+
+
+def any(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return _truth("any", a, dim, keepdim)
+
+
+def all(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return _truth("all", a, dim, keepdim)
