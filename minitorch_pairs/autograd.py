@@ -61,14 +61,19 @@ class Context:
 
 
 class Node:
-    """An op in the recorded graph: the function, its context and its tensor inputs."""
+    """An op in the recorded graph: the function, its context, the shape and dtype of its
+    output, and per input where its gradient goes: the Node that made the input *when it
+    was used* (so an in-place change of the input later does not reroute it), the input
+    itself if it is a leaf that requires grad, or None."""
 
-    __slots__ = ("function", "ctx", "inputs")
+    __slots__ = ("function", "ctx", "parents", "shape", "dtype")
 
-    def __init__(self, function, ctx, inputs):
+    def __init__(self, function, ctx, parents, shape, dtype):
         self.function = function
         self.ctx = ctx
-        self.inputs = inputs
+        self.parents = parents
+        self.shape = shape
+        self.dtype = dtype
 
     @property
     def name(self) -> str:
@@ -109,7 +114,9 @@ class Function:
         if record:
             if ctx.saved:
                 ctx.versions = _saved_versions(ctx.saved, inputs, out, result)
-            result.grad_fn = Node(cls, ctx, inputs)
+            parents = tuple([t.grad_fn if t.grad_fn is not None else t if t.requires_grad
+                             else None for t in inputs])
+            result.grad_fn = Node(cls, ctx, parents, out.shape, out.dtype)
         return result
 
 
@@ -186,25 +193,26 @@ def unbroadcast(grad, shape: tuple):
 
 
 def _topological_order(root) -> list:
-    """Tensors of the graph below `root`, each after every tensor it was computed from.
+    """The graph's vertices below `root` (Nodes, and leaf tensors that require grad), each
+    after every vertex it was computed from.
 
-    Iterative depth-first search: a tensor is marked when it is expanded, and appended
-    once all of its inputs have been appended.
+    Iterative depth-first search: a vertex is marked when it is expanded, and appended
+    once all of its parents have been appended.
     """
     order, expanded = [], set()
     stack = [(root, False)]
     while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
+        vertex, parents_done = stack.pop()
+        if parents_done:
+            order.append(vertex)
             continue
-        if id(tensor) in expanded:
+        if id(vertex) in expanded:
             continue
-        expanded.add(id(tensor))
-        stack.append((tensor, True))
-        if tensor.grad_fn is not None:
-            for parent in reversed(tensor.grad_fn.inputs):
-                if parent.requires_grad and id(parent) not in expanded:
+        expanded.add(id(vertex))
+        stack.append((vertex, True))
+        if type(vertex) is Node:
+            for parent in reversed(vertex.parents):
+                if parent is not None and id(parent) not in expanded:
                     stack.append((parent, False))
     return order
 
@@ -213,19 +221,20 @@ def backward(root, grad, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into every leaf's `.grad`. Infinities and NaNs that
     backwards make (1/0 at sqrt(0), ...) come silently, as in torch."""
     with np.errstate(all="ignore"):
-        _walk_backward(root, grad, retain_graph)
+        _walk_backward(root.grad_fn if root.grad_fn is not None else root, grad,
+                       retain_graph)
 
 
 def _walk_backward(root, grad, retain_graph: bool) -> None:
     root_grad, grads, leaves = grad, {id(root): grad}, []
-    for tensor in reversed(_topological_order(root)):
-        grad = grads.pop(id(tensor), None)
+    for vertex in reversed(_topological_order(root)):
+        grad = grads.pop(id(vertex), None)
         if grad is None:
             continue
-        node = tensor.grad_fn
-        if node is None:
-            leaves.append((tensor, grad))
+        if type(vertex) is not Node:
+            leaves.append((vertex, grad))
             continue
+        node = vertex
         if node.ctx is None:
             raise RuntimeError(
                 f"backward through {node.name} a second time: its graph was freed after the "
@@ -235,27 +244,33 @@ def _walk_backward(root, grad, retain_graph: bool) -> None:
         input_grads = node.function.backward(node.ctx, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        if len(input_grads) != len(node.inputs):
+        if len(input_grads) != len(node.parents):
             raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} gradients "
-                               f"for {len(node.inputs)} inputs")
-        for index, parent in enumerate(node.inputs):
+                               f"for {len(node.parents)} inputs")
+        for index, parent in enumerate(node.parents):
             parent_grad = input_grads[index]
-            if parent_grad is None or not parent.requires_grad:
+            if parent_grad is None or parent is None:
                 continue
-            data = parent._data
-            if type(parent_grad) is not type(data) or parent_grad.dtype != data.dtype:
-                parent_grad = _with_dtype(parent_grad, data.dtype)
-            if parent_grad.shape != data.shape:
-                parent_grad = unbroadcast(parent_grad, data.shape)
-                if parent_grad.shape != data.shape:
+            if type(parent) is Node:
+                shape, dtype = parent.shape, parent.dtype
+            else:
+                shape, dtype = parent._data.shape, parent._data.dtype
+            if isinstance(parent_grad, _HOST_SCALARS) or parent_grad.dtype != dtype:
+                parent_grad = _with_dtype(parent_grad, dtype)
+            if parent_grad.shape != shape:
+                parent_grad = unbroadcast(parent_grad, shape)
+                if parent_grad.shape != shape:
                     raise RuntimeError(f"{node.name}.backward: gradient of input {index} has "
-                                       f"shape {parent_grad.shape}, expected {data.shape}")
+                                       f"shape {parent_grad.shape}, expected {shape}")
             key = id(parent)
             previous = grads.get(key)
             grads[key] = parent_grad if previous is None else previous + parent_grad
         if not retain_graph:
             node.ctx = None
     _give_to_leaves(leaves, root_grad)
+
+
+_HOST_SCALARS = (np.generic, float, int)  # a backward's scalar result becomes a 0-d array
 
 
 def _give_to_leaves(leaves, root_grad) -> None:

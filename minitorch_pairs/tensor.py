@@ -386,7 +386,11 @@ class Tensor:
         return self._inplace("masked_fill_", lambda t: elementwise.masked_fill(t, mask, value))
 
     def fill_(self, value):
-        value = value.item() if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor):  # a 0-d tensor: its gradient is the filled elements'
+            if value.ndim:
+                raise RuntimeError(f"fill_: only supports a 0-dimension value tensor, got one "
+                                   f"with {value.ndim} dimension(s)")
+            return self.copy_(value)
         return self._inplace("fill_", lambda t: inplace.Fill.apply(t, value=value))
 
     def zero_(self):

@@ -160,7 +160,7 @@ def _op_names(tensor) -> list:
     names, node = [], tensor.grad_fn
     while node is not None:
         names.append(node.name)
-        node = node.inputs[0].grad_fn
+        node = node.parents[0] if isinstance(node.parents[0], mt.autograd.Node) else None
     return names[::-1]
 
 

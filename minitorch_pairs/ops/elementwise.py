@@ -101,7 +101,10 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # each operand is saved only for the other's gradient, so that changing an operand
+        # that needs no gradient in place (x * 2, then x.mul_(3)) leaves backward valid
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)
         with np.errstate(over="ignore", invalid="ignore"):  # inf/nan silently, as in torch
             return a * b
 

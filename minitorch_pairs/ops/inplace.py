@@ -13,6 +13,7 @@ import numpy as np
 from .. import autograd, backend, dtypes
 from ..autograd import Function
 from ..tensor import Tensor
+from . import shape_ops
 
 
 def _check_target(op: str, target: Tensor) -> None:
@@ -34,20 +35,39 @@ def apply_inplace(op: str, target: Tensor, compute) -> Tensor:
         old = Tensor._from_array(target._data.copy(), target.device, target.requires_grad)
         old.grad_fn = target.grad_fn
     result = compute(old)
-    if target._base is not None and (result.grad_fn is not None or target._base.requires_grad):
-        raise RuntimeError(f"{op}: an in-place change of a view that autograd records is not "
-                           "supported by minitorch_pairs (torch rewrites the base's history); "
-                           "change the base tensor, work on a clone(), or use mt.no_grad()")
     if not dtypes.can_cast(result.dtype, target.dtype):
         raise RuntimeError(f"{op}: result type {result.dtype} can't be cast to the desired "
                            f"output type {target.dtype} (torch's rule for in-place ops)")
     if result.shape != target.shape:
         raise RuntimeError(f"{op}: output with shape {target.shape} doesn't match the "
                            f"broadcast shape {result.shape}")
+    if target._base is not None and (result.grad_fn is not None or target._base.requires_grad):
+        return _through_base(op, target, result)
     write(target, result._data)
     if result.grad_fn is not None:
         target.grad_fn, target.requires_grad = result.grad_fn, True
     return target
+
+
+def _through_base(op: str, view: Tensor, result: Tensor) -> Tensor:
+    """An in-place change of a view that autograd records, as torch does it: the base gets
+    `base[index] = result` (recorded on the base), and the view becomes `base[index]` of the
+    new base. Only views taken by basic indexing straight from their base know their index;
+    other views are refused."""
+    base, index = view._base, getattr(view, "_view_index", None)
+    if index is None:
+        raise RuntimeError(f"{op}: an in-place change of this view (a reshape, permute or "
+                           "view of a view) that autograd records is not supported by "
+                           "minitorch_pairs (torch rewrites the base's history); change the "
+                           "base tensor, work on a clone(), or use mt.no_grad()")
+    if base.requires_grad and base.is_leaf:
+        raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being used "
+                           "in an in-place operation (torch refuses this too); do it inside "
+                           "`with mt.no_grad():`")
+    base[index] = result
+    fresh = shape_ops.GetItem.apply(base, index=index)
+    view.grad_fn, view.requires_grad = fresh.grad_fn, fresh.requires_grad
+    return view
 
 
 def write(target: Tensor, array) -> None:

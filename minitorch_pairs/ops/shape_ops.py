@@ -41,7 +41,9 @@ class GetItem(Function):
     def forward(ctx, a, index):
         ctx.shape, ctx.index = a.shape, index
         out = a[index]
-        return np.asarray(out) if np.isscalar(out) else out
+        if isinstance(out, np.generic):  # one element: a 0-d view of it, as torch's x[i]
+            out = a[(index if type(index) is tuple else (index,)) + (Ellipsis,)]
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -228,6 +230,8 @@ def getitem(a: Tensor, index) -> Tensor:
         basic, advanced = split_index(index)
     try:
         out = view_of(GetItem.apply(a, index=basic), a) if basic else a
+        if advanced is None and out._base is a:
+            out._view_index = basic  # lets an in-place change of the view reach the base
         return out if advanced is None else GetItem.apply(out, index=advanced)
     except IndexError as error:
         raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape "
