@@ -59,6 +59,12 @@ ERRORS = {
     "matmul inner": lambda f: f.ones(2, 3) @ f.ones(4, 2),
     "matmul 0-d": lambda f: f.tensor(1.0) @ f.ones(2),
     "matmul batch": lambda f: f.ones(2, 2, 3) @ f.ones(3, 3, 2),
+    "matmul dtypes": lambda f: f.ones(2, 3) @ f.ones(3, 2, dtype=f.float64),
+    "matmul of ints and floats": lambda f: f.ones(2, 3) @ f.ones(3, 2, dtype=f.int64),
+    "linear dtypes": lambda f: (F if f is mt else torch.nn.functional).linear(
+        f.ones(2, 3), f.ones(4, 3, dtype=f.float64)),
+    "conv dtypes": lambda f: (F if f is mt else torch.nn.functional).conv2d(
+        f.ones(1, 2, 5, 5), f.ones(3, 2, 3, 3, dtype=f.float64)),
     "linear features": lambda f: (F if f is mt else torch.nn.functional).linear(
         f.ones(2, 3), f.ones(4, 5)),
     "conv channels": lambda f: (F if f is mt else torch.nn.functional).conv2d(

@@ -195,7 +195,7 @@ def _conv_arguments(op: str, x, weight, bias, stride, padding) -> tuple:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ShapeError(f"{op}: expected bias of shape ({weight.shape[0]},), got {bias.shape}")
     if x.dtype != weight.dtype:
-        raise TypeError(f"{op}: input dtype {x.dtype} differs from weight dtype {weight.dtype}")
+        raise ShapeError(f"{op}: input dtype {x.dtype} differs from weight dtype {weight.dtype}")
     stride, padding = pair(op, "stride", stride, 1), pair(op, "padding", padding, 0)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return inputs, dict(stride=stride, padding=padding)

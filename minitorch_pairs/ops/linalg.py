@@ -55,6 +55,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"matmul: both operands need at least 1 dim, got shapes "
                          f"{a.shape} and {b.shape}")
+    if a.dtype != b.dtype:  # torch multiplies matrices of one dtype only
+        raise ShapeError(f"matmul: expected both operands to have the same dtype, got "
+                         f"{a.dtype} and {b.dtype}")
     if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
         raise ShapeError(f"matmul: inner sizes differ: shapes {a.shape} and {b.shape}")
     a2 = reshape(a, 1, a.shape[0]) if a.ndim == 1 else a
@@ -84,7 +87,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ShapeError(f"linear: expected bias of shape ({weight.shape[0]},), got {bias.shape}")
     if x.dtype != weight.dtype:
-        raise TypeError(f"linear: input dtype {x.dtype} differs from weight dtype {weight.dtype}")
+        raise ShapeError(f"linear: input dtype {x.dtype} differs from weight dtype {weight.dtype}")
     rows = reshape(x, -1, x.shape[-1]) if x.ndim != 2 else x
     out = Linear.apply(*((rows, weight) if bias is None else (rows, weight, bias)))
     return out if x.ndim == 2 else reshape(out, *x.shape[:-1], weight.shape[0])
