@@ -18,9 +18,10 @@ from .dtypes import bool_ as bool, float16 as half, float32 as float, float64 as
 from .dtypes import int16 as short, int32 as int, int64 as long  # torch's aliases  # noqa
 from .errors import ShapeError
 from .backend import device
-from .ops.elementwise import clamp, masked_fill
-from .tensor import (Tensor, arange, as_dtype, empty, empty_like, full, full_like, ones,
-                     ones_like, rand, rand_like, randn, randn_like, tensor, zeros, zeros_like)
+from .ops.comparison import clamp, masked_fill
+from .factories import (arange, empty, empty_like, full, full_like, ones, ones_like, rand,
+                        rand_like, randn, randn_like, zeros, zeros_like)
+from .tensor import Tensor, as_dtype, tensor
 
 clip = clamp
 

@@ -18,8 +18,7 @@ import numpy as np
 from . import backend
 
 _grad_enabled = True
-KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # what numba's kernels compile for
-_HALF = np.dtype(np.float16)  # stored, but computed in float32 by the kernel ops
+_HALF, _SINGLE = np.dtype(np.float16), np.dtype(np.float32)
 
 
 def is_grad_enabled() -> bool:
@@ -96,15 +95,15 @@ class Function:
     def backward(ctx, grad):
         raise NotImplementedError
 
-    # The floating dtypes the forward's kernels are compiled for (None: any); an op whose
-    # first input is float16 runs in float32 and casts its result back.
-    kernel_dtypes = None
+    # True for ops whose numba kernels compile for float32/float64 only: given a float16
+    # first input, the op runs in float32 and its result is cast back.
+    computes_half_in_float32 = False
 
     @classmethod
     def apply(cls, *inputs, **options):
         device = _common_device(cls.__name__, inputs)
         needs = tuple([t.requires_grad for t in inputs])
-        if cls.kernel_dtypes is not None and inputs and inputs[0]._data.dtype == _HALF:
+        if cls.computes_half_in_float32 and inputs and inputs[0]._data.dtype == _HALF:
             return _through_float32(cls, inputs, options)
         record = _grad_enabled and True in needs
         ctx = Context(device, needs)
@@ -149,8 +148,8 @@ def _check_versions(node) -> None:
 def _through_float32(cls, inputs, options):
     """`cls` on float32 copies of its float16 inputs (casts recorded, so gradients flow),
     the result cast back to float16."""
-    from .ops.elementwise import cast
-    wide = [cast(t, KERNEL_FLOATS[0]) if t.dtype == _HALF else t for t in inputs]
+    from .ops.promotion import cast
+    wide = [cast(t, _SINGLE) if t.dtype == _HALF else t for t in inputs]
     out = cls.apply(*wide, **options)
     return cast(out, _HALF) if out.dtype.kind == "f" else out
 

@@ -66,7 +66,7 @@ _BY_TYPE = {canonical.type: canonical for canonical in CANONICAL}
 
 def check_device(spec) -> device:
     """The canonical device of `spec` (a name or a device); a clear error if unusable."""
-    name = device(spec).type if not isinstance(spec, device) else spec.type
+    name = device(spec).type
     if name == "cuda" and not cuda_available():
         raise RuntimeError("device 'cuda': no CUDA GPU is available (numba.cuda.is_available() "
                            "is False); use device='cpu', or NUMBA_ENABLE_CUDASIM=1 to run the "

@@ -29,7 +29,6 @@ _BY_NAME = {"bool": bool_, "uint8": uint8, "int8": int8, "int16": int16, "short"
             "float64": float64, "double": float64}
 SUPPORTED_NAMES = frozenset(_BY_NAME)
 SUPPORTED = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
-FLOATING = (float16, float32, float64)
 
 _default_dtype = float32
 

@@ -6,15 +6,12 @@ differentiable op in `ops/`.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from . import autograd, backend, dtypes
 from .dtypes import (as_dtype, bool_, float16, float32, float64, int8, int16, int32,  # noqa: F401
                      int64, uint8)
 from .errors import ShapeError
-
 
 
 def _inferred_dtype(data, array: np.ndarray) -> np.dtype:
@@ -265,7 +262,7 @@ class Tensor:
                                        requires_grad=self.requires_grad)
         if dtype is None or as_dtype(dtype) == moved.dtype:
             return moved.clone() if copy and moved is self else moved
-        return elementwise.cast(moved, as_dtype(dtype))
+        return promotion.cast(moved, as_dtype(dtype))
 
     def cpu(self) -> "Tensor":
         return self.to("cpu")
@@ -326,12 +323,12 @@ class Tensor:
     def __matmul__(self, other): return linalg.matmul(self, other)
     def __rmatmul__(self, other): return linalg.matmul(other, self)
 
-    def __eq__(self, other): return elementwise.compare(np.equal, self, other)
-    def __ne__(self, other): return elementwise.compare(np.not_equal, self, other)
-    def __lt__(self, other): return elementwise.compare(np.less, self, other)
-    def __le__(self, other): return elementwise.compare(np.less_equal, self, other)
-    def __gt__(self, other): return elementwise.compare(np.greater, self, other)
-    def __ge__(self, other): return elementwise.compare(np.greater_equal, self, other)
+    def __eq__(self, other): return comparison.compare(np.equal, self, other)
+    def __ne__(self, other): return comparison.compare(np.not_equal, self, other)
+    def __lt__(self, other): return comparison.compare(np.less, self, other)
+    def __le__(self, other): return comparison.compare(np.less_equal, self, other)
+    def __gt__(self, other): return comparison.compare(np.greater, self, other)
+    def __ge__(self, other): return comparison.compare(np.greater_equal, self, other)
     __hash__ = object.__hash__
 
     def __bool__(self) -> bool:
@@ -340,12 +337,12 @@ class Tensor:
                                "is ambiguous; use .any() or .all()")
         return bool(backend.transfer(self._data, "cpu"))
 
-    def __and__(self, other): return elementwise.bitwise(np.bitwise_and, self, other)
-    def __rand__(self, other): return elementwise.bitwise(np.bitwise_and, other, self)
-    def __or__(self, other): return elementwise.bitwise(np.bitwise_or, self, other)
-    def __ror__(self, other): return elementwise.bitwise(np.bitwise_or, other, self)
-    def __xor__(self, other): return elementwise.bitwise(np.bitwise_xor, self, other)
-    def __rxor__(self, other): return elementwise.bitwise(np.bitwise_xor, other, self)
+    def __and__(self, other): return comparison.bitwise(np.bitwise_and, self, other)
+    def __rand__(self, other): return comparison.bitwise(np.bitwise_and, other, self)
+    def __or__(self, other): return comparison.bitwise(np.bitwise_or, self, other)
+    def __ror__(self, other): return comparison.bitwise(np.bitwise_or, other, self)
+    def __xor__(self, other): return comparison.bitwise(np.bitwise_xor, self, other)
+    def __rxor__(self, other): return comparison.bitwise(np.bitwise_xor, other, self)
 
     def __invert__(self):
         if self.dtype.kind not in "iub":
@@ -380,10 +377,10 @@ class Tensor:
     def __itruediv__(self, other): return self.div_(other)
 
     def clamp_(self, min=None, max=None):
-        return self._inplace("clamp_", lambda t: elementwise.clamp(t, min, max))
+        return self._inplace("clamp_", lambda t: comparison.clamp(t, min, max))
 
     def masked_fill_(self, mask, value):
-        return self._inplace("masked_fill_", lambda t: elementwise.masked_fill(t, mask, value))
+        return self._inplace("masked_fill_", lambda t: comparison.masked_fill(t, mask, value))
 
     def fill_(self, value):
         if isinstance(value, Tensor):  # a 0-d tensor: its gradient is the filled elements'
@@ -429,9 +426,9 @@ class Tensor:
                              f"the indexed region of a tensor of shape {self.shape} "
                              f"({error})") from None
 
-    def clamp(self, min=None, max=None): return elementwise.clamp(self, min, max)
-    def clip(self, min=None, max=None): return elementwise.clamp(self, min, max)
-    def masked_fill(self, mask, value): return elementwise.masked_fill(self, mask, value)
+    def clamp(self, min=None, max=None): return comparison.clamp(self, min, max)
+    def clip(self, min=None, max=None): return comparison.clamp(self, min, max)
+    def masked_fill(self, mask, value): return comparison.masked_fill(self, mask, value)
     def exp(self): return elementwise.exp(self)
     def log(self): return elementwise.log(self)
     def sqrt(self): return elementwise.sqrt(self)
@@ -478,94 +475,7 @@ def expect_tensors(op: str, **values) -> None:
                             f"{' or None' if optional else ''}, got {type(value).__name__}")
 
 
-def _shape(size) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    for extent in size:
-        if not isinstance(extent, numbers.Integral) or extent < 0:
-            raise ShapeError(f"size: expected non-negative integers, got {size}")
-    return tuple(int(extent) for extent in size)
-
-
-def _factory(array, dtype, requires_grad, device) -> Tensor:
-    """A host array made by a factory, in `dtype` (default float), moved to `device`."""
-    dtype = as_dtype(dtype) or dtypes.get_default_dtype()
-    device = backend.check_device(device)
-    array = backend.transfer(array.astype(dtype, copy=False), device)
-    result = Tensor._from_array(array, device)
-    return result.requires_grad_(requires_grad)
-
-
-def zeros(*size, dtype=None, requires_grad=False, device="cpu") -> Tensor:
-    return _factory(np.zeros(_shape(size)), dtype, requires_grad, device)
-
-
-def ones(*size, dtype=None, requires_grad=False, device="cpu") -> Tensor:
-    return _factory(np.ones(_shape(size)), dtype, requires_grad, device)
-
-
-def full(size, fill_value, dtype=None, requires_grad=False, device="cpu") -> Tensor:
-    """`fill_value` everywhere; without dtype= its type decides (bool, int64, default float)."""
-    dtype = as_dtype(dtype) or dtypes.scalar_dtype(fill_value)
-    return _factory(np.full(_shape((size,)), fill_value, dtype=dtype), dtype, requires_grad,
-                    device)
-
-
-def empty(*size, dtype=None, requires_grad=False, device="cpu") -> Tensor:
-    """Uninitialised in torch; zeros here (the same cost for our NumPy storage)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad, device=device)
-
-
-def _like(factory, other: Tensor, dtype, requires_grad, device, *args) -> Tensor:
-    """`factory` with `other`'s shape, and its dtype and device unless given."""
-    return factory(other.shape, *args, dtype=dtype or other.dtype, requires_grad=requires_grad,
-                   device=other.device if device is None else device)
-
-
-def zeros_like(other: Tensor, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return _like(zeros, other, dtype, requires_grad, device)
-
-
-def ones_like(other: Tensor, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return _like(ones, other, dtype, requires_grad, device)
-
-
-def empty_like(other: Tensor, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return _like(empty, other, dtype, requires_grad, device)
-
-
-def full_like(other: Tensor, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return _like(full, other, dtype, requires_grad, device, fill_value)
-
-
-def rand_like(other: Tensor, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return _like(rand, other, dtype, requires_grad, device)
-
-
-def randn_like(other: Tensor, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return _like(randn, other, dtype, requires_grad, device)
-
-
-def randn(*size, dtype=None, requires_grad=False, device="cpu", generator=None) -> Tensor:
-    rng = generator or random.default_generator()
-    return _factory(rng.standard_normal(_shape(size)), dtype, requires_grad, device)
-
-
-def rand(*size, dtype=None, requires_grad=False, device="cpu", generator=None) -> Tensor:
-    rng = generator or random.default_generator()
-    return _factory(rng.random(_shape(size)), dtype, requires_grad, device)
-
-
-def arange(start, end=None, step=1, dtype=None, device="cpu") -> Tensor:
-    if end is None:
-        start, end = 0, start
-    array = np.arange(start, end, step)
-    if dtype is None:  # any float bound or step: the default dtype (torch), else int64
-        dtype = dtypes.result_type(start, end, step) if all(
-            isinstance(v, numbers.Number) for v in (start, end, step)) else array.dtype
-    return _factory(array, as_dtype(dtype) or array.dtype, False, device)
-
-
 # The ops import Tensor from this module, so they are bound after it exists.
 from . import random  # noqa: E402
-from .ops import elementwise, inplace, linalg, reduction, shape_ops  # noqa: E402
+from .ops import (comparison, elementwise, inplace, linalg, promotion,  # noqa: E402
+                  reduction, shape_ops)

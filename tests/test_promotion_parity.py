@@ -187,3 +187,29 @@ def test_broadcast_shapes_and_dtypes_drawn_by_hypothesis_match_torch(data):
     ours = _outcome(BINARY[op], *(mt.tensor(a) for a in arrays))
     theirs = _outcome(BINARY[op], *(torch.tensor(a) for a in arrays))
     _same(ours, theirs, f"{op}({dtypes[0]} {shape}, {dtypes[1]} {other})")
+
+
+HALF_OPS = {"log_softmax": lambda f, F, t: F.log_softmax(t, 1),
+            "softmax": lambda f, F, t: F.softmax(t, 1),
+            "cross_entropy": lambda f, F, t: F.cross_entropy(t, f.tensor([0, 1, 2, 0])),
+            "max_pool2d": lambda f, F, t: F.max_pool2d(t, 2),
+            "linear": lambda f, F, t: F.linear(t, f.ones(2, 3, dtype=f.float16))}
+
+
+@pytest.mark.parametrize("op", HALF_OPS)
+def test_float16_through_the_kernel_ops_matches_torch(op):
+    """Ops whose numba kernels compile for float32/float64 only take float16 as torch does:
+    a float16 result, values and gradient to float16's precision."""
+    shape = (4, 1, 4, 4) if op == "max_pool2d" else (4, 3)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float16)
+    results = []
+    for f, functional in ((mt, mt.nn.functional), (torch, torch.nn.functional)):
+        t = f.tensor(x, requires_grad=True)
+        out = HALF_OPS[op](f, functional, t)
+        out.sum().backward()
+        results.append((str(out.dtype).removeprefix("torch."), out.detach().numpy(),
+                        t.grad.numpy()))
+    assert results[0][0] == results[1][0] == "float16"
+    for ours, theirs in zip(results[0][1:], results[1][1:]):
+        np.testing.assert_allclose(ours.astype(float), theirs.astype(float), rtol=2e-3,
+                                   atol=2e-3)  # float16 keeps ~3 decimal digits

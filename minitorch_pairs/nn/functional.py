@@ -6,9 +6,11 @@ from ..ops.conv_pool import (avg_pool2d, conv2d, conv2d_relu_max_pool2d, max_poo
                               relu_max_pool2d)
 from ..ops.elementwise import relu, selu, sigmoid, tanh
 from ..ops.linalg import linear
-from ..ops.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
-                          cross_entropy, log_softmax, mse_loss, nll_loss, softmax)
+from ..ops.binary_losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                                 mse_loss)
+from ..ops.losses import cross_entropy, nll_loss
 from ..ops.normalization import batch_norm, dropout
+from ..ops.softmax import log_softmax, softmax
 
 __all__ = ["avg_pool2d", "batch_norm", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "conv2d",

@@ -2,7 +2,7 @@
 constructor arguments (weight and pos_weight are buffers, as in torch)."""
 from __future__ import annotations
 
-from ..ops.losses import _reduction
+from ..ops.losses import reduction_mode
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -13,7 +13,7 @@ class _Loss(Module):
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
-        self.reduction = _reduction(type(self).__name__, reduction, size_average, reduce)
+        self.reduction = reduction_mode(type(self).__name__, reduction, size_average, reduce)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return type(self).function(input, target, reduction=self.reduction)

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..autograd import KERNEL_FLOATS, Function
+from ..autograd import Function
 from ..errors import ShapeError
 from ..tensor import Tensor, expect_tensors
 
@@ -35,7 +35,7 @@ def _contiguous(*arrays):
 
 
 class Conv2d(Function):
-    kernel_dtypes = KERNEL_FLOATS
+    computes_half_in_float32 = True
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
@@ -72,7 +72,7 @@ class Conv2dReluPool(Function):
     gradient are never made: each output tile is pooled while in cache, and the backward
     builds each tile's gradient from the pooled one. Elsewhere the kernels compose conv2d
     and max_pool2d."""
-    kernel_dtypes = KERNEL_FLOATS
+    computes_half_in_float32 = True
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
@@ -113,7 +113,7 @@ class MaxPool2d(Function):
     ReLU when it is positive, and gets no gradient either way when it is not; a NaN wins its
     window and passes the ReLU, with zero gradient. So the ReLU and its mask run on the
     pooled output, and the input-sized ReLU output and gradient are never made."""
-    kernel_dtypes = KERNEL_FLOATS
+    computes_half_in_float32 = True
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, relu=False):
@@ -140,7 +140,7 @@ class MaxPool2d(Function):
 
 
 class AvgPool2d(Function):
-    kernel_dtypes = KERNEL_FLOATS
+    computes_half_in_float32 = True
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):

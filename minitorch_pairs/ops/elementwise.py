@@ -1,5 +1,5 @@
-"""Elementwise primitives with broadcasting: add sub mul div neg pow, exp log sqrt abs,
-relu tanh sigmoid selu, cast; and the non-differentiable comparisons.
+"""Elementwise arithmetic with broadcasting: add sub mul div neg pow, exp log sqrt abs,
+relu tanh sigmoid selu; operands promoted as torch does (promotion.py).
 
 Binary ops broadcast like NumPy/PyTorch; the engine (`autograd.unbroadcast`)
 sums each gradient back to its operand's shape, so backwards here return
@@ -7,73 +7,15 @@ full-size gradients. Derivatives reuse the saved output where they can.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .. import backend, dtypes
-from ..autograd import KERNEL_FLOATS, Function
-from ..errors import ShapeError
-from ..tensor import Tensor, tensor
+from ..autograd import Function
+from ..tensor import Tensor
+from .promotion import as_floating, operands
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
-
-
-_REAL = (int, float, np.integer, np.floating, np.bool_)  # bool is an int
-
-
-def _operands(op: str, a, b, floating: bool = False) -> tuple:
-    """Both operands as tensors of torch's result dtype (`floating`: at least the default
-    float, as for true division), checked to broadcast."""
-    a_tensor, b_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
-    if not a_tensor and not b_tensor:
-        raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
-                        f"{type(b).__name__}")
-    if a_tensor and b_tensor and a.dtype == b.dtype:
-        dtype = a.dtype  # the common cases, without the promotion rules
-    elif a_tensor and a.dtype.kind == "f" and isinstance(b, _REAL):
-        dtype = a.dtype  # a Python number never widens a floating tensor
-    elif b_tensor and b.dtype.kind == "f" and isinstance(a, _REAL):
-        dtype = b.dtype
-    else:
-        a, b = (x if isinstance(x, (Tensor, numbers.Number)) else tensor(x) for x in (a, b))
-        dtype = dtypes.result_type(a, b)
-    if floating:
-        dtype = dtypes.float_result(dtype)
-    like = a if a_tensor else b
-    a, b = _as_operand(a, dtype, like), _as_operand(b, dtype, like)
-    if a.shape != b.shape:
-        try:
-            np.broadcast_shapes(a.shape, b.shape)
-        except ValueError:
-            raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast "
-                             "together") from None
-    return a, b
-
-
-def _as_operand(value, dtype, like: Tensor) -> Tensor:
-    """`value` (a tensor or a Python number) as a tensor of `dtype` on `like`'s device; a
-    tensor that requires grad is cast by a differentiable op."""
-    if not isinstance(value, Tensor):
-        if dtype.kind in "iu":  # an integer out of the dtype's range wraps, as in torch
-            value = np.array(value).astype(dtype)[()]
-        return Tensor._from_array(backend.full((), value, dtype, like._data), like.device)
-    if value.dtype == dtype:
-        return value
-    if value.requires_grad:
-        return cast(value, dtype)
-    return Tensor._from_array(value._data.astype(dtype), value.device)
-
-
-def _floating(op: str, a) -> Tensor:
-    """`a` as a floating tensor: integers and bools take the default float dtype (torch's
-    exp, log, sqrt, ... of an integer tensor)."""
-    if not isinstance(a, Tensor):
-        raise TypeError(f"{op}: expected a Tensor, got {type(a).__name__}")
-    if a.dtype.kind == "f":
-        return a
-    return Tensor._from_array(a._data.astype(dtypes.get_default_dtype()), a.device)
 
 
 class Add(Function):
@@ -212,7 +154,7 @@ class Abs(Function):
 
 
 class Relu(Function):
-    kernel_dtypes = KERNEL_FLOATS
+    computes_half_in_float32 = True
 
     @staticmethod
     def forward(ctx, a):
@@ -273,56 +215,15 @@ class Selu(Function):
         return grad * slope.astype(a.dtype, copy=False)
 
 
-class Clamp(Function):
-    @staticmethod
-    def forward(ctx, a, low, high):
-        # NOTE: the gradient passes strictly inside (low, high): torch's choice for number
-        # bounds gives 0 at a bound.
-        low, high = (None if v is None else a.dtype.type(v) for v in (low, high))
-        inside = backend.full(a.shape, True, np.bool_, a) if low is None else a > low
-        if high is not None:
-            inside = inside & (a < high)
-        ctx.save_for_backward(inside)
-        out = a if low is None else np.maximum(a, low)
-        return out if high is None else np.minimum(out, high)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * ctx.saved[0]
-
-
-class MaskedFill(Function):
-    @staticmethod
-    def forward(ctx, a, mask, value):
-        ctx.save_for_backward(mask)
-        return np.where(mask, a.dtype.type(value), a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return np.where(ctx.saved[0], grad.dtype.type(0), grad), None
-
-
-class Cast(Function):
-    @staticmethod
-    def forward(ctx, a, dtype):
-        ctx.input_dtype = a.dtype
-        return a.astype(dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad.astype(ctx.input_dtype)
-
-
-def add(a, b) -> Tensor: return Add.apply(*_operands("add", a, b))
-def mul(a, b) -> Tensor: return Mul.apply(*_operands("mul", a, b))
-def div(a, b) -> Tensor: return Div.apply(*_operands("div", a, b, floating=True))
-def exp(a: Tensor) -> Tensor: return Exp.apply(_floating("exp", a))
-def log(a: Tensor) -> Tensor: return Log.apply(_floating("log", a))
-def sqrt(a: Tensor) -> Tensor: return Sqrt.apply(_floating("sqrt", a))
-def tanh(a: Tensor) -> Tensor: return Tanh.apply(_floating("tanh", a))
-def sigmoid(a: Tensor) -> Tensor: return Sigmoid.apply(_floating("sigmoid", a))
-def selu(a: Tensor) -> Tensor: return Selu.apply(_floating("selu", a))
-def cast(a: Tensor, dtype) -> Tensor: return Cast.apply(a, dtype=dtype)
+def add(a, b) -> Tensor: return Add.apply(*operands("add", a, b))
+def mul(a, b) -> Tensor: return Mul.apply(*operands("mul", a, b))
+def div(a, b) -> Tensor: return Div.apply(*operands("div", a, b, floating=True))
+def exp(a: Tensor) -> Tensor: return Exp.apply(as_floating("exp", a))
+def log(a: Tensor) -> Tensor: return Log.apply(as_floating("log", a))
+def sqrt(a: Tensor) -> Tensor: return Sqrt.apply(as_floating("sqrt", a))
+def tanh(a: Tensor) -> Tensor: return Tanh.apply(as_floating("tanh", a))
+def sigmoid(a: Tensor) -> Tensor: return Sigmoid.apply(as_floating("sigmoid", a))
+def selu(a: Tensor) -> Tensor: return Selu.apply(as_floating("selu", a))
 
 
 def _is_bool(value) -> bool:
@@ -334,7 +235,7 @@ def sub(a, b) -> Tensor:
     if _is_bool(a) or _is_bool(b):
         raise NotImplementedError("sub: subtraction, the `-` operator, with a bool tensor is not "
                                   "supported (as in torch); use the `^` operator instead")
-    return Sub.apply(*_operands("sub", a, b))
+    return Sub.apply(*operands("sub", a, b))
 
 
 def neg(a: Tensor) -> Tensor:
@@ -358,7 +259,7 @@ def relu(a: Tensor) -> Tensor:
 
 def pow(a, b) -> Tensor:
     exponent = b
-    a, b = _operands("pow", a, b)
+    a, b = operands("pow", a, b)
     if a.dtype == dtypes.bool_:
         if isinstance(exponent, (bool, np.bool_)):  # torch's shortcut: x ** True is x, ** False 1
             array = a._data.copy() if exponent else backend.full(a.shape, True, a.dtype, a._data)
@@ -370,45 +271,3 @@ def pow(a, b) -> Tensor:
     return Pow.apply(a, b)
 
 
-def clamp(a: Tensor, min=None, max=None) -> Tensor:
-    """Elements limited to [min, max] (Python numbers; either may be None)."""
-    if min is None and max is None:
-        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-    for name, bound in (("min", min), ("max", max)):
-        if bound is not None and not isinstance(bound, numbers.Real):
-            raise TypeError(f"clamp: expected {name} to be a number or None, got "
-                            f"{type(bound).__name__} (tensor bounds are not supported)")
-    bounds = [bound for bound in (min, max) if bound is not None]
-    a = _as_operand(a, dtypes.result_type(a, *bounds), a)
-    return Clamp.apply(a, low=min, high=max)
-
-
-def masked_fill(a: Tensor, mask: Tensor, value) -> Tensor:
-    """`value` where the bool `mask` (broadcast to a's shape) is True, `a` elsewhere."""
-    if not isinstance(mask, Tensor) or mask.dtype != dtypes.bool_:
-        got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
-        raise RuntimeError(f"masked_fill: expected a bool tensor as mask, got {got}")
-    if isinstance(value, Tensor):
-        if value.ndim:
-            raise RuntimeError(f"masked_fill: only supports a 0-dimensional value tensor, "
-                               f"but got one with {value.ndim} dimension(s)")
-        value = value.item()
-    if np.broadcast_shapes(a.shape, mask.shape) != a.shape:
-        raise ShapeError(f"masked_fill: mask of shape {mask.shape} does not broadcast to the "
-                         f"tensor's shape {a.shape}")
-    return MaskedFill.apply(a, mask, value=value)
-
-
-def bitwise(ufunc, a, b) -> Tensor:
-    """&, |, ^ of bool or integer tensors (promoted as torch does), outside the graph."""
-    a, b = _operands(ufunc.__name__, a, b)
-    if a.dtype.kind not in "iub":
-        raise NotImplementedError(f"{ufunc.__name__}: not implemented for dtype {a.dtype} "
-                                  "(only bool and integer tensors, as in torch)")
-    return Tensor._from_array(ufunc(a._data, b._data), a.device)
-
-
-def compare(ufunc, a, b) -> Tensor:
-    """A comparison: a boolean tensor, outside the graph (operands promoted as torch does)."""
-    a, b = _operands(ufunc.__name__, a, b)
-    return Tensor._from_array(ufunc(a._data, b._data), a.device)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import KERNEL_FLOATS, Function
+from ..autograd import Function
 from ..errors import ShapeError
 from ..tensor import Tensor, expect_tensors
 from .shape_ops import reshape
@@ -12,7 +12,7 @@ from .shape_ops import reshape
 class MatMul(Function):
     """a @ b for inputs of at least 2 dims; batch dims broadcast."""
 
-    kernel_dtypes = KERNEL_FLOATS
+    computes_half_in_float32 = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -33,7 +33,7 @@ class Linear(Function):
     """x @ weight.T + bias in one op: one pass forward (the bias added as the product is
     written), two products and the bias's sums backward."""
 
-    kernel_dtypes = KERNEL_FLOATS
+    computes_half_in_float32 = True
 
     @staticmethod
     def forward(ctx, x, weight, bias=None):

@@ -1,7 +1,7 @@
-"""Softmax family and losses, with torch's signatures and semantics: log_softmax, softmax,
-cross_entropy (the kernels' fused log-softmax + NLL for plain (N, C) logits; otherwise
-log_softmax + ClassNLL, or primitives for class-probability targets), nll_loss,
-binary_cross_entropy, binary_cross_entropy_with_logits, mse_loss."""
+"""Class losses, with torch's signatures and semantics: cross_entropy (the kernels' fused
+log-softmax + NLL for plain (N, C) logits; otherwise log_softmax + ClassNLL, or primitives
+for class-probability targets) and nll_loss; and what every loss shares (the reduction and
+its deprecated flags, the check that a weight is a constant)."""
 from __future__ import annotations
 
 import math
@@ -14,68 +14,13 @@ from ..autograd import Function, is_grad_enabled
 from ..errors import ShapeError
 from ..tensor import Tensor
 from . import reduction
-from .reduction import normalize_dims
+from .softmax import log_softmax
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _rows(x, axis):
-    """x with `axis` moved last, as a contiguous (rows, K) array, and the moved shape."""
-    moved = np.moveaxis(x, axis, -1)
-    rows = int(math.prod(moved.shape[:-1]))  # (not -1: ambiguous for an empty axis)
-    return backend.contiguous(moved).reshape(rows, x.shape[axis]), moved.shape
-
-
-def _as_row(x, axis):
-    """A 0-d tensor's array as one row of one class (torch: softmax of a scalar is 1)."""
-    return (x.reshape(1), 0) if x.ndim == 0 else (x, axis)
-
-
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, axis):
-        ctx.input_shape = x.shape
-        x, axis = _as_row(x, axis)
-        rows, moved_shape = _rows(x, axis)
-        out = np.empty_like(rows)
-        ctx.kernels.log_softmax_forward(rows, out)
-        ctx.save_for_backward(out)
-        ctx.axis, ctx.moved_shape = axis, moved_shape
-        return np.moveaxis(out.reshape(moved_shape), -1, axis).reshape(ctx.input_shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved
-        grad, _ = _as_row(grad, ctx.axis)
-        grad_rows, _ = _rows(grad, ctx.axis)
-        grad_x = np.empty_like(out)
-        ctx.kernels.log_softmax_backward(grad_rows, out, grad_x)
-        return np.moveaxis(grad_x.reshape(ctx.moved_shape), -1, ctx.axis) \
-            .reshape(ctx.input_shape)
-
-
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx, x, axis):
-        input_shape = x.shape
-        x, axis = _as_row(x, axis)
-        rows, moved_shape = _rows(x, axis)
-        log_probs = np.empty_like(rows)
-        ctx.kernels.log_softmax_forward(rows, log_probs)
-        out = np.moveaxis(np.exp(log_probs).reshape(moved_shape), -1, axis)
-        ctx.save_for_backward(out)
-        ctx.axis, ctx.input_shape = axis, input_shape
-        return out.reshape(input_shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved
-        grad, _ = _as_row(grad, ctx.axis)
-        grad_x = out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True))
-        return grad_x.reshape(ctx.input_shape)
-
-
-def _reduce(losses: Tensor, reduction_name: str) -> Tensor:
+def reduce_losses(losses: Tensor, reduction_name: str) -> Tensor:
+    """Per-element losses reduced as `reduction` asks: their mean, their sum, or themselves."""
     if reduction_name == "mean":
         return reduction.mean(losses)
     if reduction_name == "sum":
@@ -101,6 +46,8 @@ class CrossEntropy(Function):
     reduced in the same op: the loss is one node of the graph, not three. `valid` (or None
     when no target is ignored) masks the rows whose target is ignore_index; their targets
     come in replaced by 0, so the kernels never index with them."""
+
+    computes_half_in_float32 = True
 
     @staticmethod
     def forward(ctx, logits, target, reduction, valid=None):
@@ -188,82 +135,9 @@ class ClassNLL(Function):
         return grad_lp
 
 
-class BinaryCrossEntropy(Function):
-    """-(y log x + (1 - y) log(1 - x)) with each log clamped to >= -100, as torch; the input
-    gradient divides by max(x (1 - x), 1e-12), torch's guard at x = 0 or 1."""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped
-            log_x = np.maximum(np.log(x), -100.0)
-            log_rest = np.maximum(np.log1p(-x), -100.0)
-        return (-(y * log_x + (1 - y) * log_rest)).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y = ctx.saved
-        grad_x = grad * (x - y) / np.maximum(x * (1 - x), 1e-12)
-        with np.errstate(divide="ignore"):  # torch: the target's gradient is -logit(x), unclamped
-            grad_y = -grad * (np.log(x) - np.log1p(-x))
-        return grad_x.astype(x.dtype, copy=False), grad_y.astype(y.dtype, copy=False)
-
-
-def _softplus_of_negative(x):
-    """log(1 + exp(-x)) without overflow for any x."""
-    return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
-
-
-class BinaryCrossEntropyWithLogits(Function):
-    """(1 - y) x + lw softplus(-x), lw = 1 + (pos_weight - 1) y: torch's formula, which is
-    -(pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))) without overflow."""
-
-    @staticmethod
-    def forward(ctx, x, y, pos_weight=None):
-        ctx.save_for_backward(x, y, pos_weight)
-        softplus = _softplus_of_negative(x)
-        if pos_weight is None:
-            return ((1 - y) * x + softplus).astype(x.dtype, copy=False)
-        log_weight = 1 + (pos_weight - 1) * y
-        return ((1 - y) * x + log_weight * softplus).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y, pw = ctx.saved
-        e = np.exp(-np.abs(x))
-        sigmoid_of_negative = np.where(x >= 0, e / (1 + e), 1 / (1 + e))
-        if pw is None:
-            grad_x = grad * ((1 - y) - sigmoid_of_negative)
-            return grad_x.astype(x.dtype, copy=False), (-grad * x).astype(y.dtype, copy=False)
-        log_weight = 1 + (pw - 1) * y
-        grad_x = grad * ((1 - y) - log_weight * sigmoid_of_negative)
-        grad_y = grad * (-x + (pw - 1) * _softplus_of_negative(x))
-        return grad_x.astype(x.dtype, copy=False), grad_y.astype(y.dtype, copy=False)
-
-
-def _softmax_axis(op: str, x: Tensor, dim) -> int:
-    if not isinstance(x, Tensor) or x.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point Tensor, got "
-                        f"{getattr(x, 'dtype', type(x).__name__)}")
-    if dim is None:
-        raise TypeError(f"{op}: dim must be given (an int), as in torch")
-    if not isinstance(dim, numbers.Integral):
-        raise TypeError(f"{op}: expected dim to be an int, got {dim!r}")
-    axes = normalize_dims(op, dim, x.ndim)
-    return axes[0] if axes else 0  # a 0-d tensor: dim 0 or -1, one element
-
-
-def log_softmax(x: Tensor, dim: int = None) -> Tensor:
-    return LogSoftmax.apply(x, axis=_softmax_axis("log_softmax", x, dim))
-
-
-def softmax(x: Tensor, dim: int = None) -> Tensor:
-    return Softmax.apply(x, axis=_softmax_axis("softmax", x, dim))
-
-
 # ----- argument checks shared by the losses -------------------------------------------------
 
-def _reduction(op: str, reduction_name: str, size_average=None, reduce=None) -> str:
+def reduction_mode(op: str, reduction_name: str, size_average=None, reduce=None) -> str:
     """The reduction, from torch's deprecated size_average/reduce flags when either is given."""
     if size_average is not None or reduce is not None:
         size_average = True if size_average is None else size_average
@@ -304,7 +178,7 @@ def _check_class_weight(op: str, weight, scores: Tensor, class_dim: int):
     return weight.to(scores.device)._data  # a host weight follows the input, as targets do
 
 
-def _check_constant(op: str, name: str, weight) -> None:
+def check_constant(op: str, name: str, weight) -> None:
     """torch has no gradient for these weights and refuses one that asks for it."""
     if weight is not None and weight.requires_grad and is_grad_enabled():
         raise RuntimeError(f"{op}: not differentiable with respect to {name}; expected a "
@@ -431,14 +305,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     target class indices (the input's shape without C) or class probabilities (the
     input's shape, floating point)."""
     op = "cross_entropy"
-    reduction_name = _reduction(op, reduction, size_average, reduce)
+    reduction_name = reduction_mode(op, reduction, size_average, reduce)
     class_dim = _check_scores(op, input)
     smoothing = _check_smoothing(op, label_smoothing)
     class_weight = _check_class_weight(op, weight, input, class_dim)
     if isinstance(target, Tensor) and target.shape == input.shape:
         return _probability_targets(op, input, target, weight, ignore_index, smoothing,
                                     reduction_name, class_dim)
-    _check_constant(op, "weight", weight)
+    check_constant(op, "weight", weight)
     target, none_ignored = _check_class_targets(op, input, target, ignore_index)
     if input.ndim == 2 and class_weight is None and not smoothing and input.shape[0]:
         return _fused_cross_entropy(input, target, ignore_index, reduction_name, none_ignored)
@@ -463,97 +337,11 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     """torch.nn.functional.nll_loss: input (C,), (N, C) or (N, C, d1, ...) log-probabilities,
     target class indices of the input's shape without C."""
     op = "nll_loss"
-    reduction_name = _reduction(op, reduction, size_average, reduce)
+    reduction_name = reduction_mode(op, reduction, size_average, reduce)
     class_dim = _check_scores(op, input)
     class_weight = _check_class_weight(op, weight, input, class_dim)
-    _check_constant(op, "weight", weight)
+    check_constant(op, "weight", weight)
     target, _ = _check_class_targets(op, input, target, ignore_index)
     return _class_nll(input, target, class_weight, ignore_index, 0.0, reduction_name)
 
 
-def _check_same_shape(op: str, input: Tensor, target: Tensor, reduction_name: str) -> None:
-    if reduction_name not in REDUCTIONS:
-        raise ValueError(f"{op}: expected reduction in {REDUCTIONS}, got {reduction_name!r}")
-    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
-        raise TypeError(f"{op}: expected Tensors, got {type(input).__name__} and "
-                        f"{type(target).__name__}")
-    if input.shape != target.shape:
-        raise ValueError(f"{op}: expected target of the input's shape {input.shape}, "
-                         f"got {target.shape}")
-
-
-def _check_floating(op: str, input: Tensor, target: Tensor) -> None:
-    if input.dtype.kind != "f" or target.dtype.kind != "f":
-        raise ShapeError(f"{op}: expected floating-point input and target, got "
-                         f"{input.dtype} and {target.dtype}")
-
-
-def _check_broadcasts_to(op: str, name: str, other, shape: tuple) -> None:
-    """`other` (a weight) must broadcast to the input's shape without growing it, as torch's
-    in-place multiply of the losses requires."""
-    if other is None:
-        return
-    if not isinstance(other, Tensor):
-        raise TypeError(f"{op}: expected {name} to be a Tensor or None, got "
-                        f"{type(other).__name__}")
-    try:
-        fits = np.broadcast_shapes(other.shape, shape) == shape
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ShapeError(f"{op}: expected {name} to broadcast to the input's shape {shape}, "
-                         f"got {other.shape}")
-
-
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """torch.nn.functional.binary_cross_entropy: input probabilities in [0, 1]."""
-    op = "binary_cross_entropy"
-    reduction_name = _reduction(op, reduction, size_average, reduce)
-    _check_same_shape(op, input, target, reduction_name)
-    _check_floating(op, input, target)
-    if target.dtype != input.dtype:
-        raise ShapeError(f"{op}: expected target of the input's dtype {input.dtype}, got "
-                         f"{target.dtype}")
-    _check_broadcasts_to(op, "weight", weight, input.shape)
-    _check_constant(op, "weight", weight)
-    # the CPU checks the range as torch does; a device would need a sync (NaN/inf instead)
-    if input.device == "cpu" and input.numel() and \
-            not bool(((input._data >= 0) & (input._data <= 1)).all()):
-        raise RuntimeError(f"{op}: all elements of input should be between 0 and 1")
-    losses = BinaryCrossEntropy.apply(input, target)
-    if weight is not None:
-        losses = losses * weight.to(losses.device)  # a host weight follows the input
-    return _reduce(losses, reduction_name)
-
-
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
-                                     weight: Tensor | None = None, size_average=None,
-                                     reduce=None, reduction: str = "mean",
-                                     pos_weight: Tensor | None = None) -> Tensor:
-    """torch.nn.functional.binary_cross_entropy_with_logits; weight and pos_weight broadcast
-    to the input's shape (pos_weight: one weight per class, the last dim)."""
-    op = "binary_cross_entropy_with_logits"
-    reduction_name = _reduction(op, reduction, size_average, reduce)
-    _check_same_shape(op, input, target, reduction_name)
-    _check_floating(op, input, target)
-    _check_broadcasts_to(op, "weight", weight, input.shape)
-    _check_broadcasts_to(op, "pos_weight", pos_weight, input.shape)
-    _check_constant(op, "weight", weight)
-    _check_constant(op, "pos_weight", pos_weight)
-    dtype = np.promote_types(input.dtype, target.dtype)  # torch: the loss in the wider dtype
-    input, target = (t if t.dtype == dtype else t.to(dtype=dtype) for t in (input, target))
-    losses = BinaryCrossEntropyWithLogits.apply(
-        input, target, pos_weight=None if pos_weight is None else pos_weight.to(input.device)._data)
-    if weight is not None:
-        losses = losses * weight.to(losses.device)  # a host weight follows the input
-    return _reduce(losses, reduction_name)
-
-
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    _check_same_shape("mse_loss", input, target, reduction)
-    if input.dtype.kind != "f" or target.dtype != input.dtype:
-        raise TypeError(f"mse_loss: expected floating-point input and target of one dtype, "
-                        f"got {input.dtype} and {target.dtype}")
-    diff = input - target
-    return _reduce(diff * diff, reduction)

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from .. import backend, random
-from ..autograd import KERNEL_FLOATS, Function, no_grad
+from ..autograd import Function, no_grad
 from ..errors import ShapeError
 from ..tensor import Tensor, expect_tensors
 from .elementwise import mul
@@ -15,7 +15,7 @@ from .elementwise import mul
 class BatchNormTrain(Function):
     """Normalise with the batch's statistics; backward goes through them."""
 
-    kernel_dtypes = KERNEL_FLOATS
+    computes_half_in_float32 = True
 
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
@@ -43,7 +43,7 @@ class BatchNormTrain(Function):
 class BatchNormEval(Function):
     """Normalise with fixed running statistics: an affine map per channel."""
 
-    kernel_dtypes = KERNEL_FLOATS
+    computes_half_in_float32 = True
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, eps):
