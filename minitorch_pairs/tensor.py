@@ -255,9 +255,8 @@ class Tensor:
             else:
                 device = arg
         moved = self
-        if device is not None and device is not self.device and \
-                backend.check_device(device) is not self.device:
-            target = backend.check_device(device)
+        target = self.device if device is None else backend.check_device(device)
+        if target is not self.device:
             moved = Tensor._from_array(backend.transfer(self._data, target), target,
                                        requires_grad=self.requires_grad)
         if dtype is None or as_dtype(dtype) == moved.dtype:

@@ -8,8 +8,6 @@ the old array checks the counter and refuses (autograd.py), as torch does.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .. import autograd, backend, dtypes
 from ..autograd import Function
 from ..tensor import Tensor
@@ -43,7 +41,7 @@ def apply_inplace(op: str, target: Tensor, compute) -> Tensor:
                            f"broadcast shape {result.shape}")
     if target._base is not None and (result.grad_fn is not None or target._base.requires_grad):
         return _through_base(op, target, result)
-    write(target, result._data)
+    _write(target, result._data)
     if result.grad_fn is not None:
         target.grad_fn, target.requires_grad = result.grad_fn, True
     return target
@@ -70,12 +68,9 @@ def _through_base(op: str, view: Tensor, result: Tensor) -> Tensor:
     return view
 
 
-def write(target: Tensor, array) -> None:
+def _write(target: Tensor, array) -> None:
     """Copy `array` into `target`'s storage (cast, broadcast) and count the change."""
-    if target._data.ndim == 0 and isinstance(target._data, np.ndarray):
-        target._data[()] = array
-    else:
-        target._data[...] = array
+    target._data[...] = array
     target._version_counter[0] += 1
 
 

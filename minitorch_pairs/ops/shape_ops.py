@@ -162,6 +162,7 @@ def squeeze(a: Tensor, dim=None) -> Tensor:
 
 
 _BASIC = (numbers.Integral, slice, type(None), type(Ellipsis))
+_PLAIN = frozenset((int, slice, type(None), type(Ellipsis)))  # exact types: no bool, no arrays
 
 
 def _is_array(part) -> bool:
@@ -201,6 +202,10 @@ def split_index(index) -> tuple:
     `x[0, :, [1, 2]]` only the list is advanced, so its dim stays in place ((3, 2) for x of
     shape (2, 3, 4); NumPy, taking the 0 as advanced too, gives (2, 3)). `advanced` is None
     when the index has no arrays."""
+    parts = index if type(index) is tuple else (index,)
+    if all(type(p) in _PLAIN and (type(p) is not slice or p.step is None or p.step > 0)
+           for p in parts):  # the common x[:, 0] and x[i]: NumPy's basic indexing is torch's
+        return parts, None
     parts = _index_parts(index)
     if not any(_is_array(p) for p in parts):
         return tuple(parts), None
@@ -218,16 +223,8 @@ def split_index(index) -> tuple:
     return tuple(basic), tuple(advanced)
 
 
-_PLAIN = frozenset((int, slice, type(None), type(Ellipsis)))
-
-
 def getitem(a: Tensor, index) -> Tensor:
-    parts = index if type(index) is tuple else (index,)
-    if all(type(p) in _PLAIN and (type(p) is not slice or p.step is None or p.step > 0)
-           for p in parts):  # the common x[:, 0] and x[i]: NumPy's basic indexing is torch's
-        basic, advanced = parts, None
-    else:
-        basic, advanced = split_index(index)
+    basic, advanced = split_index(index)
     try:
         out = view_of(GetItem.apply(a, index=basic), a) if basic else a
         if advanced is None and out._base is a:
