@@ -177,8 +177,8 @@ def compare(torch_summary: dict, ours: dict | None) -> dict:
     out = {}
     for name, t in torch_summary.items():
         o = (ours or {}).get(name)
-        if not o:
-            continue
+        if not o or t["test_accuracy_mean"] is None or o.get("test_accuracy_mean") is None:
+            continue  # a side without a finished, non-diverged run
         diff = abs(t["test_accuracy_mean"] - o["test_accuracy_mean"])
         stds = [s for s in (t["test_accuracy_std"], o.get("test_accuracy_std"))
                 if s is not None and math.isfinite(s)]

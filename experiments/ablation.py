@@ -16,10 +16,10 @@ import sys
 
 import numpy as np
 
-from minitorch_pairs.files import atomic_write, remove_temporaries
+from minitorch_pairs.files import atomic_write
 
-from . import cli, siamese_aux
-from .results import StudyFilesError, read_runs, write_json
+from . import cli, outdir, siamese_aux
+from .results import read_runs, write_json
 
 FULL = "full recipe"
 # (model, variant, the main job's options that remove the ingredient)
@@ -118,24 +118,28 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     plan = [(models, FULL, [])] + [([m], v, o) for m, v, o in ABLATIONS if m in models]
-    for plan_models, variant, options in plan:
-        out = variant_folder(args.out, plan_models, variant)
-        status = siamese_aux.main(["--models", ",".join(plan_models), "--rounds",
-                                   str(args.rounds), "--out", out, *options, *passed_on,
-                                   *(["--resume"] if args.resume and os.path.exists(out)
-                                     else []), *([] if variant == FULL else ["--no-plots"])])
-        if status != 0:
-            return status
     try:
-        rows = table_rows(args.out, models)
-    except StudyFilesError as error:
-        print(f"error: {error}", file=sys.stderr)
+        with outdir.claim(args.out, {"": {"ablation.json", "ablation.md"}.__contains__}):
+            for plan_models, variant, options in plan:
+                out = variant_folder(args.out, plan_models, variant)
+                status = siamese_aux.main([
+                    "--models", ",".join(plan_models), "--rounds", str(args.rounds),
+                    "--out", out, *options, *passed_on,
+                    *(["--resume"] if args.resume and os.path.exists(out) else []),
+                    *([] if variant == FULL else ["--no-plots"])])
+                if status != 0:
+                    return status
+            rows = table_rows(args.out, models)
+            table = markdown(rows)
+            write_json(os.path.join(args.out, "ablation.json"), rows)
+            with atomic_write(os.path.join(args.out, "ablation.md")) as file:
+                file.write(table + "\n")
+    except KeyboardInterrupt:
+        print(f"interrupted: --resume continues the ablation in {args.out}", file=sys.stderr)
+        return 130
+    except cli.EXPECTED_FAILURES as error:
+        print(f"error: {cli.describe_failure(error)}", file=sys.stderr)
         return 2
-    table = markdown(rows)
-    remove_temporaries(args.out)  # half-written tables of a killed run
-    write_json(os.path.join(args.out, "ablation.json"), rows)
-    with atomic_write(os.path.join(args.out, "ablation.md")) as file:
-        file.write(table + "\n")
     print(table)
     return 0
 

@@ -10,8 +10,22 @@ from minitorch_pairs import backend
 from minitorch_pairs.data import NORMALIZATIONS
 
 from .models import MODELS, REPRODUCTIONS
+from .outdir import OutputBusy
+from .results import StudyFilesError
 from .sources import SOURCES
 from .training import AUX_SCHEDULES, OPTIMIZERS, SCHEDULES
+
+
+# what a runner reports as one `error: ...` line and exit status 2: bad data or files, a busy
+# or unwritable --out, an unreachable cluster (ConnectionError), a full disk (OSError)
+EXPECTED_FAILURES = (StudyFilesError, OutputBusy, OSError, ValueError)
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line for an expected failure; an OSError names its file and the reason."""
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)
 
 
 def _int_at_least(minimum: int, wording: str):
@@ -27,6 +41,16 @@ def _int_at_least(minimum: int, wording: str):
 
 
 positive_int = _int_at_least(1, "a positive integer")
+# rounds per model: each is a training run, so more would run for months; 10,000 also keeps
+# the seeds (--seed + round) and runs.csv of a reasonable size
+MAX_ROUNDS = 10_000
+
+
+def round_count(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_ROUNDS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_ROUNDS} rounds, got {text!r}")
+    return value
 non_negative_int = _int_at_least(0, "an integer >= 0")
 
 

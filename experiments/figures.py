@@ -3,7 +3,6 @@ accuracy boxplots per model, per-epoch curves with ±1 std bands, ROC and precis
 (all of a model's rounds pooled), and the test error of the best model by digit pair."""
 from __future__ import annotations
 
-import math
 import os
 
 import numpy as np
@@ -15,7 +14,7 @@ def study_figures(store, models: list, summary: dict) -> list:
     """Write the figures into <out>/figures; return their paths."""
     directory = os.path.join(store.out, "figures")
     os.makedirs(directory, exist_ok=True)
-    done = [m for m in models if not math.isnan(summary[m]["test_accuracy_mean"])]
+    done = [m for m in models if summary[m]["test_accuracy_mean"] is not None]
     if not done:
         return []
     runs = {m: [store.run_details(r["model"], r["round"]) for r in store.rows

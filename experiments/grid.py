@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import os
 import sys
@@ -22,9 +23,9 @@ import numpy as np
 from tqdm import tqdm
 
 from minitorch_pairs.data import generate_pair_sets, kfold_indices
-from minitorch_pairs.files import atomic_write, remove_temporaries
+from minitorch_pairs.files import atomic_write
 
-from . import cli, distributed
+from . import cli, distributed, outdir
 from .models import get_spec, MODELS
 from .sources import load_pools
 from .results import StudyFilesError, read_json, write_json
@@ -68,10 +69,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.lrs = args.lrs or preset["lrs"] or [args.lr or spec.lr]
     args.aux_weights = args.aux_weights or preset["aux_weights"] or \
         [spec.aux_weight if args.aux_weight is None else args.aux_weight]
+    args.lrs, args.aux_weights = (list(dict.fromkeys(values))  # one cell per value
+                                  for values in (args.lrs, args.aux_weights))
     args.folds = args.folds or preset["folds"]
     args.convex = args.convex or preset["convex"]
-    if args.folds < 2:
-        parser.error(f"--folds: expected at least 2, got {args.folds}")
+    if not 2 <= args.folds <= args.n_pairs:
+        parser.error(f"--folds: expected 2 to --n-pairs ({args.n_pairs}) folds, got "
+                     f"{args.folds}")
     if args.convex and any(w > 1 for w in args.aux_weights):
         parser.error("--convex: aux weights must be <= 1 (comparison weight 1 - w)")
     cli.check_data_and_device(parser, args)
@@ -97,6 +101,14 @@ class FoldTask:
     config: TrainConfig
     seed: int
     device: str
+
+
+def grid_data(data: str, data_root, n_pairs: int, seed: int, normalize: str, folds: int,
+              download: bool = False) -> tuple:
+    """(the training pairs, their K folds): what every fold run reads."""
+    pairs, _ = generate_pair_sets(load_pools(data, data_root, download), n_pairs, seed=seed,
+                                  normalize=normalize)
+    return pairs, kfold_indices(len(pairs), folds, np.random.default_rng(seed))
 
 
 def run_fold(task: FoldTask, shared) -> float | None:
@@ -135,16 +147,46 @@ def grid_settings(args) -> dict:
 
 
 def load_finished(path: str, settings: dict, resume: bool) -> list:
+    """The cells of a stored grid made with the same settings, each checked."""
     if not os.path.exists(path):
         return []
     if not resume:
         raise StudyFilesError(f"{path} exists: pass --resume to continue it or use another "
                               "--out")
     stored = read_json(path, "resume")
-    if stored.get("settings") != settings:
-        raise StudyFilesError(f"resume: {path} was made with other settings "
-                              f"({stored.get('settings')}); use the same ones or another --out")
-    return stored.get("cells", [])
+    if not isinstance(stored, dict) or stored.get("settings") != settings:
+        found = stored.get("settings") if isinstance(stored, dict) else stored
+        raise StudyFilesError(f"resume: {path} was made with other settings ({found}); use "
+                              "the same ones or another --out")
+    cells, seen = stored.get("cells"), set()
+    for index, cell in enumerate(cells if isinstance(cells, list) else [None]):
+        problem = _cell_problem(cell, settings, seen)
+        if problem is not None:
+            raise StudyFilesError(f"resume: {path}: cell {index}: {problem}; delete that cell "
+                                  "(it is then trained again) or use another --out")
+    return cells
+
+
+def _cell_problem(cell, settings: dict, seen: set) -> str | None:
+    if not isinstance(cell, dict) or set(cell) != {"lr", "aux_weight", "fold_accuracies",
+                                                   "diverged", "mean", "std"}:
+        return f"not a grid cell: {cell!r:.80}"
+    point = (cell["lr"], cell["aux_weight"])
+    if cell["lr"] not in settings["lrs"] or cell["aux_weight"] not in settings["aux_weights"]:
+        return f"lr {cell['lr']}, aux weight {cell['aux_weight']} is not a point of the grid"
+    if point in seen:
+        return f"lr {cell['lr']}, aux weight {cell['aux_weight']} appears twice"
+    seen.add(point)
+    accuracies = cell["fold_accuracies"]
+    if not isinstance(accuracies, list) or not all(
+            isinstance(a, (int, float)) and 0 <= a <= 1 for a in accuracies) or \
+            cell["diverged"] != settings["folds"] - len(accuracies):
+        return f"fold accuracies {accuracies!r:.80} with {cell['diverged']!r} diverged do " \
+               f"not make {settings['folds']} folds of accuracies from 0 to 1"
+    expected = cell_result(cell["lr"], cell["aux_weight"], accuracies)
+    if (cell["mean"], cell["std"]) != (expected["mean"], expected["std"]):
+        return f"mean {cell['mean']}, std {cell['std']} do not match its fold accuracies"
+    return None
 
 
 def write_grid(out: str, settings: dict, cells: list) -> dict:
@@ -182,67 +224,89 @@ def format_grid(args, cells: list, chosen) -> str:
 
 
 def main(argv=None) -> int:
+    """Exit status as the main job's (experiments.siamese_aux.main): 0, 1 (fold runs failed),
+    2 (refused; --out as it was if no cell was written), 130 (interrupted)."""
     args = parse_args(argv)
-    spec = get_spec(args.model)
-    settings = grid_settings(args)
     try:
-        cells = load_finished(os.path.join(args.out, "grid.json"), settings, args.resume)
-        pools = load_pools(args.data, args.data_root, args.download)
-        pairs, _ = generate_pair_sets(pools, args.n_pairs, seed=args.seed,
-                                      normalize=args.normalize)
-    except (StudyFilesError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        with outdir.claim(args.out, {"": {"grid.json", "grid.csv", "grid.png"}.__contains__}) \
+                as claim:
+            cells = load_finished(os.path.join(args.out, "grid.json"), grid_settings(args),
+                                  args.resume)
+            load = functools.partial(grid_data, args.data, args.data_root, args.n_pairs,
+                                     args.seed, args.normalize, args.folds)
+            shared = distributed.Shared(grid_data(args.data, args.data_root, args.n_pairs,
+                                                  args.seed, args.normalize, args.folds,
+                                                  download=args.download), load)
+            with distributed.executor(args) as runner:
+                failed = search(args, cells, runner, shared, claim)
+            chosen = choose(cells)
+            print(format_grid(args, cells, chosen))
+            if not args.no_plots and len(args.lrs) * len(args.aux_weights) > 1:
+                plot_grid(args, cells, chosen)
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished cells are in {args.out}; --resume continues the "
+              "grid", file=sys.stderr)
+        return 130
+    except cli.EXPECTED_FAILURES as error:
+        print(f"error: {cli.describe_failure(error)}", file=sys.stderr)
         return 2
-    os.makedirs(args.out, exist_ok=True)  # only once the inputs are known to be good
-    remove_temporaries(args.out)  # half-written files of a killed run
-    folds = kfold_indices(len(pairs), args.folds, np.random.default_rng(args.seed))
-    done = {(c["lr"], c["aux_weight"]) for c in cells}
-    todo = [(lr, w) for lr in args.lrs for w in args.aux_weights if (lr, w) not in done]
-    tasks = [FoldTask(args.model, lr, w, k, cell_config(args, spec, lr, w),
-                      args.seed * 1000 + k, args.device)
-             for lr, w in todo for k in range(args.folds)]
-    outcomes = {cell: {} for cell in todo}
-    failed = []
-    bar = tqdm(total=len(tasks), desc="grid", unit="run", disable=args.quiet, file=sys.stderr)
-    with distributed.executor(args) as runner:
-        for task, result in runner.run(run_fold, tasks, (pairs, folds)):
-            bar.update()
-            if isinstance(result, distributed.Failed):
-                failed.append(result)
-                print(f"warning: lr {task.lr:g}, aux weight {task.aux_weight:g}, fold "
-                      f"{task.fold} failed: {result.error}", file=sys.stderr)
-                continue
-            cell = outcomes[(task.lr, task.aux_weight)]
-            cell[task.fold] = result
-            if len(cell) == args.folds:  # each cell saved as soon as all its folds are in
-                cells.append(cell_result(task.lr, task.aux_weight,
-                                         [cell[k] for k in range(args.folds)]))
-                cells.sort(key=lambda c: (args.lrs.index(c["lr"]),  # grid order, not arrival
-                                          args.aux_weights.index(c["aux_weight"])))
-                write_grid(args.out, settings, cells)
-    bar.close()
-    chosen = choose(cells)
-    print(format_grid(args, cells, chosen))
-    if not args.no_plots and len(args.lrs) * len(args.aux_weights) > 1:
-        from . import plots
-        values = np.full((len(args.lrs), len(args.aux_weights)), np.nan)
-        for c in cells:
-            if c["mean"] is not None:
-                values[args.lrs.index(c["lr"]), args.aux_weights.index(c["aux_weight"])] = \
-                    100 * c["mean"]
-        highlight = None if chosen is None else (args.lrs.index(chosen["lr"]),
-                                                 args.aux_weights.index(chosen["aux_weight"]))
-        plots.grid_heatmap(values, [f"{x:g}" for x in args.lrs],
-                           [f"{x:g}" for x in args.aux_weights],
-                           os.path.join(args.out, "grid.png"),
-                           title=f"{args.model}: {args.folds}-fold validation accuracy (%)",
-                           xlabel="aux weight", ylabel="learning rate", highlight=highlight)
     print(f"results in {args.out}")
     if failed:
         print(f"error: {len(failed)} fold run(s) failed; their cells are not recorded "
               "(--resume runs them again)", file=sys.stderr)
         return 1
     return 0
+
+
+def search(args, cells: list, runner, shared, claim) -> list:
+    """Train the folds of every cell not in `cells`, saving each cell as its folds are
+    all in; returns the fold runs that failed (their workers died)."""
+    spec, settings = get_spec(args.model), grid_settings(args)
+    done = {(c["lr"], c["aux_weight"]) for c in cells}
+    todo = [(lr, w) for lr in args.lrs for w in args.aux_weights if (lr, w) not in done]
+    tasks = (FoldTask(args.model, lr, w, k, cell_config(args, spec, lr, w),
+                      args.seed * 1000 + k, args.device)
+             for lr, w in todo for k in range(args.folds))
+    outcomes = {cell: {} for cell in todo}
+    failed = []
+    bar = tqdm(total=len(todo) * args.folds, desc="grid", unit="run", disable=args.quiet,
+               file=sys.stderr)
+    for task, result in runner.run(run_fold, tasks, shared):
+        bar.update()
+        if isinstance(result, distributed.Failed):
+            failed.append(result)
+            print(f"warning: lr {task.lr:g}, aux weight {task.aux_weight:g}, fold "
+                  f"{task.fold} failed: {result.error}", file=sys.stderr)
+            continue
+        cell = outcomes[(task.lr, task.aux_weight)]
+        cell[task.fold] = result
+        if len(cell) == args.folds:  # each cell saved as soon as all its folds are in
+            cells.append(cell_result(task.lr, task.aux_weight,
+                                     [cell[k] for k in range(args.folds)]))
+            cells.sort(key=lambda c: (args.lrs.index(c["lr"]),  # grid order, not arrival
+                                      args.aux_weights.index(c["aux_weight"])))
+            for name in ("grid.json", "grid.csv"):
+                claim.new(os.path.join(args.out, name))
+            write_grid(args.out, settings, cells)
+            claim.keep()
+    bar.close()
+    return failed
+
+
+def plot_grid(args, cells: list, chosen) -> None:
+    from . import plots
+    values = np.full((len(args.lrs), len(args.aux_weights)), np.nan)
+    for c in cells:
+        if c["mean"] is not None:
+            values[args.lrs.index(c["lr"]), args.aux_weights.index(c["aux_weight"])] = \
+                100 * c["mean"]
+    highlight = None if chosen is None else (args.lrs.index(chosen["lr"]),
+                                             args.aux_weights.index(chosen["aux_weight"]))
+    plots.grid_heatmap(values, [f"{x:g}" for x in args.lrs],
+                       [f"{x:g}" for x in args.aux_weights],
+                       os.path.join(args.out, "grid.png"),
+                       title=f"{args.model}: {args.folds}-fold validation accuracy (%)",
+                       xlabel="aux weight", ylabel="learning rate", highlight=highlight)
 
 
 if __name__ == "__main__":

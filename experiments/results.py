@@ -7,7 +7,9 @@
     summary.json           mean ± std per model (diverged runs counted, not averaged)
 
 Every file is replaced atomically (`minitorch_pairs.files.atomic_write`), so a study killed
-at any moment leaves whole files, and `--resume` continues from the finished runs.
+at any moment leaves whole files, and `--resume` continues from the finished runs, once
+`experiments.resume` has checked every file it relies on. JSON files are strict JSON: a
+missing number is null, never NaN.
 """
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ import os
 import numpy as np
 
 import minitorch_pairs as mt
-from minitorch_pairs.files import atomic_write, remove_temporaries
+from minitorch_pairs.files import atomic_write
+
+from .models import MODELS
 
 RUN_FIELDS = ("model", "round", "seed", "status", "test_accuracy", "train_accuracy",
               "test_loss", "train_loss", "epochs", "seconds", "parameters", "error")
@@ -33,7 +37,7 @@ class StudyFilesError(ValueError):
 
 def write_json(path, value) -> None:
     with atomic_write(path) as file:
-        json.dump(value, file, indent=2, allow_nan=True)
+        json.dump(value, file, indent=2, allow_nan=False)
         file.write("\n")
 
 
@@ -48,34 +52,73 @@ def read_json(path, what: str):
 
 
 class StudyStore:
-    """Reads and writes one study's directory. `resume=False` refuses a directory that
-    already holds results unless `overwrite`; `resume=True` requires the same config."""
+    """Reads and writes one study's directory (claimed by `experiments.outdir.claim`).
+    `resume=False` refuses a directory that already holds results unless `overwrite`;
+    `resume=True` requires the same config and checks the stored files. Nothing is written
+    before the first run is recorded (or the summary written), so a study that stops
+    before that leaves the directory as it was."""
 
-    def __init__(self, out, config: dict, resume: bool = False, overwrite: bool = False):
+    def __init__(self, out, config: dict, resume: bool = False, overwrite: bool = False,
+                 claim=None):
+        from . import resume as checks
         self.out = os.fspath(out)
         self.config = {"format": FORMAT, **config}
-        os.makedirs(self.out, exist_ok=True)
         self.rows = []
+        self._claim = claim
+        self._started = False
         config_path = self._path("config.json")
-        existing = os.path.exists(config_path) or os.path.exists(self._path("runs.csv"))
-        if existing and resume:
-            self._check_config(read_json(config_path, "resume"))
-            self.rows = self._read_rows()
-        elif existing and not overwrite:
+        if resume and (os.path.exists(config_path) or os.path.exists(self._path("runs.csv"))):
+            stored = read_json(config_path, "resume")
+            self._check_config(stored)
+            rounds = checks.stored_rounds(stored, config_path)  # what the rows were made for
+            self.rows = checks.checked_rows(self, self._path("runs.csv"), rounds)
+            # the rows of rounds beyond this run's --rounds stay valid in later resumes
+            self.config["rounds"] = max(self.config["rounds"], rounds)
+        elif not overwrite and self._holds_runs():
             raise StudyFilesError(f"results already exist in {self.out}: pass --resume to "
                                   "continue them, --overwrite to start again, or another --out")
-        else:
+
+    @staticmethod
+    def owned_files(out) -> dict:
+        """The names this study writes, per folder of `out` (for `outdir.claim`)."""
+        owned = {"": {"config.json", "runs.csv", "summary.json"}.__contains__,
+                 "best": lambda name: name.endswith(".npz") and name[:-4] in MODELS,
+                 "figures": lambda name: name.endswith(".png")}
+        for model in MODELS:
+            owned[os.path.join("runs", model)] = lambda name: name.startswith("round_") \
+                and name.endswith(".json")
+        return owned
+
+    def _holds_runs(self) -> bool:
+        """runs.csv records a run, or cannot be read (so may): results not to overwrite."""
+        try:
+            return bool(read_runs(self._path("runs.csv")))
+        except StudyFilesError:
+            return os.path.exists(self._path("runs.csv"))
+
+    def _new(self, path: str) -> str:
+        """`path`, noted as new to the claim if it does not exist yet."""
+        if self._claim is not None:
+            self._claim.new(path)
+        return path
+
+    def _start_writing(self) -> None:
+        """The first write: the config, and the rows (so far none, unless resumed)."""
+        if not self._started:
+            os.makedirs(self._new(self.out), exist_ok=True)
+            write_json(self._new(self._path("config.json")), self.config)
+            self._new(self._path("runs.csv"))
             self._write_rows()
-        remove_temporaries(self.out)  # half-written files of a killed run
-        write_json(config_path, self.config)
+            self._started = True
 
     def _path(self, *parts) -> str:
         return os.path.join(self.out, *parts)
 
-    def _check_config(self, stored: dict) -> None:
-        if stored.get("format") != FORMAT:
+    def _check_config(self, stored) -> None:
+        found = stored.get("format") if isinstance(stored, dict) else stored
+        if found != FORMAT:
             raise StudyFilesError(f"resume: {self._path('config.json')} is not a study "
-                                  f"config of format {FORMAT} (got {stored.get('format')!r})")
+                                  f"config of format {FORMAT} (got {found!r})")
         ignored = ("rounds", "models", "plots", "format")  # may change between runs
         changed = sorted(k for k in set(stored) | set(self.config) if k not in ignored and
                          stored.get(k) != self.config.get(k))
@@ -85,13 +128,10 @@ class StudyStore:
             raise StudyFilesError(f"resume: the settings differ from the stored study "
                                   f"({detail}); rerun with the same settings or another --out")
 
-    def _read_rows(self) -> list:
-        path = self._path("runs.csv")
-        return read_runs(path) if os.path.exists(path) else []
-
     def _write_rows(self) -> None:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=RUN_FIELDS, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=RUN_FIELDS, lineterminator="\n",
+                                extrasaction="ignore")  # a read row's "line"
         writer.writeheader()
         for row in sorted(self.rows, key=lambda r: (r["model"], r["round"])):
             writer.writerow(row)
@@ -106,15 +146,19 @@ class StudyStore:
         """Add one finished run: its details first, then the row that marks it done."""
         missing = set(RUN_FIELDS) - set(row)
         assert not missing, f"run row lacks {sorted(missing)}"
+        self._start_writing()
         if details is not None:
-            os.makedirs(self._path("runs", row["model"]), exist_ok=True)
-            write_json(self.run_path(row["model"], row["round"]), details)
+            self._new(self._path("runs"))
+            os.makedirs(self._new(self._path("runs", row["model"])), exist_ok=True)
+            write_json(self._new(self.run_path(row["model"], row["round"])), details)
         if state_dict is not None and self._is_best(row):
-            os.makedirs(self._path("best"), exist_ok=True)
-            mt.save(state_dict, self._path("best", f"{row['model']}.npz"))
+            os.makedirs(self._new(self._path("best")), exist_ok=True)
+            mt.save(state_dict, self._new(self.best_path(row["model"])))
         self.rows = [r for r in self.rows if (r["model"], r["round"]) !=
                      (row["model"], row["round"])] + [row]
         self._write_rows()
+        if self._claim is not None:
+            self._claim.keep()  # a recorded run: never undone
 
     def _is_best(self, row: dict) -> bool:
         """Highest test accuracy so far; a tie goes to the earlier round, so the choice does
@@ -129,47 +173,59 @@ class StudyStore:
     def run_path(self, model: str, round_: int) -> str:
         return self._path("runs", model, f"round_{round_:03d}.json")
 
+    def best_path(self, model: str) -> str:
+        return self._path("best", f"{model}.npz")
+
     def run_details(self, model: str, round_: int) -> dict:
         return read_json(self.run_path(model, round_), f"run {model} round {round_}")
 
     def write_summary(self, summary: dict) -> None:
-        write_json(self._path("summary.json"), summary)
+        self._start_writing()
+        write_json(self._new(self._path("summary.json")), summary)
 
 
 def read_runs(path, what: str = "resume") -> list:
-    """The rows of a study's runs.csv, parsed and checked; a StudyFilesError, its message
-    starting with `what`, names a torn or foreign file."""
+    """The rows of a study's runs.csv, parsed, each with its line number under "line"; a
+    StudyFilesError, its message starting with `what`, names a torn or foreign file and the
+    line."""
     try:
         with open(path, encoding="utf-8", newline="") as file:
             reader = csv.DictReader(file)
             if tuple(reader.fieldnames or ()) != RUN_FIELDS:
                 raise StudyFilesError(f"{what}: {path} has columns {reader.fieldnames}, "
                                       f"expected {list(RUN_FIELDS)}")
-            return [_parse_row(row, path, what) for row in reader]
+            return [_parse_row(row, f"{what}: {path} line {reader.line_num}", reader.line_num)
+                    for row in reader]
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise StudyFilesError(f"{what}: cannot read {path} ({error})") from None
 
 
-def _parse_row(row: dict, path: str, what: str) -> dict:
+def _parse_row(row: dict, where: str, line: int) -> dict:
+    if None in row or None in row.values():  # DictReader's marks of extra or missing fields
+        count = len(RUN_FIELDS) + len(row.get(None, ())) - list(row.values()).count(None)
+        raise StudyFilesError(f"{where}: {count} fields, expected {len(RUN_FIELDS)}")
     try:
-        parsed = dict(row)
+        parsed = dict(row, line=line)
         for key in ("round", "seed", "epochs", "parameters"):
             parsed[key] = int(row[key])
         for key in ("test_accuracy", "train_accuracy", "test_loss", "train_loss", "seconds"):
             parsed[key] = float(row[key])
-    except (TypeError, ValueError) as error:
-        raise StudyFilesError(f"{what}: {path} has a malformed row {row} ({error})") from None
+    except ValueError as error:
+        raise StudyFilesError(f"{where}: malformed row ({error})") from None
     if parsed["status"] not in ("ok", "diverged"):
-        raise StudyFilesError(f"{what}: {path} has a row with status {row['status']!r}")
+        raise StudyFilesError(f"{where}: status {row['status']!r}, expected 'ok' or "
+                              "'diverged'")
     return parsed
 
 
-def summarise(rows: list, models: list) -> dict:
+def summarise(rows: list, models: list, rounds: int | None = None) -> dict:
     """Per model: rounds, diverged count, test/train accuracy mean and sample std (ddof=1)
-    over the finished, non-diverged rounds, parameters, mean seconds per run."""
+    over the finished, non-diverged rounds (the first `rounds` if given), parameters, mean
+    seconds per run; None where there is no number (JSON's null)."""
     summary = {}
     for model in models:
-        mine = [r for r in rows if r["model"] == model]
+        mine = [r for r in rows if r["model"] == model and (rounds is None or
+                                                             r["round"] < rounds)]
         ok = [r for r in mine if r["status"] == "ok"]
         test = np.array([r["test_accuracy"] for r in ok])
         train = np.array([r["train_accuracy"] for r in ok])
@@ -192,9 +248,9 @@ def percent(mean, std=None) -> str:
     return f"{100 * mean:.2f} ± {100 * std:.2f}"
 
 
-def _mean(values: np.ndarray) -> float:
-    return float(values.mean()) if values.size else math.nan
+def _mean(values: np.ndarray) -> float | None:
+    return float(values.mean()) if values.size else None
 
 
-def _std(values: np.ndarray) -> float:
-    return float(values.std(ddof=1)) if values.size > 1 else math.nan
+def _std(values: np.ndarray) -> float | None:
+    return float(values.std(ddof=1)) if values.size > 1 else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import math
 import os
 import sys
@@ -22,10 +23,10 @@ from tqdm import tqdm
 
 from minitorch_pairs.data import generate_pair_sets
 
-from . import cli, distributed
+from . import cli, distributed, outdir
 from .models import HEADLINE, count_parameters, get_spec
 from .sources import load_pools
-from .results import StudyFilesError, StudyStore, percent, summarise
+from .results import StudyStore, percent, summarise
 from .training import Diverged, TrainConfig, train_run
 
 
@@ -35,8 +36,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--models", type=cli.model_names, default=list(HEADLINE),
                         help="model names separated by commas or spaces, or 'all'")
-    parser.add_argument("--rounds", type=cli.positive_int, default=10,
-                        help="rounds per model (new pairs and initialisation each)")
+    parser.add_argument("--rounds", type=cli.round_count, default=10,
+                        help="rounds per model (new pairs and initialisation each), at most "
+                             f"{cli.MAX_ROUNDS}")
     parser.add_argument("--seed", type=cli.non_negative_int, default=0,
                         help="seed of round 0; round r uses seed + r")
     parser.add_argument("--out", default=os.path.join("results", "siamese_aux"),
@@ -89,30 +91,33 @@ def run_task(task: RunTask, pools) -> tuple:
     return row, details, None if state is None else {k: v.numpy() for k, v in state.items()}
 
 
-def run_study(args, store: StudyStore, pools) -> list:
-    """Train every (model, round) not yet in the store, recording each as it finishes;
-    returns the runs that failed (their workers died)."""
+def run_study(args, store: StudyStore, runner, pools) -> list:
+    """Train every (model, round) not yet in the store on `runner`, recording each as it
+    finishes; returns the runs that failed (their workers died). Tasks are made as the
+    runner asks for them: memory does not grow with --rounds."""
     finished = store.finished()
-    todo = [(m, r) for r in range(args.rounds) for m in args.models if (m, r) not in finished]
-    if not todo:
+    total = args.rounds * len(args.models) - sum(
+        1 for m, r in finished if m in args.models and r < args.rounds)
+    if not total:
         return []
     parameters = {m: count_parameters(get_spec(m).build()) for m in args.models}
     in_process = args.scheduler is None and args.workers == 0
-    tasks = [RunTask(m, r, args.seed + r, TrainConfig.for_spec(
-        get_spec(m), **cli.training_overrides(args)), args.n_pairs, args.normalize,
-        parameters[m], args.device, in_process and not args.quiet) for m, r in todo]
+    configs = {m: TrainConfig.for_spec(get_spec(m), **cli.training_overrides(args))
+               for m in args.models}
+    tasks = (RunTask(m, r, args.seed + r, configs[m], args.n_pairs, args.normalize,
+                     parameters[m], args.device, in_process and not args.quiet)
+             for r in range(args.rounds) for m in args.models if (m, r) not in finished)
     failed = []
-    overall = tqdm(total=len(tasks), desc="study", unit="run", disable=args.quiet,
-                   position=0, file=sys.stderr)
-    with distributed.executor(args) as runner:
-        for task, result in runner.run(run_task, tasks, pools):
-            if isinstance(result, distributed.Failed):
-                failed.append(result)
-                print(f"warning: {task.model} round {task.round} failed: {result.error}",
-                      file=sys.stderr)
-                continue
-            store.record(*result)  # written as it arrives: a long study keeps its progress
-            overall.update()
+    overall = tqdm(total=total, desc="study", unit="run", disable=args.quiet, position=0,
+                   file=sys.stderr)
+    for task, result in runner.run(run_task, tasks, pools):
+        if isinstance(result, distributed.Failed):
+            failed.append(result)
+            print(f"warning: {task.model} round {task.round} failed: {result.error}",
+                  file=sys.stderr)
+            continue
+        store.record(*result)  # written as it arrives: a long study keeps its progress
+        overall.update()
     overall.close()
     return failed
 
@@ -157,30 +162,42 @@ def format_table(summary: dict) -> str:
                                                      else "")
         lines.append(f"{model:24s} {percent(s['test_accuracy_mean'], s['test_accuracy_std']):>18s} "
                      f"{percent(s['train_accuracy_mean']):>9s} {rounds:>6s} "
-                     f"{s['parameters'] or 0:>8d} {s['seconds_mean']:>7.1f}")
+                     f"{s['parameters'] or 0:>8d} {s['seconds_mean'] or math.nan:>7.1f}")
     lines.append("mean ± sample std (ddof=1) over rounds; 'Nd' = diverged runs, not averaged")
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
+    """Exit status: 0 done; 1 some runs failed (--resume runs them); 2 refused (bad options,
+    data or files, --out busy or unwritable, cluster unreachable; --out left as it was if
+    nothing was recorded); 130 interrupted (Ctrl-C; --resume continues)."""
     args = parse_args(argv)
+    store = None
     try:
         # the data first: a missing or corrupt data root must not leave a half-made --out
         pools = load_pools(args.data, args.data_root, args.download)
         generate_pair_sets(pools, args.n_pairs, seed=args.seed, normalize=args.normalize)
-        store = StudyStore(args.out, study_config(args), resume=args.resume,
-                           overwrite=args.overwrite)
-        failed = run_study(args, store, pools)
-    except (StudyFilesError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        with outdir.claim(args.out, StudyStore.owned_files(args.out)) as claim:
+            store = StudyStore(args.out, study_config(args), resume=args.resume,
+                               overwrite=args.overwrite, claim=claim)
+            with distributed.executor(args) as runner:
+                failed = run_study(args, store, runner, distributed.Shared(
+                    pools, functools.partial(load_pools, args.data, args.data_root)))
+            summary = summarise(store.rows, args.models, args.rounds)
+            store.write_summary(summary)
+            print(format_table(summary))
+            if not args.no_plots:
+                from .figures import study_figures  # matplotlib only when plotting
+                paths = study_figures(store, args.models, summary)
+                print(f"figures: {', '.join(paths)}")
+    except KeyboardInterrupt:
+        recorded = 0 if store is None else len(store.rows)
+        print(f"interrupted: {recorded} run(s) recorded in {args.out}; --resume continues "
+              "the study", file=sys.stderr)
+        return 130
+    except cli.EXPECTED_FAILURES as error:
+        print(f"error: {cli.describe_failure(error)}", file=sys.stderr)
         return 2
-    summary = summarise(store.rows, args.models)
-    store.write_summary(summary)
-    print(format_table(summary))
-    if not args.no_plots:
-        from .figures import study_figures  # matplotlib only when plotting
-        paths = study_figures(store, args.models, summary)
-        print(f"figures: {', '.join(paths)}")
     print(f"results in {args.out}")
     if failed:
         print(f"error: {len(failed)} run(s) failed (not recorded; --resume runs them again): "

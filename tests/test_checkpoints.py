@@ -110,14 +110,32 @@ def test_a_failed_save_leaves_the_previous_file_and_no_temporaries(tmp_path, mon
     assert os.listdir(tmp_path) == ["state.npz"]
 
 
-def test_remove_temporaries_deletes_only_what_atomic_write_leaves(tmp_path):
+def test_remove_temporaries_deletes_only_what_a_dead_writer_left_of_owned_targets(tmp_path):
+    import subprocess
+    import sys
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    dead = finished.pid
     (tmp_path / "runs").mkdir()
-    left = [tmp_path / ".tmp-a1.npz", tmp_path / "runs" / ".tmp-b2.json"]
-    kept = [tmp_path / "best.npz", tmp_path / ".hidden", tmp_path / "runs" / "x.tmp-c3"]
+    left = [tmp_path / f".best.npz.{dead}-a1b2.tmp", tmp_path / f".runs.csv.{dead}-x_9.tmp"]
+    kept = [tmp_path / "best.npz", tmp_path / ".hidden", tmp_path / ".tmp-draft.npz",
+            tmp_path / f".notes.txt.{dead}-a1b2.tmp",  # a target the caller does not own
+            tmp_path / f".best.npz.{os.getpid()}-a1b2.tmp",  # its writer is running
+            tmp_path / "runs" / f".x.json.{dead}-a1b2.tmp"]  # a subfolder: not walked
     for path in left + kept:
         path.write_bytes(b"x")
-    assert remove_temporaries(tmp_path) == sorted(str(p) for p in left)
+    owns = {"best.npz", "runs.csv", "x.json"}.__contains__
+    assert remove_temporaries(tmp_path, owns) == sorted(str(p) for p in left)
     assert all(p.exists() for p in kept) and not any(p.exists() for p in left)
+
+
+def test_atomic_write_names_its_temporary_after_the_target_and_its_process(tmp_path):
+    from minitorch_pairs.files import atomic_write, temporary_target
+    with atomic_write(tmp_path / "state.npz", binary=True) as file:
+        (name,) = [p.name for p in tmp_path.iterdir()]
+        file.write(b"x")
+    assert temporary_target(name) == ("state.npz", os.getpid())
+    assert [p.name for p in tmp_path.iterdir()] == ["state.npz"]
 
 
 def test_bad_entries_are_refused_before_writing(tmp_path):

@@ -1,0 +1,113 @@
+"""What `--resume` checks before it trusts a study's files: every row of runs.csv against
+config.json, and every file a finished run left (its history and predictions, the model's
+best checkpoint). A problem is a StudyFilesError naming the file, the line and what is
+wrong, raised before anything is trained or written."""
+from __future__ import annotations
+
+import math
+import os
+
+import minitorch_pairs as mt
+
+from .cli import MAX_ROUNDS
+from .models import MODELS, count_parameters, get_spec
+from .results import StudyFilesError, read_json, read_runs
+from .training import HISTORY_KEYS
+
+_FIX = "correct or delete that line (its run is then trained again), or use another --out"
+
+
+def stored_rounds(stored: dict, path: str) -> int:
+    rounds = stored.get("rounds")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or \
+            not 1 <= rounds <= MAX_ROUNDS:
+        raise StudyFilesError(f"resume: {path}: rounds {rounds!r}, expected an integer "
+                              f"from 1 to {MAX_ROUNDS}")
+    return rounds
+
+
+def checked_rows(store, path: str, rounds: int) -> list:
+    """The rows of `path` (runs.csv of `store`, a study of `rounds` rounds so far), each
+    checked, with the files they need."""
+    rows = read_runs(path) if os.path.exists(path) else []
+    parameters, seen = {}, {}
+    for row in rows:
+        problem = _row_problem(row, store.config["seed"], rounds, parameters)
+        if problem is None and (row["model"], row["round"]) in seen:
+            problem = f"repeats model {row['model']} round {row['round']} of line " \
+                      f"{seen[(row['model'], row['round'])]}"
+        if problem is not None:
+            raise StudyFilesError(f"resume: {path} line {row['line']}: {problem}; {_FIX}")
+        seen[(row["model"], row["round"])] = row["line"]
+    for row in rows:
+        if row["status"] == "ok":
+            _check_details(store, row, path)
+    for model in sorted({row["model"] for row in rows if row["status"] == "ok"}):
+        _check_best(store, model)
+    return rows
+
+
+def _row_problem(row: dict, seed: int, rounds: int, parameters: dict) -> str | None:
+    model = row["model"]
+    if model not in MODELS:
+        return f"unknown model {model!r}"
+    if not 0 <= row["round"] < rounds:
+        return f"round {row['round']}, expected 0 to {rounds - 1}"
+    if row["seed"] != seed + row["round"]:
+        return f"seed {row['seed']}, expected {seed + row['round']} (the study's seed " \
+               f"{seed} + round {row['round']})"
+    if row["epochs"] < 1:
+        return f"epochs {row['epochs']}, expected at least 1"
+    if model not in parameters:
+        parameters[model] = count_parameters(get_spec(model).build())
+    if row["parameters"] != parameters[model]:
+        return f"parameters {row['parameters']}, but {model} has {parameters[model]}"
+    if row["status"] == "diverged":
+        return None
+    for key in ("test_accuracy", "train_accuracy"):
+        if not 0 <= row[key] <= 1:  # NaN fails too
+            return f"{key} {row[key]}, expected a number from 0 to 1"
+    for key in ("test_loss", "train_loss", "seconds"):
+        if not (math.isfinite(row[key]) and row[key] >= 0):
+            return f"{key} {row[key]}, expected a finite number >= 0"
+    return None
+
+
+def _check_details(store, row: dict, path: str) -> None:
+    """The run's history and test predictions exist and agree with its row."""
+    details_path = store.run_path(row["model"], row["round"])
+    where = f"resume: {details_path} (of {path} line {row['line']})"
+    details = read_json(details_path, where)
+    try:
+        history, test = details["history"], details["test"]
+        lengths = {key: len(history[key]) for key in HISTORY_KEYS}
+        target, predictions = test["target"], test["predictions"]
+        sizes = {len(test[key]) for key in ("target", "classes", "predictions", "scores")}
+        accuracy = sum(p == t for p, t in zip(predictions, target)) / len(target)
+    except (KeyError, TypeError, ZeroDivisionError) as error:
+        raise StudyFilesError(f"{where}: not the details of a finished run ({error!r})") \
+            from None
+    if set(lengths.values()) != {row["epochs"]}:
+        raise StudyFilesError(f"{where}: history lengths {lengths}, expected {row['epochs']} "
+                              "epochs each")
+    if sizes != {store.config["n_pairs"]}:
+        raise StudyFilesError(f"{where}: test predictions of {sorted(sizes)} pairs, expected "
+                              f"{store.config['n_pairs']}")
+    if abs(accuracy - row["test_accuracy"]) > 1e-9:
+        raise StudyFilesError(f"{where}: its predictions give test accuracy {accuracy}, the "
+                              f"row says {row['test_accuracy']}")
+
+
+def _check_best(store, model: str) -> None:
+    """best/<model>.npz loads (mt.load's checks) and fits the model's state dict."""
+    path = store.best_path(model)
+    try:
+        state = mt.load(path)
+    except (OSError, ValueError) as error:
+        raise StudyFilesError(f"resume: {path}: the best checkpoint of {model} cannot be "
+                              f"loaded ({error}); restore it or use another --out") from None
+    expected = {k: tuple(v.shape) for k, v in get_spec(model).build().state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    if found != expected:
+        raise StudyFilesError(f"resume: {path}: entries {sorted(found)} do not fit {model}'s "
+                              f"state dict; restore it or use another --out")
