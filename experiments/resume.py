@@ -63,7 +63,9 @@ def _row_problem(row: dict, seed: int, rounds: int, parameters: dict) -> str | N
     if row["parameters"] != parameters[model]:
         return f"parameters {row['parameters']}, but {model} has {parameters[model]}"
     if row["status"] == "diverged":
-        return None
+        return None if row["error"] else "a diverged run without its reason (error)"
+    if row["error"]:
+        return f"status ok with an error {row['error']!r:.60}"
     for key in ("test_accuracy", "train_accuracy"):
         if not 0 <= row[key] <= 1:  # NaN fails too
             return f"{key} {row[key]}, expected a number from 0 to 1"
@@ -96,6 +98,10 @@ def _check_details(store, row: dict, path: str) -> None:
     if abs(accuracy - row["test_accuracy"]) > 1e-9:
         raise StudyFilesError(f"{where}: its predictions give test accuracy {accuracy}, the "
                               f"row says {row['test_accuracy']}")
+    last = {key: history[key][-1] for key in HISTORY_KEYS}
+    if any(last[key] != row[key] for key in HISTORY_KEYS):  # both written from one result
+        raise StudyFilesError(f"{where}: the last epoch's {last} differ from the row's "
+                              f"{ {key: row[key] for key in HISTORY_KEYS} }")
 
 
 def _check_best(store, model: str) -> None:

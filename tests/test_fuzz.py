@@ -7,6 +7,9 @@ output behind. The number of generated cases is printed in the terminal summary.
 from __future__ import annotations
 
 import collections
+import contextlib
+import io
+import json
 from unittest import mock
 
 import numpy as np
@@ -197,3 +200,107 @@ def _no_training(spec, *args, **kwargs):
 # defaults that keep a case that happens to be valid a short run; the case's own options come
 # after them and win
 SMALL = ["--epochs", "1", "--n-pairs", "20", "--workers", "0"]
+
+
+# ----- the study's files, damaged ----------------------------------------------------------
+
+STUDY = ["--models", "r000_shared_net1,r000_benchmark_leq", "--rounds", "2", "--epochs", "1",
+         "--n-pairs", "20", "--quiet", "--no-plots", "--workers", "0"]
+DAMAGED_FILES = ["runs.csv", "summary.json", "config.json", "runs/r000_shared_net1/round_000.json",
+                 "runs/r000_benchmark_leq/round_001.json", "best/r000_shared_net1.npz"]
+FIELD_VALUES = ["", "x", "nan", "inf", "-1", "7.5", "0.5", "1", "99999999999999999999",
+                "r000_naive_net1", "diverged", "ok"]
+
+
+@pytest.fixture(scope="module")
+def finished_study(tmp_path_factory):
+    out = tmp_path_factory.mktemp("study") / "out"
+    assert siamese_aux.main(["--out", str(out), *STUDY]) == 0
+    return out
+
+
+def _rows_without_times(out) -> list:
+    import csv
+    with open(out / "runs.csv", newline="") as file:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(file)]
+
+
+@st.composite
+def damages(draw, data: bytes, is_text: bool):
+    """A damaged copy of `data`: bytes flipped, cut, lines repeated or dropped, a CSV field
+    replaced, garbage appended."""
+    kinds = ["flip", "truncate", "append"] + (["repeat line", "drop line", "field"]
+                                              if is_text else [])
+    kind = draw(st.sampled_from(kinds))
+    if kind == "flip":
+        at = draw(st.integers(0, len(data) - 1))
+        return data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1:]
+    if kind == "truncate":
+        return data[:draw(st.integers(0, len(data) - 1))]
+    if kind == "append":
+        return data + draw(st.binary(min_size=1, max_size=40))
+    lines = data.decode().splitlines(keepends=True)
+    at = draw(st.integers(0, len(lines) - 1))
+    if kind == "repeat line":
+        return "".join(lines + [lines[at]]).encode()
+    if kind == "drop line":
+        return "".join(lines[:at] + lines[at + 1:]).encode()
+    cells = lines[at].rstrip("\n").split(",")
+    cells[draw(st.integers(0, len(cells) - 1))] = draw(st.sampled_from(FIELD_VALUES))
+    lines[at] = ",".join(cells) + "\n"
+    return "".join(lines).encode()
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_a_resumed_study_refuses_damaged_files_or_ends_with_the_true_results(
+        finished_study, tmp_path_factory, data):
+    """Whatever is damaged, --resume either refuses with exit 2 and one `error:` line,
+    changing nothing, or ends with exactly the rows of the undamaged study (a dropped run is
+    trained again, bit for bit): it never keeps an invented or corrupted number."""
+    import shutil
+    out = tmp_path_factory.mktemp("damaged") / "out"
+    shutil.copytree(finished_study, out)
+    name = data.draw(st.sampled_from(DAMAGED_FILES), label="file")
+    path = out / name
+    path.write_bytes(data.draw(damages(path.read_bytes(), not name.endswith(".npz")),
+                               label="damage"))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with contextlib.redirect_stderr(io.StringIO()) as stderr, \
+            contextlib.redirect_stdout(io.StringIO()):
+        code = siamese_aux.main(["--out", str(out), *STUDY, "--resume"])
+    err = stderr.getvalue()
+    CASES[f"damaged study exit {code}"] += 1
+    assert code in (0, 2), err
+    if code == 2:
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), err
+        assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    else:
+        assert _rows_without_times(out) == _rows_without_times(finished_study)
+        json.loads((out / "summary.json").read_text(), parse_constant=_not_json)
+
+
+def _not_json(constant: str):
+    raise AssertionError(f"summary.json holds {constant}, which is not JSON")
+
+
+def test_concurrent_writers_on_one_out_never_lose_a_finished_run(tmp_path):
+    """Three processes resume one study at once, a model each: each one either finishes
+    with all its runs in runs.csv or is refused because --out is busy."""
+    import csv
+    import subprocess
+    import sys
+    out = tmp_path / "out"
+    models = ["r000_shared_net1", "r000_benchmark_leq", "r000_naive_net1"]
+    processes = [subprocess.Popen([sys.executable, "-m", "experiments.siamese_aux", "--out",
+                                   str(out), *STUDY[2:], "--models", model, "--rounds", "3",
+                                   "--resume"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True) for model in models]
+    outcomes = [(p.wait(timeout=300), p.stderr.read()) for p in processes]
+    with open(out / "runs.csv", newline="") as file:
+        recorded = {(r["model"], r["round"]) for r in csv.DictReader(file)}
+    for model, (code, err) in zip(models, outcomes):
+        CASES[f"concurrent writer exit {code}"] += 1
+        assert code == 0 and {(model, str(r)) for r in range(3)} <= recorded or \
+            code == 2 and "in use by another process" in err, (model, code, err)
