@@ -1,7 +1,9 @@
 """One training run of a study model on a pair set: the loss (comparison + weighted digit
 losses, with the reports' weight schedules), the decision rules, evaluation, and the
-per-epoch history, on the CPU or a CUDA device. A run whose loss stops being finite is
-stopped and reported as diverged.
+per-epoch history, on the CPU or a CUDA device. A run is stopped and reported as diverged
+(`Diverged`) as soon as anything it computes stops being finite: a step's training loss, the
+parameters after an epoch (which covers the last update, whose loss is computed before it),
+or an evaluation's loss, outputs or scores.
 """
 from __future__ import annotations
 
@@ -85,7 +87,15 @@ class TrainConfig:
 
 
 class Diverged(FloatingPointError):
-    """The training loss became NaN or infinite."""
+    """A training loss, the parameters or an evaluation became NaN or infinite."""
+
+
+@mt.no_grad()
+def magnitude(tensors) -> mt.Tensor:
+    """The sum of |x| over the tensors' elements, a float64 scalar on their device: NaN if an
+    element is NaN, else inf if one is infinite (finite float32 values cannot overflow it), so
+    it checks finiteness without a host sync of its own."""
+    return mt.stack([t.double().abs().sum() for t in tensors]).sum()
 
 
 @dataclass
@@ -169,11 +179,12 @@ def decide(spec: ModelSpec, output: PairOutput) -> tuple:
 @mt.no_grad()
 def evaluate(model, spec: ModelSpec, pairs: DevicePairs, weights: tuple,
              batch_size: int = 500):
-    """Accuracy, mean loss, predictions and scores of `model` (in eval mode) on `pairs`; the
-    results reach the host once, at the end."""
+    """Accuracy, mean loss, predictions and scores of `model` (in eval mode) on `pairs`, and
+    `nonfinite`: {"loss" / "outputs" / "scores": nan or inf} for those that are not finite;
+    the results reach the host once, at the end."""
     was_training = model.training
     model.eval()
-    predictions, scores, loss_sum = [], [], 0.0
+    predictions, scores, magnitudes, loss_sum = [], [], [], 0.0
     for inputs, target, classes in pairs.in_order(batch_size):
         output = model(inputs)
         loss_sum = loss_sum + pair_loss(output, target, classes, weights).double() * \
@@ -181,18 +192,27 @@ def evaluate(model, spec: ModelSpec, pairs: DevicePairs, weights: tuple,
         predicted, score = decide(spec, output)
         predictions.append(predicted)
         scores.append(score)
+        # every output, also those neither the loss nor the decision reads
+        magnitudes.append(magnitude([t for t in (output.comparison, output.digits)
+                                     if t is not None]))
     model.train(was_training)
     predictions = mt.cat(predictions).numpy()
+    loss_sum, outputs = mt.stack([loss_sum, mt.stack(magnitudes).sum()]).numpy().tolist()
+    scores = mt.cat(scores).numpy()
+    checks = {"loss": loss_sum, "outputs": outputs, "scores": float(np.abs(scores).sum())}
     return {"accuracy": float((predictions == pairs.host.target).mean()),
-            "loss": loss_sum.item() / len(pairs), "predictions": predictions,
-            "scores": mt.cat(scores).numpy()}
+            "loss": loss_sum / len(pairs), "predictions": predictions, "scores": scores,
+            "nonfinite": {name: value for name, value in checks.items()
+                          if not np.isfinite(value)}}
 
 
 def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSet, seed: int,
               on_epoch=None, device: str = "cpu") -> RunResult:
     """Train a fresh model (initialisation and dropout from `seed`) on `device`, evaluating
     it on both sets after every epoch. The data go to the device once; the loss reaches the
-    host once per epoch, where a non-finite epoch loss raises Diverged."""
+    host once per epoch. Diverged is raised when, in an epoch, a step's loss (any NaN or inf
+    makes the float64 sum non-finite), the parameters after it, or its evaluation stops
+    being finite."""
     mt.manual_seed(seed)
     model = spec.build().to(device)
     optimizer = make_optimizer(config, model.parameters())
@@ -222,13 +242,24 @@ def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSe
             loss_sum = loss_sum + loss.detach().double() * target.shape[0]  # float64 sum
         if schedule is not None and not per_batch:
             schedule.step()
-        epoch_loss = loss_sum.item() / len(train)
+        # the steps' losses predate their updates: the last one shows only in the parameters
+        loss_sum, parameters = mt.stack(
+            [loss_sum, magnitude(model.parameters())]).numpy().tolist()  # one host sync
+        epoch_loss = loss_sum / len(train)
         if not np.isfinite(epoch_loss):
             raise Diverged(f"{spec.name}: the training loss became {epoch_loss} in epoch "
+                           f"{epoch + 1} (lr {config.lr} too large?)")
+        if not np.isfinite(parameters):
+            raise Diverged(f"{spec.name}: the parameters became {parameters} after epoch "
                            f"{epoch + 1} (lr {config.lr} too large?)")
         final = {}
         for split in ("train", "test"):
             final[split] = evaluate(model, spec, on_device[split], weights)
+            if final[split]["nonfinite"]:
+                what = ", ".join(f"{name} became {value}"
+                                 for name, value in final[split]["nonfinite"].items())
+                raise Diverged(f"{spec.name}: the {split} {what} in the evaluation after "
+                               f"epoch {epoch + 1}")
             history[f"{split}_loss"].append(final[split]["loss"])
             history[f"{split}_accuracy"].append(final[split]["accuracy"])
         if on_epoch is not None:
