@@ -1,23 +1,30 @@
 """The study on dask.distributed: a real LocalCluster of 2 worker processes gives exactly
 the in-process numbers (files included), a worker that dies is retried once and then
 reported, and a study killed with SIGKILL mid-run resumes to the same results as a run
-that was never interrupted."""
+that was never interrupted. Tasks are drawn a few at a time from a lazy iterable, the shared
+data are built on the workers (no large graph) and checked against this process's, an
+unreachable scheduler fails within seconds, and Dask prints nothing a user has to read."""
 from __future__ import annotations
 
+import argparse
 import csv
+import functools
 import json
+import logging
+import operator
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
 
 import minitorch_pairs as mt
 from experiments import distributed, grid, siamese_aux
-from minitorch_pairs.files import TEMPORARY_PREFIX
 
 STUDY = ["--models", "r000_shared_net1,r000_benchmark_leq", "--rounds", "2", "--epochs", "2",
          "--n-pairs", "40", "--quiet", "--no-plots", "--optimizer", "adam", "--lr", "0.001",
@@ -86,16 +93,26 @@ def double_or_die(task, shared):
     return 2 * task + shared
 
 
-def test_a_task_whose_worker_dies_is_retried_once_then_reported(tmp_path):
+def number(value: int) -> distributed.Shared:
+    return distributed.Shared(value, functools.partial(int, value))
+
+
+def send_by_value() -> None:
     import cloudpickle
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import tests
-    args = type("Args", (), {"scheduler": None, "workers": 2, "threads_per_worker": 1})()
-    with distributed.executor(args) as runner:
+
+
+LOCAL = argparse.Namespace(scheduler=None, workers=2, threads_per_worker=1)
+
+
+def test_a_task_whose_worker_dies_is_retried_once_then_reported(tmp_path):
+    send_by_value()
+    with distributed.executor(LOCAL) as runner:
         once = ("die once", str(tmp_path / "died"))
-        assert dict(runner.run(double_or_die, [once], 10)) == {once: "survived"}
-        (task, result), = runner.run(double_or_die, ["die"], 10)
+        assert dict(runner.run(double_or_die, [once], number(10))) == {once: "survived"}
+        (task, result), = runner.run(double_or_die, ["die"], number(10))
         assert isinstance(result, distributed.Failed) and "died twice" in result.error
-        assert dict(runner.run(double_or_die, [1, 2], 10)) == {1: 12, 2: 14}  # workers back
+        assert dict(runner.run(double_or_die, [1, 2], number(10))) == {1: 12, 2: 14}
 
 
 @pytest.mark.slow
@@ -119,7 +136,7 @@ def test_a_study_killed_mid_run_resumes_to_the_uninterrupted_results(tmp_path):
     finished = rows(killed, with_seconds=True)
     assert 1 <= len(finished) < 6
     for path in (killed / "runs").rglob("*.json"):  # whole files only, never torn ones
-        if not path.name.startswith(TEMPORARY_PREFIX):  # (a write the kill cut short)
+        if not path.name.startswith("."):  # (the temporary of a write the kill cut short)
             json.loads(path.read_text())
     json.loads((killed / "config.json").read_text())
     subprocess.run([*argv, "--out", str(killed), "--resume"], check=True,
@@ -152,8 +169,224 @@ def test_workers_get_their_thread_counts_before_numpy_loads(threads, monkeypatch
     before = dict(os.environ)
     args = argparse.Namespace(scheduler=None, workers=1, threads_per_worker=threads)
     with distributed.executor(args) as runner:
-        [(_, settings)] = list(runner.run(_thread_settings, [0], None))
+        [(_, settings)] = list(runner.run(_thread_settings, [0], number(0)))
     assert settings["blas"] and set(settings["blas"]) == {threads}, settings
     assert settings["numba"] == threads, settings
     assert settings["malloc_trim"] is None, settings
     assert dict(os.environ) == before
+
+
+class Counted:
+    """`count` tasks 0, 1, ...; `drawn` says how many were taken so far."""
+
+    def __init__(self, count: int):
+        self.count, self.drawn = count, 0
+
+    def __iter__(self):
+        for task in range(self.count):
+            self.drawn += 1
+            yield task
+
+
+@pytest.fixture
+def in_process_cluster():
+    """OnDask on a LocalCluster of 2 one-thread workers in this process (quick to start)."""
+    from distributed import Client, LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield distributed.OnDask(client)
+
+
+def test_tasks_are_drawn_a_few_at_a_time_from_a_lazy_iterable(in_process_cluster):
+    """At most in_flight_limit() tasks are submitted at any time, however many there are."""
+    runner = in_process_cluster
+    limit = runner.in_flight_limit()
+    assert limit == 4  # two per worker thread
+    tasks, results, most = Counted(200), {}, 0
+    for task, result in runner.run(operator.add, tasks, number(1000)):
+        results[task] = result
+        most = max(most, tasks.drawn - len(results))
+    assert results == {task: task + 1000 for task in range(200)}
+    assert 1 <= most <= limit
+    assert dict(runner.run(operator.add, iter([]), number(0))) == {}
+
+
+def test_in_process_tasks_are_drawn_one_at_a_time():
+    tasks, seen = Counted(5), []
+    for task, result in distributed.InProcess().run(operator.add, tasks, number(1)):
+        seen.append(result)
+        assert tasks.drawn == len(seen)
+    assert seen == [1, 2, 3, 4, 5]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_scheduler_fails_within_seconds():
+    address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    args = argparse.Namespace(scheduler=address, workers=None, threads_per_worker=1)
+    start = time.monotonic()
+    with pytest.raises(distributed.SchedulerUnreachable,
+                       match=f"cannot reach the Dask scheduler at {address} within 5 s"):
+        with distributed.executor(args):
+            pass
+    assert time.monotonic() - start < 10
+
+
+def total(task, data) -> float:
+    return task + float(data.sum())
+
+
+class DaskLog(logging.Handler):
+    """Every record Dask logs in this process, whatever the levels of its own handlers."""
+
+    def __enter__(self):
+        self.records = []
+        logging.getLogger("distributed").addHandler(self)
+        return self.records
+
+    def __exit__(self, *exc):
+        logging.getLogger("distributed").removeHandler(self)
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def test_large_shared_data_are_built_on_the_workers_without_a_large_graph():
+    """15 MiB of shared data, as the digit pools: no "Sending large graph" warning (neither
+    a Python warning nor a log line), and the tasks read the workers' copy."""
+    send_by_value()
+    shape = (1920, 1024)  # 15 MiB of float64
+    shared = distributed.Shared(np.full(shape, 0.5),
+                                functools.partial(np.full, shape, 0.5))
+    with warnings.catch_warnings(record=True) as caught, DaskLog() as logged:
+        warnings.simplefilter("always")
+        with distributed.executor(LOCAL) as runner:
+            results = dict(runner.run(total, range(3), shared))
+    assert results == {task: task + 0.5 * shape[0] * shape[1] for task in range(3)}
+    assert not [w for w in caught if "large graph" in str(w.message).lower()], \
+        [str(w.message) for w in caught]
+    assert not [r for r in logged if r.levelno >= logging.WARNING
+                and "large graph" in r.getMessage().lower()]
+
+
+def test_workers_that_load_other_data_are_refused(in_process_cluster):
+    shared = distributed.Shared(np.zeros(3), functools.partial(np.ones, 3))
+    with pytest.raises(ValueError, match="the workers' data differ from this process's"):
+        list(in_process_cluster.run(operator.add, [1, 2], shared))
+    same = distributed.Shared(np.ones(3), functools.partial(np.ones, 3))
+    assert dict(in_process_cluster.run(operator.add, [1], same))[1].tolist() == [2, 2, 2]
+
+
+def test_shared_data_must_be_a_shared_whose_load_builds_them(in_process_cluster):
+    big = np.zeros(1 << 18)  # 2 MiB
+    with pytest.raises(TypeError, match=r"expected a distributed.Shared\(value, load\)"):
+        list(in_process_cluster.run(operator.add, [1], 10))
+    with pytest.raises(TypeError, match=r"expected a distributed.Shared\(value, load\)"):
+        list(distributed.InProcess().run(operator.add, [1], 10))
+    with pytest.raises(ValueError, match="it must build the data"):
+        list(in_process_cluster.run(operator.add, [1],
+                                    distributed.Shared(big, functools.partial(np.array, big))))
+
+
+def test_a_fingerprint_is_of_the_data_not_of_their_objects():
+    from minitorch_pairs.data import DigitPool
+    images, labels = np.arange(2 * 28 * 28, dtype=np.float32).reshape(2, 28, 28), np.arange(2)
+    pools = (DigitPool(images, labels), {"b": [1, 2.5, None], "a": "x"})
+    again = (DigitPool(images.copy(), labels.copy()), {"a": "x", "b": [1, 2.5, None]})
+    assert distributed.fingerprint(pools) == distributed.fingerprint(again)
+    other_pixel, other_dtype = images.copy(), images.astype(np.float64)
+    other_pixel[1, 2, 3] += 1
+    for changed in [(DigitPool(other_pixel, labels), pools[1]),
+                    (DigitPool(other_dtype, labels), pools[1]),
+                    (DigitPool(images, labels), {"b": [1, 2.5], "a": "x"}),
+                    [DigitPool(images, labels), pools[1]]]:
+        assert distributed.fingerprint(changed) != distributed.fingerprint(pools)
+    assert distributed.fingerprint(images[:, ::2]) == \
+        distributed.fingerprint(np.ascontiguousarray(images[:, ::2]))
+    with pytest.raises(TypeError, match="cannot fingerprint 'object'"):
+        distributed.fingerprint([object()])
+
+
+QUIET_SCRIPT = """
+import argparse, functools, os, signal, sys, time
+from experiments import distributed
+
+def work(task, shared):
+    if task == "die" or (task == "die once" and not os.path.exists(sys.argv[1])):
+        open(sys.argv[1], "w").close()
+        os._exit(1)
+    if task == "sleep":
+        open(sys.argv[1], "w").close()
+        time.sleep(60)
+    return shared
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    args = argparse.Namespace(scheduler=None, workers=2, threads_per_worker=1)
+    try:
+        with distributed.executor(args) as runner:
+            shared = distributed.Shared(7, functools.partial(int, 7))
+            for task, result in runner.run(work, sys.argv[2:], shared):
+                print(task, "failed" if isinstance(result, distributed.Failed) else result)
+    except KeyboardInterrupt:
+        print("interrupted")
+"""
+
+
+def quiet_script(tmp_path, *tasks) -> subprocess.Popen:
+    script = tmp_path / "quiet.py"
+    script.write_text(QUIET_SCRIPT)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.Popen([sys.executable, str(script), str(tmp_path / "marker"), *tasks],
+                            cwd=root, env={**os.environ, "PYTHONPATH": root},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def test_dask_prints_nothing_the_study_reports_or_handles_itself(tmp_path):
+    """A worker that dies once (retried) and one that dies twice (reported as Failed by
+    `run`): Dask's own lines about them (workers removed and restarted, results gathered
+    again, task failed) stay unprinted, from this process and from the workers alike."""
+    process = quiet_script(tmp_path, "die once", "die", "1", "2")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert sorted(out.splitlines()) == ["1 7", "2 7", "die failed", "die once 7"]
+    assert err == ""
+
+
+def test_ctrl_c_stops_the_workers_without_their_tracebacks(tmp_path):
+    """Ctrl-C reaches the whole process group: the driver stops, closing its cluster; the
+    workers leave it to the driver instead of each printing a KeyboardInterrupt."""
+    process = quiet_script(tmp_path, "sleep", "sleep")
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "marker").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert (process.returncode, out, err) == (0, "interrupted\n", "")
+
+
+def hold_memory(task, shared):
+    hoard = np.ones(1 << 28, dtype=np.uint8)  # 256 MiB, touched
+    time.sleep(30)
+    return int(hoard[0])
+
+
+@pytest.mark.slow
+def test_a_worker_restarted_for_memory_says_so(tmp_path):
+    """The nanny's line saying it restarted a worker for memory is quieted; the failure says
+    it instead."""
+    import dask
+    from distributed import Client, LocalCluster
+    send_by_value()
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                         memory_limit="200MiB", dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        (task, result), = distributed.OnDask(client).run(hold_memory, [0], number(0))
+    assert isinstance(result, distributed.Failed)
+    assert "died twice" in result.error and "exceeding its memory budget" in result.error
