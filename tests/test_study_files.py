@@ -395,7 +395,9 @@ def test_ctrl_c_ends_with_one_line_exit_130_and_a_resumable_study(tmp_path, work
     assert len(lines) == 1 and lines[0].startswith("interrupted: "), err
     recorded = read_rows(out)
     assert 1 <= len(recorded) < 40
-    subprocess.run([*argv[:-2], "--rounds", str(len(recorded) + 1), "--resume"], check=True,
+    subprocess.run([*argv[:-2], "--rounds", "3", "--resume"], check=True,
                    capture_output=True, timeout=300)
-    assert len(read_rows(out)) == len(recorded) + 1
-    assert all(math.isfinite(float(r["test_accuracy"])) for r in read_rows(out))
+    resumed = read_rows(out)
+    assert all(row in resumed for row in recorded), "a recorded run was lost or redone"
+    assert {0, 1, 2} <= {int(r["round"]) for r in resumed}  # (workers finish out of order)
+    assert all(math.isfinite(float(r["test_accuracy"])) for r in resumed)
