@@ -8,6 +8,7 @@ import math
 import pytest
 
 from experiments import ablation
+from experiments.results import StudyFilesError
 
 
 def test_a_row_pairs_rounds_and_leaves_diverged_runs_out():
@@ -47,5 +48,5 @@ def test_the_command_runs_each_variant_and_writes_the_table(tmp_path, capsys):
 def test_a_torn_study_file_is_named_not_a_crash(tmp_path):
     (tmp_path / "full_recipe").mkdir()
     (tmp_path / "full_recipe" / "runs.csv").write_text("model,round\nbeyond_digits,0\n")
-    with pytest.raises(ablation.StudyFilesError, match="ablation: .*runs.csv has columns"):
+    with pytest.raises(StudyFilesError, match="ablation: .*runs.csv has columns"):
         ablation.table_rows(str(tmp_path), ["beyond_digits"])
