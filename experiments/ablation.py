@@ -99,7 +99,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m experiments.ablation",
                                      description=__doc__.split("\n\n")[1])
     parser.add_argument("--rounds", type=cli.positive_int, default=10)
-    parser.add_argument("--out", default=os.path.join("results", "ablation"))
+    parser.add_argument("--out", type=cli.out_directory, default=os.path.join("results", "ablation"))
     parser.add_argument("--resume", action="store_true",
                         help="continue the variants' studies in --out")
     parser.add_argument("--only", type=cli.model_names,

@@ -54,6 +54,13 @@ def round_count(text: str) -> int:
 non_negative_int = _int_at_least(0, "an integer >= 0")
 
 
+def out_directory(text: str) -> str:
+    """--out: a directory path (made if missing; refused later if it is a file)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a directory path, got {text!r}")
+    return text
+
+
 def _finite_float(text: str, positive: bool) -> float:
     try:
         value = float(text)

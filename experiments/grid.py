@@ -55,7 +55,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--folds", type=cli.positive_int, help="K of K-fold (default 4)")
     parser.add_argument("--seed", type=cli.non_negative_int, default=0,
                         help="seed of the training pairs, the folds and the initialisations")
-    parser.add_argument("--out", default=os.path.join("results", "grid"),
+    parser.add_argument("--out", type=cli.out_directory, default=os.path.join("results", "grid"),
                         help="output directory")
     parser.add_argument("--resume", action="store_true", help="skip finished grid cells")
     parser.add_argument("--no-plots", action="store_true", help="skip the heat map")

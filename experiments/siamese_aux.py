@@ -41,7 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                              f"{cli.MAX_ROUNDS}")
     parser.add_argument("--seed", type=cli.non_negative_int, default=0,
                         help="seed of round 0; round r uses seed + r")
-    parser.add_argument("--out", default=os.path.join("results", "siamese_aux"),
+    parser.add_argument("--out", type=cli.out_directory, default=os.path.join("results", "siamese_aux"),
                         help="output directory")
     parser.add_argument("--resume", action="store_true",
                         help="continue the study in --out, skipping finished runs")

@@ -401,3 +401,11 @@ def test_ctrl_c_ends_with_one_line_exit_130_and_a_resumable_study(tmp_path, work
     assert all(row in resumed for row in recorded), "a recorded run was lost or redone"
     assert {0, 1, 2} <= {int(r["round"]) for r in resumed}  # (workers finish out of order)
     assert all(math.isfinite(float(r["test_accuracy"])) for r in resumed)
+
+
+@pytest.mark.parametrize("entry,argv", [(siamese_aux, []), (grid, ["--model", MODEL])])
+def test_an_empty_out_is_a_usage_error(entry, argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        entry.parse_args([*argv, "--out", ""])
+    assert exit_info.value.code == 2
+    assert "--out: expected a directory path, got ''" in capsys.readouterr().err
