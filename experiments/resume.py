@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 import os
 
+import numpy as np
+
 import minitorch_pairs as mt
 
 from .cli import MAX_ROUNDS
@@ -83,18 +85,28 @@ def _check_details(store, row: dict, path: str) -> None:
     try:
         history, test = details["history"], details["test"]
         lengths = {key: len(history[key]) for key in HISTORY_KEYS}
-        target, predictions = test["target"], test["predictions"]
-        sizes = {len(test[key]) for key in ("target", "classes", "predictions", "scores")}
-        accuracy = sum(p == t for p, t in zip(predictions, target)) / len(target)
-    except (KeyError, TypeError, ZeroDivisionError) as error:
+        target, predictions, scores = (np.asarray(test[key], dtype=float)
+                                       for key in ("target", "predictions", "scores"))
+        classes = np.asarray(test["classes"], dtype=float)
+    except (KeyError, TypeError, ValueError) as error:
         raise StudyFilesError(f"{where}: not the details of a finished run ({error!r})") \
             from None
     if set(lengths.values()) != {row["epochs"]}:
         raise StudyFilesError(f"{where}: history lengths {lengths}, expected {row['epochs']} "
                               "epochs each")
-    if sizes != {store.config["n_pairs"]}:
-        raise StudyFilesError(f"{where}: test predictions of {sorted(sizes)} pairs, expected "
-                              f"{store.config['n_pairs']}")
+    n_pairs = store.config["n_pairs"]
+    if any(a.shape != (n_pairs,) for a in (target, predictions, scores)) or \
+            classes.shape != (n_pairs, 2):
+        raise StudyFilesError(f"{where}: test predictions of shapes {target.shape}, "
+                              f"{predictions.shape}, {scores.shape}, classes {classes.shape}; "
+                              f"expected {n_pairs} pairs")
+    if not (np.isin(classes, np.arange(10)).all() and np.isin(predictions, (0, 1)).all()
+            and np.array_equal(target, classes[:, 0] <= classes[:, 1])):
+        raise StudyFilesError(f"{where}: its digit classes do not give its targets (target = "
+                              "first class <= second), or a class or prediction is invalid")
+    if not ((scores >= 0) & (scores <= 1)).all():  # NaN fails too
+        raise StudyFilesError(f"{where}: its scores must be finite numbers from 0 to 1")
+    accuracy = float((predictions == target).mean())
     if abs(accuracy - row["test_accuracy"]) > 1e-9:
         raise StudyFilesError(f"{where}: its predictions give test accuracy {accuracy}, the "
                               f"row says {row['test_accuracy']}")

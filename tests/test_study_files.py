@@ -198,6 +198,12 @@ DAMAGES = {
                                          .update(predictions=[1 - p for p in
                                                               d["test"]["predictions"]])),
                            "its predictions give test accuracy"),
+    "edited classes": (_rewrite_json(f"runs/{MODEL}/round_000.json", lambda d: d["test"]
+                                     .update(classes=[[b, a] for a, b in d["test"]["classes"]])),
+                       "its digit classes do not give its targets"),
+    "score out of range": (_rewrite_json(f"runs/{MODEL}/round_001.json", lambda d: d["test"]
+                                         ["scores"].__setitem__(3, 1.5)),
+                           "scores must be finite numbers from 0 to 1"),
     "short history": (_rewrite_json(f"runs/{MODEL}/round_001.json",
                                     lambda d: d["history"]["test_loss"].clear()),
                       "history lengths"),
