@@ -106,7 +106,7 @@ def test_a_second_writer_is_refused_at_once_naming_the_holder(tmp_path, capsys, 
         no_training(monkeypatch)
         started = time.monotonic()
         assert run_main(out, "--models", MODEL, "--rounds", "2", "--resume") == 2
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 10  # not waiting for the holder (60 s)
         line = one_error_line(capsys.readouterr().err)
         assert f"in use by another process (PID {holder.pid})" in line
         assert grid.main(["--model", MODEL, "--folds", "2", "--out", str(out), *TINY]) == 2
@@ -389,10 +389,9 @@ def test_ctrl_c_ends_with_one_line_exit_130_and_a_resumable_study(tmp_path, work
             *TINY[:-2], "--workers", workers, "--models", MODEL, "--rounds", "40"]
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        if (out / "runs.csv").exists() and len(read_rows(out)) >= 1:
-            break
+    deadline = time.monotonic() + 600  # a cold numba cache on a busy machine is slow
+    while not ((out / "runs.csv").exists() and read_rows(out)):
+        assert process.poll() is None and time.monotonic() < deadline, "no run recorded"
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends: the whole group
     code, err = process.wait(timeout=60), process.stderr.read()
