@@ -9,8 +9,7 @@ over numba's threads with two BLAS threads per piece ~28x slower, measured). Aft
 parallel kernel numba's threads spin for GOMP_SPINCOUNT=100000 turns (~0.3-2 ms) before they
 sleep: the next kernel usually follows within that, where waking a sleeping thread cost ~70
 us per kernel on the project's 2-core machine (with one pool and spinning, the Siamese + aux
-step took 0.82x its time with sleeping threads and three pools; benchmarks/README.md, step
-28). OpenBLAS's threads, should a user turn them on, spin only briefly
+step took 0.82x its time with sleeping threads and three pools; benchmarks/README.md). OpenBLAS's threads, should a user turn them on, spin only briefly
 (OPENBLAS_THREAD_TIMEOUT=4).
 
 These defaults must be in the environment before numpy (BLAS) loads and before the first

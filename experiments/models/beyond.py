@@ -1,4 +1,4 @@
-"""Models beyond the five reports (issue 8: past the best published results on this task),
+"""Models beyond the five reports (aiming past the best published results on this task),
 kept apart from the reproductions. Both see each image through one shared branch, a small
 VGG-style CNN of Conv-BN-ReLU blocks, and train on augmented pairs with a one-cycle
 learning rate:
