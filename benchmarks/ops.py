@@ -4,17 +4,28 @@ through the report-000 branch; 100 two-channel images through the report-004 bas
 ours vs torch, float32, each framework in its own process with the same inputs; on the CPU
 or, with --device cuda, on the GPU (each timed call ends with a device synchronisation).
 
+Torch runs in three variants, each in its own worker: eager, channels_last (every 4-D
+tensor, the upstream gradient included, in torch.channels_last: the 2-D ops are then eager
+again) and torch.compile (inductor, one static graph per op, compiled before timing;
+reported as unavailable, with the reason, where it fails). The ratio is ours against the
+fastest torch variant of the same run.
+
 Backward is driven by a fixed random upstream gradient; inputs that need no gradient in the
 models (the images entering the first convolution) need none here either.
 """
 from __future__ import annotations
 
 import argparse
+import functools
 
 import numpy as np
 
-from .harness import (alternate, check_device, device_sync, markdown_table, median_ms, median_of,
-                      paired_ratio, serve, setup_torch, worker_arguments, write_results)
+from .harness import (check_device, device_sync, markdown_table, median_ms, serve, setup_torch,
+                      worker_arguments, write_results)
+from .train_step import (TORCH_VARIANTS, alternate_variants, cells, compare, header,
+                         unavailable_note, unavailable_reason)
+
+VARIANTS = ("ours",) + TORCH_VARIANTS
 
 # name: (inputs {name: (shape, needs grad)}, the call on a functional namespace F)
 OPS = {
@@ -78,35 +89,62 @@ def inputs(name: str) -> dict:
     return arrays
 
 
-def prepare(framework: str, threads: int, repeats: int, device: str = "cpu"):
+def prepare(variant: str, threads: int, repeats: int, device: str = "cpu"):
     """The worker's measurement: a function timing one op (by name) forward, and forward
-    with backward, each the median of `repeats` calls."""
-    if framework == "torch":
-        torch = setup_torch(threads)
-        import torch.nn.functional as F
-        make = lambda array, grad: torch.tensor(array, device=device,  # noqa: E731
-                                                requires_grad=grad)
-    else:
+    with backward, each the median of `repeats` calls (or saying why it cannot run)."""
+    if variant == "ours":
         import minitorch_pairs as mt
         import minitorch_pairs.nn.functional as F
         make = lambda array, grad: mt.tensor(array).to(device).requires_grad_(grad)  # noqa
-    sync = device_sync(framework, device)
+    else:
+        torch = setup_torch(threads)
+        import torch.nn.functional as F
+        layout = torch.channels_last if variant == "channels_last" else torch.contiguous_format
 
-    def measure(name: str) -> dict:
+        def make(array, grad):
+            tensor = torch.tensor(array, device=device)
+            if tensor.dim() == 4:
+                tensor = tensor.contiguous(memory_format=layout)
+            return tensor.requires_grad_(grad)
+    sync = device_sync("ours" if variant == "ours" else "torch", device)
+    # each op's own code object, so that each gets its own compiled graph
+    calls = {name: functools.partial(call, F) for name, (_, call) in OPS.items()}
+    if variant == "compile":
+        calls = {name: torch.compile(call, dynamic=False) for name, call in calls.items()}
+
+    def tensors(name: str) -> tuple:
         spec, call = OPS[name]
         arrays = inputs(name)
         t = {key: make(arrays[key], grad) for key, (_, grad) in spec.items()}
         t["target"] = make(arrays["target"], False)
-        upstream = make(np.random.default_rng(1).standard_normal(
-            call(F, t).shape).astype(np.float32), False)
+        output = calls[name](t)
+        upstream = np.random.default_rng(1).standard_normal(output.shape).astype(np.float32)
+        if variant == "ours":
+            return t, make(upstream, False)
+        return t, torch.empty_like(output).copy_(torch.from_numpy(upstream))  # its layout
+
+    unavailable = {}
+    if variant == "compile":  # compile every op (forward and backward) before any window
+        for name in OPS:
+            try:
+                t, upstream = tensors(name)
+                calls[name](t).backward(upstream)
+            except Exception as error:  # torch.compile needs a working compiler toolchain
+                unavailable[name] = unavailable_reason(error)
+
+    def measure(name: str) -> dict:
+        if name in unavailable:
+            return {"unavailable": unavailable[name]}
+        spec, call = OPS[name][0], calls[name]
+        t, upstream = tensors(name)
 
         def forward_backward():
             for key, (_, grad) in spec.items():
                 if grad:
                     t[key].grad = None
-            call(F, t).backward(upstream)
+            call(t).backward(upstream)
 
-        return {"forward_ms": median_ms(lambda: call(F, t), repeats, sync=sync),
+        return {"forward_ms": median_ms(lambda: call(t), repeats, sync=sync),
                 "forward_backward_ms": median_ms(forward_backward, repeats, sync=sync)}
     return measure
 
@@ -115,31 +153,37 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=50, help="timed calls per op")
     parser.add_argument("--rounds", type=int, default=5,
-                        help="rounds of back-to-back ours/torch windows per op (default 5)")
+                        help="rounds of back-to-back windows per op (default 5)")
     parser.add_argument("--quick", action="store_true", help="5 timed calls, 1 round (CI)")
     parser.add_argument("--out", help="directory for ops.json and ops.md")
+    parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
     worker_arguments(parser)
     args = parser.parse_args(argv)
     repeats, rounds = (5, 1) if args.quick else (args.repeats, args.rounds)
     if not args.worker:
         check_device(parser, args.device)
     if args.worker:
-        serve(prepare(args.worker, args.threads, repeats, args.device))
+        serve(prepare(args.variant, args.threads, repeats, args.device))
         return {}
-    runs = alternate("ops", args.threads, rounds, list(OPS), "--repeats", str(repeats),
-                     "--device", args.device)
-    ours, theirs = runs["ours"], runs["torch"]
-    rows = [[name] + [f"{median_of(runs[f], name, key):.3f}"
-                      for key in ("forward_ms", "forward_backward_ms") for f in ("ours", "torch")]
-            + [f"{paired_ratio(ours, theirs, name, 'forward_backward_ms'):.2f}"]
-            for name in OPS]
-    table = markdown_table(["op (float32)", "ours fwd (ms)", "torch fwd (ms)",
-                            "ours fwd+bwd (ms)", "torch fwd+bwd (ms)", "ratio fwd+bwd"], rows)
+    runs = alternate_variants("ops", args.threads, rounds, list(OPS), list(VARIANTS),
+                              "--repeats", str(repeats), "--device", args.device)
+    rows, summaries = [], []
+    for name in OPS:
+        forward = compare(runs, name, "forward_ms")
+        summary = compare(runs, name, "forward_backward_ms")
+        summaries.append(summary)
+        torch_forward = " / ".join("-" if forward["ms"][v] is None else f"{forward['ms'][v]:.3f}"
+                                   for v in TORCH_VARIANTS)
+        rows.append([name, f"{forward['ms']['ours']:.3f}", torch_forward]
+                    + cells(summary, VARIANTS, digits=3))
+    table = markdown_table(["op (float32)", "ours fwd (ms)", "torch fwd eager / channels_last / "
+                            "compile (ms)"] + header(VARIANTS, "fwd+bwd ms"), rows)
+    table += unavailable_note(summaries)
     print(f"{args.device}, {args.threads} host threads; per window the median of {repeats} calls; "
-          f"medians over {rounds} rounds of back-to-back ours/torch windows; ratio = median of "
-          f"the rounds' ours/torch\n{table}")
-    results = {"device": args.device, "threads": args.threads, "repeats": repeats, "rounds": rounds, "runs": runs,
-               "table": rows}
+          f"medians over {rounds} rounds of back-to-back windows, one per variant; ratio = "
+          f"median of the rounds' ours / fastest torch variant (fwd+bwd)\n{table}")
+    results = {"device": args.device, "threads": args.threads, "repeats": repeats,
+               "rounds": rounds, "variants": list(VARIANTS), "runs": runs, "table": rows}
     write_results(args.out, "ops", results, table)
     return results
 
