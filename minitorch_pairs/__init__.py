@@ -2,7 +2,7 @@
 and a PyTorch-like API (`import minitorch_pairs as mt`)."""
 from . import threads  # first: sets the thread pools' wait policy before numpy loads  # noqa
 from . import memory  # keeps freed activations mapped for the next step  # noqa
-from . import cuda, nn, optim
+from . import backends, cuda, nn, optim
 from .autograd import Function, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradient_errors
 from .ops.elementwise import abs, exp, log, relu, sigmoid, sqrt, tanh

@@ -5,7 +5,6 @@ torch-parity suite, tinygrad test_ops style: adding an op is one entry here.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -15,8 +14,6 @@ from hypothesis import strategies as st
 
 import minitorch_pairs as mt
 import minitorch_pairs.nn.functional as F
-from kernels.cpu import conv as cpu_conv
-from kernels.cpu import conv_winograd as cpu_winograd
 
 
 @dataclass
@@ -149,14 +146,9 @@ def draw_conv_3x3(data):
     return arrays, {"padding": padding}
 
 
-@contextlib.contextmanager
 def winograd_for_any_channels():
     """The CPU backend's Winograd path for 2+ channels (it starts at 16 otherwise)."""
-    saved, cpu_conv.WINOGRAD_CHANNELS = cpu_conv.WINOGRAD_CHANNELS, 1
-    try:
-        yield
-    finally:
-        cpu_conv.WINOGRAD_CHANNELS = saved
+    return mt.backends.flags(winograd_channels=1)
 
 
 def _conv_winograd(*tensors, **kwargs):
@@ -189,14 +181,9 @@ def draw_conv_3x3_relu_pool(data):
     return arrays, options
 
 
-@contextlib.contextmanager
 def pooled_tile(side):
     """The fused Winograd op's tile side forced to 4 or 6 (it takes the cheaper otherwise)."""
-    saved, cpu_winograd.POOLED_TILE = cpu_winograd.POOLED_TILE, side
-    try:
-        yield
-    finally:
-        cpu_winograd.POOLED_TILE = saved
+    return mt.backends.flags(winograd_pooled_tile=side)
 
 
 def _conv_relu_pool_winograd(*tensors, tile=None, **kwargs):

@@ -113,7 +113,7 @@ def _path(saved) -> str:
     ((3, 1, 5, 7), (2, 1, 4, 4), 1, 0, IM2COL),
     ((2, 8, 9, 8), (4, 8, 2, 3), 2, 1, IM2COL),
     ((3, 64, 2, 2), (8, 64, 4, 4), 1, 1, IM2COL),
-    # Winograd F(4x4, 3x3) (3x3, stride 1, >= WINOGRAD_CHANNELS): tiles cropped at the edge
+    # Winograd F(4x4, 3x3) (3x3, stride 1, >= winograd_channels): tiles cropped at the edge
     ((20, 32, 7, 7), (64, 32, 3, 3), 1, 1, WINOGRAD),
     ((3, 16, 5, 9), (16, 16, 3, 3), 1, 0, WINOGRAD),
     ((2, 16, 10, 6), (20, 16, 3, 3), 1, 2, WINOGRAD),
@@ -473,9 +473,10 @@ def test_relu_kernels_serial_and_parallel_agree_and_follow_torch():
     """Small arrays run on the calling thread, large ones on numba's threads: both forms give
     torch's values (a NaN passes forward; the gradient passes where the output is > 0 or NaN)
     on either side of the threshold, and the public kernels pick by size."""
-    from kernels.cpu import activation, parallel
+    from kernels import policy
+    from kernels.cpu import activation
     rng = np.random.default_rng(11)
-    for size in (7, parallel.PARALLEL_FROM + 3):
+    for size in (7, policy.get().parallel_from + 3):
         x = rng.standard_normal(size).astype(np.float32)
         x[:3] = [np.nan, 0.0, -0.0]
         g = rng.standard_normal(size).astype(np.float32)
@@ -496,9 +497,10 @@ def test_relu_kernels_serial_and_parallel_agree_and_follow_torch():
 def test_optimizer_updates_serial_and_parallel_agree_bit_for_bit():
     """Small parameters update on the calling thread, large ones on numba's threads: the same
     per-element rule, so the same values, either side of the threshold."""
-    from kernels.cpu import optim, parallel
+    from kernels import policy
+    from kernels.cpu import optim
     rng = np.random.default_rng(10)
-    size = parallel.PARALLEL_FROM + 3
+    size = policy.get().parallel_from + 3
     for update, state_count, args in (
             (("_sgd_serial", "_sgd_parallel"), 1, (0.1, 0.9, 0.1, 0.01, True, False, False)),
             (("_adam_serial", "_adam_parallel"), 3,

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 import minitorch_pairs as mt
 from minitorch_pairs import nn
-from kernels.cpu import conv as cpu_conv
 from kernels.cpu import conv_winograd as cpu_winograd
 from torch_reference import torch
 from twins import (assert_close, assert_grads_match, assert_state_matches, copy_torch_into_ours,
@@ -129,7 +128,7 @@ def test_sequential_fuses_conv_relu_pool_with_the_same_result(channels, size):
                         nn.ReLU(), nn.AvgPool2d(2, stride=1), nn.ReLU(),
                         nn.MaxPool2d(2, stride=1))
     rng = np.random.default_rng(0)
-    f6x6 = channels >= cpu_conv.WINOGRAD_CHANNELS and cpu_winograd.pooled_tile(
+    f6x6 = channels >= mt.backends.get().winograd_channels and cpu_winograd.pooled_tile(
         size // 2, size // 2) == 6
     assert f6x6 == (size == 13 and channels == 16), "the test's shapes no longer pick its paths"
     if f6x6:

@@ -1,6 +1,6 @@
 """ReLU forward and backward in one pass each over flat contiguous arrays (NumPy needs two
 passes and a boolean temporary for the backward's mask-and-multiply); on numba's threads
-from PARALLEL_FROM elements, on the calling thread below (kernels/cpu/parallel.py)."""
+from the policy's parallel_from elements, on the calling thread below (kernels/cpu/parallel.py)."""
 from __future__ import annotations
 
 from numba import njit, prange

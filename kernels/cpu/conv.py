@@ -14,32 +14,32 @@ products are BLAS calls cut over numba's threads (products.matmul).
 Where an output plane has at least as many pixels as the weight has taps (C * KH * KW: the
 study's first layer, the baseline's 2->64 layer) a product per image wins instead
 (`conv_images`): each image's columns are built in cache and its product written straight into
-NCHW. 3x3 stride-1 convolutions with at least WINOGRAD_CHANNELS input and output channels take
-`conv_winograd` (3.1x fewer multiplications; float32 results a few times less exact, see
-there). conv2d_relu_pool_forward/backward are the fused Conv2d, ReLU, MaxPool2d(2) op: fused
-forward kernels on the per-image and Winograd paths, a fused backward on Winograd's and (for
-the weight gradient alone) the per-image one's, the composed kernels elsewhere. The fused
-Winograd path computes only the outputs the pool reads, with F(6x6, 3x3) tiles where they
-are cheaper (the study's 32->64 layer): its float32 results then differ from the composed
-ops' F(4x4, 3x3) by rounding, where the other paths match them bit for bit.
+NCHW. 3x3 stride-1 convolutions with at least winograd_channels (kernels/policy.py) input and
+output channels take `conv_winograd` (3.1x fewer multiplications; float32 results a few times
+less exact, see there). conv2d_relu_pool_forward/backward are the fused Conv2d, ReLU,
+MaxPool2d(2) op: fused forward kernels on the per-image and Winograd paths, a fused backward on
+Winograd's and (for the weight gradient alone) the per-image one's, the composed kernels
+elsewhere. The fused Winograd path computes only the outputs the pool reads, with F(6x6, 3x3)
+tiles where they are cheaper (the study's 32->64 layer): its float32 results then differ from
+the composed ops' F(4x4, 3x3) by rounding, where the other paths match them bit for bit.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
+from .. import policy
 from .activation import relu_forward
-from .conv_images import (CHUNKS, NOT_POOLED, image_forward, image_forward_relu_pool,
+from .conv_images import (NOT_POOLED, image_forward, image_forward_relu_pool,
                           image_input_grad, image_weight_grad)
 from .conv_winograd import (Transformed, winograd_backward, winograd_backward_relu_pool,
                             winograd_forward, winograd_forward_relu_pool)
 from .pool import max_pool2d_backward, max_pool2d_forward
 from .products import blas_per_thread, matmul, matmul_pair
 
-# From this many input and output channels on, Winograd wins. Paired A/B at 2 threads,
-# forward + backward, 200 images, 3x3 pad 1: 32->64 on 7x7 0.70x the im2col time, 16->32 on
-# 14x14 0.66x, 16->16 on 7x7 0.90x; 8->16 on 14x14 1.0x, 4->8 1.2x.
-WINOGRAD_CHANNELS = 16
+# Winograd wins from policy.get().winograd_channels input and output channels on. Paired
+# A/B at 2 threads, forward + backward, 200 images, 3x3 pad 1: 32->64 on 7x7 0.70x the im2col
+# time, 16->32 on 14x14 0.66x, 16->16 on 7x7 0.90x; 8->16 on 14x14 1.0x, 4->8 1.2x.
 
 
 def _per_image(x, weight, out_h, out_w) -> bool:
@@ -80,7 +80,7 @@ def _geometry(weight, out_h, out_w, stride_h, stride_w, pad_h, pad_w) -> tuple:
 
 def _winograd(weight, stride_h, stride_w) -> bool:
     return stride_h == stride_w == 1 and weight.shape[2:] == (3, 3) and \
-        min(weight.shape[:2]) >= WINOGRAD_CHANNELS
+        min(weight.shape[:2]) >= policy.get().winograd_channels
 
 
 @njit(cache=True, parallel=True)
@@ -232,7 +232,7 @@ def _image_weight_grad(grad, argmax, cols, weight, grad_weight):
     grad_bias = np.empty(weight.shape[0], dtype=weight.dtype)
     grad_weight = np.empty_like(weight) if grad_weight is None else grad_weight
     image_weight_grad(grad, argmax, cols, grad_weight.reshape(len(weight), -1), grad_bias,
-                      CHUNKS)
+                      policy.get().image_chunks)
     return grad_bias
 
 

@@ -16,8 +16,8 @@ the batched im2col: there a product per image is too small to pay for its call.
 
 Each product is a single-threaded BLAS call made from numba's threads (np.dot in nopython
 mode, SciPy's BLAS), so the images are spread over the same thread pool as every other kernel
-(see products.py). The weight gradient sums the batch in CHUNKS fixed parts, added in a fixed
-order, so that it does not depend on the thread count.
+(see products.py). The weight gradient sums the batch in image_chunks (kernels/policy.py) fixed
+parts, added in a fixed order, so that it does not depend on the thread count.
 
 Followed by a ReLU and a 2x2 max-pool, the forward pools each image's planes while they are
 in cache (the output is never written) and the weight gradient rebuilds each image's output
@@ -34,7 +34,6 @@ _first_max_of_four = njit(cache=True, inline="always")(first_max_of_four)
 _max_of_four = njit(cache=True, inline="always")(max_of_four)
 
 SUMS = {"reassoc"}  # the bias gradient's sums in vector lanes; NaN and inf still propagate
-CHUNKS = 8  # parts the weight gradient's sum over the batch is cut into (a few per thread)
 NOT_POOLED = np.empty((0, 0, 0), dtype=np.int64)  # image_weight_grad's argmax: plain grad
 
 

@@ -13,12 +13,13 @@ Layouts (T = N * tiles_h * tiles_w tiles, P = 36 or 64 patch values):
     V[p, t, c] = (B^T d B)[k, l], p = patch k + l   transformed input, kept for the backward
     U[p, c, o] = (G g G^T)[k, l]                      transformed filters
     M[p, t, o] = sum_c V U                            whose A^T M A is the output tile
-The batch is taken in blocks of images (each parallel job one of CHUNKS parts of the batch,
-in blocks of about BLOCK_ROWS tiles), each block from its input to its output, or back, in
-one pass while in cache: its tiles' rows of V, their P products (one single-threaded BLAS
-call each) and their output tiles. Within a block the tiles are in (tile, image) order, and
-the block's images are copied zero-padded with images and channels last: so every
-transform loop, along either side of the patch, runs over images x channels floats at once.
+The batch is taken in blocks of images (each parallel job one of winograd_chunks parts of the
+batch, in blocks of about winograd_block_rows tiles: kernels/policy.py), each block from its
+input to its output, or back, in one pass while in cache: its tiles' rows of V, their P
+products (one single-threaded BLAS call each) and their output tiles. Within a block the
+tiles are in (tile, image) order, and the block's images are copied zero-padded with images
+and channels last: so every transform loop, along either side of the patch, runs over
+images x channels floats at once.
 Against transforms over the whole batch, 36 batch-sized products between them and a
 block's tiles in (image, tile) order (whose first pass ran over C floats per call), the
 study's layer took 0.64x the time forward and 0.67x forward + backward, 0.83x and 0.94x
@@ -50,6 +51,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
+from .. import policy
 from .products import matmul
 from .winograd_blocks import (block_grads, block_products, chunk_blocks, grad_block,
                               input_block, output_block, pooled_grad_block, relu_pool_block)
@@ -146,21 +148,19 @@ def backward_relu_pool_f6(grad_pooled, argmax, out_w, V, U_t, pad_h, pad_w, tile
                         grad_x, dU_parts, bias_parts, chunks, block_rows, a8, b8_add, 8)
 
 
-FILTER_SLICES = 8  # parallel jobs of filter_grad, each a slice of the (o, c) pairs
-
-
 @njit(cache=True, parallel=True)
-def filter_grad(dU_parts, GG, grad_weight):
+def filter_grad(dU_parts, GG, grad_weight, slices):
     """grad_weight (O, C, 3, 3) = G^T (.) G of the sum of the parts' transformed filter
     gradients dU_parts (chunks, P, O, C), the parts added in order: per slice of the (o, c)
-    pairs, in one pass over the parts (np.sum over the parts, then kron(G, G)^T @ the sum
-    as a 9-row product, took 0.14 ms on the study's layer; OpenBLAS is slow on 9 rows)."""
+    pairs (`slices` parallel jobs), in one pass over the parts (np.sum over the parts, then
+    kron(G, G)^T @ the sum as a 9-row product, took 0.14 ms on the study's layer; OpenBLAS
+    is slow on 9 rows)."""
     chunks, patch_values, outs, channels = dU_parts.shape
     pairs = outs * channels
     parts = dU_parts.reshape(chunks, patch_values, pairs)
     taps = grad_weight.reshape(pairs, 9)
-    for s in prange(FILTER_SLICES):
-        lo, hi = pairs * s // FILTER_SLICES, pairs * (s + 1) // FILTER_SLICES
+    for s in prange(slices):
+        lo, hi = pairs * s // slices, pairs * (s + 1) // slices
         total = np.empty(hi - lo, dtype=dU_parts.dtype)
         sums = np.zeros((9, hi - lo), dtype=dU_parts.dtype)
         for p in range(patch_values):
@@ -190,24 +190,23 @@ class TileKernels(NamedTuple):
 KERNELS = {4: TileKernels(forward_relu_pool_f4, backward_relu_pool_f4, GG),
            6: TileKernels(forward_relu_pool_f6, backward_relu_pool_f6, GG8)}
 
-# The batch is cut into CHUNKS parts (the parallel jobs; the filter gradient sums each part
-# on its own and then the parts in order, so that its values do not depend on the thread
-# count), each taken in blocks of about BLOCK_ROWS tiles: a block's transformed input, its
-# products and their output tiles stay in cache (on the study's layer ~1 MB), and BLAS's
-# small products ran at 160 GFLOP/s per core on 32-200 rows against 116 on 800 (measured).
-CHUNKS = 4
-BLOCK_ROWS = 48
-PART_TILES = 16
+# The batch is cut into winograd_chunks parts (kernels/policy.py; the parallel jobs: the
+# filter gradient sums each part on its own and then the parts in order, so that its values
+# do not depend on the thread count), each taken in blocks of about winograd_block_rows
+# tiles: a block's transformed input, its products and their output tiles stay in cache (on
+# the study's layer ~1 MB), and BLAS's small products ran at 160 GFLOP/s per core on 32-200
+# rows against 116 on 800 (measured).
 
 
 def _chunks(saved) -> int:
-    """The parts the batch is cut into: CHUNKS, fewer where it has fewer than PART_TILES
-    tiles a part (on 2 pairs, 4 parts of one tile each made the whole step 1.45x slower: 4x
-    the BLAS calls) or fewer images than parts; a power of two, so that 2 or 4 threads share
-    the parts evenly (3 parts of 100 images, one branch of the study's naive model, made
-    its step 1.04x slower than stop 18's code)."""
-    tiles = saved.V.shape[1]
-    count = max(1, min(CHUNKS, tiles // PART_TILES, tiles // (saved.tiles[0] * saved.tiles[1])))
+    """The parts the batch is cut into: winograd_chunks, fewer where it has fewer than
+    winograd_part_tiles tiles a part (on 2 pairs, 4 parts of one tile each made the whole
+    step 1.45x slower: 4x the BLAS calls) or fewer images than parts; a power of two, so
+    that 2 or 4 threads share the parts evenly (3 parts on 2 threads: one thread takes two
+    while the other waits)."""
+    settings, tiles = policy.get(), saved.V.shape[1]
+    count = max(1, min(settings.winograd_chunks, tiles // settings.winograd_part_tiles,
+                       tiles // (saved.tiles[0] * saved.tiles[1])))
     return 1 << (count.bit_length() - 1)
 
 
@@ -224,16 +223,15 @@ def _tiles(height: int, width: int, tile: int = 4) -> tuple:
     return -(-height // tile), -(-width // tile)
 
 
-POOLED_TILE = None  # the fused op's tile side: None picks the cheaper; tests force 4 or 6
-
-
 def pooled_tile(pooled_h: int, pooled_w: int) -> int:
     """The tile side, 4 or 6, whose tiles cover the pooled windows (2 pooled_h x 2 pooled_w
     outputs) with fewer transformed values, 4 on a tie: 6 on the study's 32->64 layer (one
     8x8 patch per image instead of four 6x6: 0.44x the products). F(6x6, 3x3)'s float32
-    error is about twice F(4x4, 3x3)'s (tests/test_kernels.py bounds both)."""
-    if POOLED_TILE is not None:
-        return POOLED_TILE
+    error is about twice F(4x4, 3x3)'s (tests/test_kernels.py bounds both). The policy's
+    winograd_pooled_tile, where set, forces the side."""
+    forced = policy.get().winograd_pooled_tile
+    if forced is not None:
+        return forced
 
     def cost(tile):
         tiles_h, tiles_w = _tiles(2 * pooled_h, 2 * pooled_w, tile)
@@ -258,7 +256,7 @@ def winograd_forward(x, weight, bias, out, pad_h, pad_w):
     backward needs: the transformed input and filters."""
     saved = _transformed(x, weight, 4, _tiles(*out.shape[2:]))
     forward_f4(x, saved.U, bias, pad_h, pad_w, *saved.tiles, saved.V, out, _chunks(saved),
-               BLOCK_ROWS)
+               policy.get().winograd_block_rows)
     return saved
 
 
@@ -270,16 +268,18 @@ def winograd_forward_relu_pool(x, weight, bias, out_w, pooled, argmax, pad_h, pa
     tile = pooled_tile(pooled_h, pooled_w)
     saved = _transformed(x, weight, tile, _tiles(2 * pooled_h, 2 * pooled_w, tile))
     KERNELS[tile].forward_relu_pool(x, saved.U, bias, pad_h, pad_w, *saved.tiles, out_w,
-                                    saved.V, pooled, argmax, _chunks(saved), BLOCK_ROWS)
+                                    saved.V, pooled, argmax, _chunks(saved),
+                                    policy.get().winograd_block_rows)
     return saved
 
 
 def winograd_backward(grad_out, saved, grad_x, grad_weight, pad_h, pad_w):
     """Overwrites grad_x and grad_weight (either may be None: not needed); returns the bias
     gradient (O,). `saved` is what winograd_forward returned."""
-    buffers = _gradient_buffers(saved, grad_out, grad_x, grad_weight)
+    chunks = _chunks(saved)
+    buffers = _gradient_buffers(saved, grad_out, grad_x, grad_weight, chunks)
     backward_f4(grad_out, saved.V, *buffers[:1], pad_h, pad_w, *saved.tiles, *buffers[1:],
-                _chunks(saved), BLOCK_ROWS)
+                chunks, policy.get().winograd_block_rows)
     return _filter_and_bias_grads(saved, *buffers[2:], grad_weight)
 
 
@@ -287,21 +287,22 @@ def winograd_backward_relu_pool(grad_pooled, argmax, out_w, saved, grad_x, grad_
                                 pad_h, pad_w):
     """winograd_backward for winograd_forward_relu_pool, from the pooled output's gradient
     with the ReLU's mask applied."""
-    buffers = _gradient_buffers(saved, grad_pooled, grad_x, grad_weight)
+    chunks = _chunks(saved)
+    buffers = _gradient_buffers(saved, grad_pooled, grad_x, grad_weight, chunks)
     KERNELS[saved.tile].backward_relu_pool(grad_pooled, argmax, out_w, saved.V, *buffers[:1],
-                                           pad_h, pad_w, *saved.tiles, *buffers[1:],
-                                           _chunks(saved), BLOCK_ROWS)
+                                           pad_h, pad_w, *saved.tiles, *buffers[1:], chunks,
+                                           policy.get().winograd_block_rows)
     return _filter_and_bias_grads(saved, *buffers[2:], grad_weight)
 
 
-def _gradient_buffers(saved, grad, grad_x, grad_weight) -> tuple:
+def _gradient_buffers(saved, grad, grad_x, grad_weight, chunks) -> tuple:
     """The backward kernels' arguments after V: U transposed (P, O, C) (BLAS ran the input
     gradient's products 1.5x faster with it so, measured), grad_x, the chunks' filter
     gradients and the images' bias gradients (N, O); an array not needed has no
     elements (so the kernel keeps one signature)."""
     n, o = grad.shape[:2]
     none = np.empty((0, 0, 0, 0), dtype=grad.dtype)
-    parts = (np.empty((_chunks(saved), saved.V.shape[0], o, saved.V.shape[2]), dtype=grad.dtype)
+    parts = (np.empty((chunks, saved.V.shape[0], o, saved.V.shape[2]), dtype=grad.dtype)
              if grad_weight is not None else none)
     return (np.ascontiguousarray(saved.U.transpose(0, 2, 1)),
             none if grad_x is None else grad_x, parts, np.empty((n, o), dtype=grad.dtype))
@@ -311,5 +312,6 @@ def _filter_and_bias_grads(saved, dU_parts, bias_parts, grad_weight):
     """grad_weight from the chunks' transformed filter gradients (G^T (.) G of their sum,
     taken in order); returns the bias gradient."""
     if grad_weight is not None:
-        filter_grad(dU_parts, KERNELS[saved.tile].GG.astype(dU_parts.dtype), grad_weight)
+        filter_grad(dU_parts, KERNELS[saved.tile].GG.astype(dU_parts.dtype), grad_weight,
+                    policy.get().winograd_filter_slices)
     return bias_parts.sum(axis=0)

@@ -14,7 +14,7 @@ _adam = njit(cache=True)(adam_update)
 
 
 # Each update is written once (inline) and compiled twice: on numba's threads, and on the
-# calling thread for parameters under PARALLEL_FROM elements (kernels/cpu/parallel.py).
+# calling thread for parameters under the policy's parallel_from elements (kernels/cpu/parallel.py).
 
 
 @njit(cache=True, inline="always")

@@ -27,7 +27,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-SPLIT_WORK = 1 << 16  # m * n * k below which a 2-D product runs whole on the calling thread
+from .. import policy
 
 # numba's np.dot passes a Fortran-ordered (transposed) 2-D operand to BLAS as a transposed
 # operand, without a copy (numba compiles a kernel per operand layout). The thread count
@@ -110,9 +110,9 @@ def _blas_operand(array: np.ndarray) -> np.ndarray:
 
 
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.matmul(a, b); a 2-D float product of at least SPLIT_WORK multiply-adds is cut over
-    numba's threads: into slices of output rows (b may be a transposed view), or, where a is
-    a transposed view, into two halves of the reduction."""
+    """np.matmul(a, b); a 2-D float product of at least split_work multiply-adds (policy.py)
+    is cut over numba's threads: into slices of output rows (b may be a transposed view),
+    or, where a is a transposed view, into two halves of the reduction."""
     return _shifted_product(a, b, None)
 
 
@@ -126,7 +126,8 @@ def linear_forward(x: np.ndarray, weight: np.ndarray, bias) -> np.ndarray:
 def _shifted_product(a, b, shift):
     """a @ b + shift (a row, or None)."""
     # the cheap tests first: most of a step's products are small (~2 us of tests each, else)
-    if (a.ndim != 2 or b.ndim != 2 or a.shape[0] * a.shape[1] * b.shape[1] < SPLIT_WORK
+    split_work = policy.get().split_work
+    if (a.ndim != 2 or b.ndim != 2 or a.shape[0] * a.shape[1] * b.shape[1] < split_work
             or not _splittable(a, b) or numba.get_num_threads() == 1):
         out = np.matmul(a, b)
     elif not a.flags.c_contiguous:
@@ -157,7 +158,7 @@ def _transposed_times(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def matmul_pair(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> tuple:
     """(matmul(a, b), matmul(c, d)). Two 2-D float products of similar size, each of at
-    least SPLIT_WORK multiply-adds (a backward pass's input and weight gradients), run at
+    least split_work multiply-adds (a backward pass's input and weight gradients), run at
     once, each whole on its own numba thread: neither is cut, and a transposed operand is
     read in place (cutting a transposed left operand by rows did not pay)."""
     return _pair(a, b, c, d, False)[:2]
@@ -186,7 +187,8 @@ def _pair(a, b, c, d, column_sums: bool) -> tuple:
     at once."""
     works = [x.shape[0] * x.shape[1] * y.shape[1] if x.ndim == y.ndim == 2 else 0
              for x, y in ((a, b), (c, d))]
-    if (min(works) < SPLIT_WORK or max(works) > 2 * min(works) or numba.get_num_threads() == 1
+    if (min(works) < policy.get().split_work or max(works) > 2 * min(works)
+            or numba.get_num_threads() == 1
             or not _splittable(a, b) or not _splittable(c, d) or a.dtype != c.dtype):
         return matmul(a, b), matmul(c, d), None
     ab = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
