@@ -52,9 +52,9 @@ def device_sync(framework: str, device: str):
 
 
 def worker_env(framework: str, threads: int) -> dict:
-    """Environment giving a worker `threads` threads: ours in numba's pool (its BLAS calls
-    stay single-threaded, minitorch_pairs/threads.py), torch in its own pools, with torch's
-    thread-pool defaults, not ours."""
+    """Environment giving a worker `threads` threads: ours in numba's pool (its kernels hold
+    BLAS to one thread per call themselves, kernels/cpu/blas_threads.py), torch in its own
+    pools, with torch's thread-pool defaults, not ours."""
     count = str(threads)
     env = dict(os.environ, NUMBA_NUM_THREADS=count, OMP_NUM_THREADS=count)
     if framework == "torch":

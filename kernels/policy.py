@@ -19,9 +19,11 @@ Fixed, not in the Policy:
   kernels/cuda/launch.py THREADS (8 simulated, else 128 per block) and MAX_BLOCKS (4, else
   4096); kernels/cuda/gemm.py TILE (4, else 16) and TILED_FROM (4 * TILE);
   kernels/cuda/batchnorm.py THREADS (8, else 128 per channel, a power of two).
-- At process start, from the environment: the thread pools' settings
-  (minitorch_pairs/threads.py: GOMP_SPINCOUNT, OPENBLAS_NUM_THREADS, MKL_NUM_THREADS,
-  OPENBLAS_THREAD_TIMEOUT) and glibc malloc's thresholds (minitorch_pairs/memory.py).
+- At process start, from the environment: how long idle threads spin
+  (minitorch_pairs/threads.py: GOMP_SPINCOUNT, OPENBLAS_THREAD_TIMEOUT) and glibc malloc's
+  thresholds (minitorch_pairs/memory.py).
+- Not a setting: BLAS runs one thread per call inside the kernels that call it from numba's
+  threads, and keeps its own thread count outside them (kernels/cpu/blas_threads.py).
 """
 from __future__ import annotations
 

@@ -2,22 +2,24 @@
 
 One pool does all the parallel work: numba's OpenMP threads run the kernels, and the matrix
 products too, cut into single-threaded BLAS calls on those threads (kernels/cpu/products.py).
-BLAS therefore runs one thread per call (OPENBLAS_NUM_THREADS=1, MKL_NUM_THREADS=1): with
-threads of its own, each BLAS pool's threads and numba's waited for the same cores (the plain
-32->64 convolution 1.7x slower with OpenBLAS's two threads than with one, and a product cut
-over numba's threads with two BLAS threads per piece ~28x slower, measured). After a
-parallel kernel numba's threads spin for GOMP_SPINCOUNT=100000 turns (~0.3-2 ms) before they
-sleep: the next kernel usually follows within that, where waking a sleeping thread cost ~70
-us per kernel on the project's 2-core machine (with one pool and spinning, the Siamese + aux
-step took 0.82x its time with sleeping threads and three pools; benchmarks/README.md). OpenBLAS's threads, should a user turn them on, spin only briefly
-(OPENBLAS_THREAD_TIMEOUT=4).
+BLAS runs one thread per call while our ops run, and only then (kernels/cpu/blas_threads.py):
+with threads of its own, each BLAS pool's threads and numba's waited for the same cores (the
+plain 32->64 convolution 1.7x slower with OpenBLAS's two threads than with one, and a
+product cut over numba's threads with two BLAS threads per piece ~28x slower, measured);
+outside our ops every library keeps the thread count it had, so importing minitorch_pairs
+leaves torch's and NumPy's threads as the user set them.
 
-These defaults must be in the environment before numpy (BLAS) loads and before the first
-parallel kernel (OpenMP) starts, so this module is imported first; a value the user has set
-wins, and MINITORCH_PAIRS_THREAD_DEFAULTS=0 leaves the environment alone (the benchmarks'
-torch workers use it, so that torch runs with its own defaults). A process that imports
-minitorch_pairs thus runs its own NumPy products on one BLAS thread unless it sets
-OPENBLAS_NUM_THREADS itself.
+After a parallel kernel numba's threads spin for GOMP_SPINCOUNT=100000 turns (~0.3-2 ms)
+before they sleep: the next kernel usually follows within that, where waking a sleeping
+thread cost ~70 us per kernel on the project's 2-core machine (with one pool and spinning,
+the Siamese + aux step took 0.82x its time with sleeping threads and three pools;
+benchmarks/README.md). OpenBLAS's threads, when they run, spin only briefly
+(OPENBLAS_THREAD_TIMEOUT=4). These two change how long idle threads wait, not how many
+there are.
+
+They must be in the environment before numpy (BLAS) loads and before the first parallel
+kernel (OpenMP) starts, so this module is imported first; a value the user has set wins,
+and MINITORCH_PAIRS_THREAD_DEFAULTS=0 leaves the environment alone.
 """
 from __future__ import annotations
 
@@ -25,8 +27,6 @@ import os
 
 RUNTIME_DEFAULTS = {
     "GOMP_SPINCOUNT": "100000",       # libgomp: spin ~0.3-2 ms after a parallel loop, then sleep
-    "OPENBLAS_NUM_THREADS": "1",      # one thread per BLAS call: numba's threads cut products
-    "MKL_NUM_THREADS": "1",
     "OPENBLAS_THREAD_TIMEOUT": "4",   # OpenBLAS: spin 2^4 cycles (the minimum), then sleep
 }
 

@@ -386,7 +386,7 @@ def test_products_stay_whole_where_cutting_them_cannot_pay(monkeypatch):
     products.matmul(big[0].T.copy().T, big[1])
     products.matmul_pair(*big, big[0].T.copy().T, big[1])
     assert calls == []
-    monkeypatch.setattr(products, "_blas_single_threaded", lambda: False)
+    monkeypatch.setattr(products.blas_threads, "blas_single_threaded", lambda: False)
     products.matmul(*big)
     products.matmul_pair(*big, big[0].T.copy().T, big[1])
     assert calls == [1, 1, 1]
@@ -465,7 +465,7 @@ def test_per_image_convolution_sums_alike_at_any_thread_count_and_steps_aside(mo
         numba.set_num_threads(before)
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
-    monkeypatch.setattr(products, "_blas_single_threaded", lambda: False)
+    monkeypatch.setattr(products.blas_threads, "blas_single_threaded", lambda: False)
     assert _path(K.conv2d_forward(x, w, b, np.empty(g.shape, np.float32), 1, 1, 0, 0)) == IM2COL
 
 

@@ -35,6 +35,7 @@ from .conv_images import (NOT_POOLED, image_forward, image_forward_relu_pool,
 from .conv_winograd import (Transformed, winograd_backward, winograd_backward_relu_pool,
                             winograd_forward, winograd_forward_relu_pool)
 from .pool import max_pool2d_backward, max_pool2d_forward
+from . import blas_threads
 from .products import blas_per_thread, matmul, matmul_pair
 
 # Winograd wins from policy.get().winograd_channels input and output channels on. Paired
@@ -164,6 +165,7 @@ def images_to_rows(images, rows, sums):
                 rows[n * plane + p, o] = images[n, o, p]
 
 
+@blas_threads.single_threaded_blas
 def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
     """Writes out (N, O, OH, OW); returns what conv2d_backward needs: the columns (per image
     or the batch's), or the transformed input and filters for Winograd."""
@@ -184,6 +186,7 @@ def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
     return cols
 
 
+@blas_threads.single_threaded_blas
 def conv2d_relu_pool_forward(x, weight, bias, pooled, argmax, out_shape, stride_h, stride_w,
                              pad_h, pad_w):
     """relu(max_pool2d(conv2d(x), 2)) into pooled (N, O, OH // 2, OW // 2), argmax as
@@ -208,6 +211,7 @@ def conv2d_relu_pool_forward(x, weight, bias, pooled, argmax, out_shape, stride_
     return saved
 
 
+@blas_threads.single_threaded_blas
 def conv2d_relu_pool_backward(grad_pooled, argmax, out_shape, weight, saved, grad_x,
                               grad_weight, stride_h, stride_w, pad_h, pad_w):
     """conv2d_backward for conv2d_relu_pool_forward, from the pooled output's gradient with
@@ -236,6 +240,7 @@ def _image_weight_grad(grad, argmax, cols, weight, grad_weight):
     return grad_bias
 
 
+@blas_threads.single_threaded_blas
 def conv2d_backward(grad_out, weight, saved, grad_x, grad_weight, stride_h, stride_w, pad_h,
                     pad_w):
     """Overwrites grad_x and grad_weight (either may be None: not needed); returns the bias

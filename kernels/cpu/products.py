@@ -1,6 +1,6 @@
 """Matrix products cut over numba's threads, each piece one single-threaded BLAS call.
 
-BLAS runs one thread per call here (minitorch_pairs/threads.py sets OPENBLAS_NUM_THREADS=1):
+BLAS runs one thread per call inside these entry points and the convolutions' (blas_threads):
 the products are cut over numba's threads instead, and each piece is a BLAS call (np.dot in
 nopython mode, which numba routes to SciPy's BLAS) made from numba's own threads. So the
 kernels before and after a product run on the same pool, whose threads are still awake
@@ -15,19 +15,17 @@ picks its kernels by the size of each piece, as OpenBLAS's own threading did); t
 a backward needs side by side run at once, one per thread (matmul_pair). (Winograd's
 batches of small products are made inside its own kernels, block by block.)
 
-Should BLAS run several threads per call after all (the user set OPENBLAS_NUM_THREADS), the
-pieces would each start BLAS's threads at once: then products go to np.matmul whole.
+(Should BLAS run several threads per call all the same, the pieces would each start BLAS's
+threads at once: then products go to np.matmul whole.)
 """
 from __future__ import annotations
-
-import functools
-import os
 
 import numba
 import numpy as np
 from numba import njit, prange
 
 from .. import policy
+from . import blas_threads
 
 # numba's np.dot passes a Fortran-ordered (transposed) 2-D operand to BLAS as a transposed
 # operand, without a copy (numba compiles a kernel per operand layout). The thread count
@@ -74,24 +72,9 @@ def _two_products(a, b, ab, c, d, cd, sums):
             np.dot(c, d, cd)
 
 
-@functools.cache
-def _blas_single_threaded() -> bool:
-    """Whether every BLAS loaded here (SciPy's, which numba's np.dot calls, included) runs
-    one thread per call, so that numba's threads may each call it at once (with two BLAS
-    threads per call, a 0.1 ms product cut in two took 2.6 ms, measured). Where the
-    environment asks for one thread, a BLAS that read it too early (NumPy imported before
-    minitorch_pairs) is told now."""
-    import scipy.linalg.cython_blas  # noqa: F401  (loads it, so that it is counted)
-    from threadpoolctl import threadpool_info, threadpool_limits
-    if all(os.environ.get(name) == "1" for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")):
-        threadpool_limits(1, user_api="blas")
-    return all(pool["num_threads"] == 1 for pool in threadpool_info()
-               if pool["user_api"] == "blas")
-
-
 def blas_per_thread(dtype) -> bool:
     """Whether kernels may call BLAS (np.dot) from each of numba's threads for this dtype."""
-    return np.dtype(dtype) in (np.float32, np.float64) and _blas_single_threaded()
+    return np.dtype(dtype) in (np.float32, np.float64) and blas_threads.blas_single_threaded()
 
 
 def _slices(count: int) -> int:
@@ -109,6 +92,7 @@ def _blas_operand(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
+@blas_threads.single_threaded_blas
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """np.matmul(a, b); a 2-D float product of at least split_work multiply-adds (policy.py)
     is cut over numba's threads: into slices of output rows (b may be a transposed view),
@@ -116,6 +100,7 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _shifted_product(a, b, None)
 
 
+@blas_threads.single_threaded_blas
 def linear_forward(x: np.ndarray, weight: np.ndarray, bias) -> np.ndarray:
     """x @ weight.T + bias (bias may be None) for 2-D x: matmul's product, each thread adding
     the bias to its rows while they are in cache (the linear layer 576->100 on 200 rows:
@@ -156,6 +141,7 @@ def _transposed_times(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.add(partial[0], partial[1], out=partial[0])
 
 
+@blas_threads.single_threaded_blas
 def matmul_pair(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> tuple:
     """(matmul(a, b), matmul(c, d)). Two 2-D float products of similar size, each of at
     least split_work multiply-adds (a backward pass's input and weight gradients), run at
@@ -164,6 +150,7 @@ def matmul_pair(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> t
     return _pair(a, b, c, d, False)[:2]
 
 
+@blas_threads.single_threaded_blas
 def linear_backward(grad: np.ndarray, x: np.ndarray, weight: np.ndarray, needs: tuple) -> tuple:
     """The gradients of x @ weight.T + bias that `needs` (x, weight, bias) asks for, None for
     the others: grad @ weight, grad.T @ x and grad's column sums, the sums taken by the
