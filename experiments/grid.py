@@ -234,9 +234,7 @@ def main(argv=None) -> int:
                                   args.resume)
             load = functools.partial(grid_data, args.data, args.data_root, args.n_pairs,
                                      args.seed, args.normalize, args.folds)
-            shared = distributed.Shared(grid_data(args.data, args.data_root, args.n_pairs,
-                                                  args.seed, args.normalize, args.folds,
-                                                  download=args.download), load)
+            shared = distributed.Shared(load(download=args.download), load)
             with distributed.executor(args) as runner:
                 failed = search(args, cells, runner, shared, claim)
             chosen = choose(cells)

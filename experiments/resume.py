@@ -4,6 +4,7 @@ best checkpoint). A problem is a StudyFilesError naming the file, the line and w
 wrong, raised before anything is trained or written."""
 from __future__ import annotations
 
+import functools
 import math
 import os
 
@@ -32,9 +33,9 @@ def checked_rows(store, path: str, rounds: int) -> list:
     """The rows of `path` (runs.csv of `store`, a study of `rounds` rounds so far), each
     checked, with the files they need."""
     rows = read_runs(path) if os.path.exists(path) else []
-    parameters, seen = {}, {}
+    seen = {}
     for row in rows:
-        problem = _row_problem(row, store.config["seed"], rounds, parameters)
+        problem = _row_problem(row, store.config["seed"], rounds)
         if problem is None and (row["model"], row["round"]) in seen:
             problem = f"repeats model {row['model']} round {row['round']} of line " \
                       f"{seen[(row['model'], row['round'])]}"
@@ -49,7 +50,13 @@ def checked_rows(store, path: str, rounds: int) -> list:
     return rows
 
 
-def _row_problem(row: dict, seed: int, rounds: int, parameters: dict) -> str | None:
+@functools.cache
+def _fresh(model: str):
+    """A freshly built `model`, for its parameter count and state dict (once per model)."""
+    return get_spec(model).build()
+
+
+def _row_problem(row: dict, seed: int, rounds: int) -> str | None:
     model = row["model"]
     if model not in MODELS:
         return f"unknown model {model!r}"
@@ -60,10 +67,9 @@ def _row_problem(row: dict, seed: int, rounds: int, parameters: dict) -> str | N
                f"{seed} + round {row['round']})"
     if row["epochs"] < 1:
         return f"epochs {row['epochs']}, expected at least 1"
-    if model not in parameters:
-        parameters[model] = count_parameters(get_spec(model).build())
-    if row["parameters"] != parameters[model]:
-        return f"parameters {row['parameters']}, but {model} has {parameters[model]}"
+    parameters = count_parameters(_fresh(model))
+    if row["parameters"] != parameters:
+        return f"parameters {row['parameters']}, but {model} has {parameters}"
     if row["status"] == "diverged":
         return None if row["error"] else "a diverged run without its reason (error)"
     if row["error"]:
@@ -124,7 +130,7 @@ def _check_best(store, model: str) -> None:
     except (OSError, ValueError) as error:
         raise StudyFilesError(f"resume: {path}: the best checkpoint of {model} cannot be "
                               f"loaded ({error}); restore it or use another --out") from None
-    expected = {k: tuple(v.shape) for k, v in get_spec(model).build().state_dict().items()}
+    expected = {k: tuple(v.shape) for k, v in _fresh(model).state_dict().items()}
     found = {k: tuple(v.shape) for k, v in state.items()}
     if found != expected:
         raise StudyFilesError(f"resume: {path}: entries {sorted(found)} do not fit {model}'s "
