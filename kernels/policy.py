@@ -62,10 +62,13 @@ class Policy:
     # conv_images.py: parts the per-image weight gradient sums the batch in (a fixed order,
     # so its values do not depend on the thread count); a few per thread
     image_chunks: int = 8
+    # conv.py: "fast" lets 3x3 layers take Winograd (a few times torch's float32 error);
+    # "highest" keeps every convolution on exact products (im2col, per image), torch's error
+    conv_precision: str = "fast"
 
 
 _LEAST = {"split_work": 0, "parallel_from": 0, "winograd_channels": 0}  # counts: at least 1
-_CHOICES = {"winograd_pooled_tile": (None, 4, 6)}
+_CHOICES = {"winograd_pooled_tile": (None, 4, 6), "conv_precision": ("fast", "highest")}
 _NAMES = tuple(field.name for field in dataclasses.fields(Policy))
 
 _current = Policy()
@@ -83,11 +86,16 @@ def _checked(changes: dict) -> dict:
             raise TypeError(f"unknown setting {name!r}; the settings are {', '.join(_NAMES)}")
         whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
         if name in _CHOICES:
-            if not (value is None or whole) or value not in _CHOICES[name]:
+            # True == 1 and 4.0 == 4, but neither is a tile side
+            value = int(value) if whole else value
+            if not any(type(value) is type(choice) and value == choice
+                       for choice in _CHOICES[name]):
                 raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}")
-        elif not whole or value < _LEAST.get(name, 1):
+            checked[name] = value
+            continue
+        if not whole or value < _LEAST.get(name, 1):
             raise ValueError(f"{name} must be an int >= {_LEAST.get(name, 1)}, got {value!r}")
-        checked[name] = value if value is None else int(value)
+        checked[name] = int(value)
     return checked
 
 

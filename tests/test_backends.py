@@ -239,3 +239,22 @@ def test_nothing_outside_kernels_assigns_a_kernel_global():
                 if name in kernel_names:
                     offenders.append(f"{path.relative_to(ROOT)}: {match.group(0)}")
     assert not offenders
+
+
+def test_highest_precision_keeps_3x3_layers_off_winograd():
+    """conv_precision="highest": the layers that take Winograd by default run on exact
+    products, forward and fused alike; "fast" (the default) is Winograd's."""
+    x, w, b = (_data(s, k).astype(np.float32) for k, s in enumerate([(4, 16, 7, 7),
+                                                                      (16, 16, 3, 3), (16,)]))
+    assert mt.backends.get().conv_precision == "fast"
+    fast, _ = _conv(x, w, b)
+    with mt.backends.flags(conv_precision="highest"):
+        exact, _ = _conv(x, w, b)
+        n, o = len(x), len(w)
+        pooled, argmax = np.empty((n, o, 3, 3), np.float32), np.empty((n, o, 3, 3), np.int64)
+        fused = K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, (n, o, 7, 7), 1, 1, 1, 1)
+    assert isinstance(fast, Transformed)
+    assert not isinstance(exact, Transformed) and not isinstance(fused, Transformed)
+    for wrong in ("high", None, 1):
+        with pytest.raises(ValueError, match="conv_precision must be one of"):
+            mt.backends.set_flags(conv_precision=wrong)

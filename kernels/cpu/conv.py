@@ -80,8 +80,9 @@ def _geometry(weight, out_h, out_w, stride_h, stride_w, pad_h, pad_w) -> tuple:
 
 
 def _winograd(weight, stride_h, stride_w) -> bool:
-    return stride_h == stride_w == 1 and weight.shape[2:] == (3, 3) and \
-        min(weight.shape[:2]) >= policy.get().winograd_channels
+    settings = policy.get()
+    return settings.conv_precision == "fast" and stride_h == stride_w == 1 and \
+        weight.shape[2:] == (3, 3) and min(weight.shape[:2]) >= settings.winograd_channels
 
 
 @njit(cache=True, parallel=True)
