@@ -3,9 +3,8 @@
 By default glibc serves each request above M_MMAP_THRESHOLD with a fresh mmap and hands
 the top of the heap back to the OS once more than M_TRIM_THRESHOLD bytes are free there;
 both adapt upwards, but a training step that frees tens of MB of columns and activations
-keeps crossing them, so every step page-faulted its big temporaries in again: forward +
-backward of the study's 32->64 convolution took 18.2 ms with the defaults and 12.0 ms with
-the settings below (2 cores; benchmarks/README.md). Here blocks up to 32 MiB (glibc's
+keeps crossing them, so every step page-faulted its big temporaries in again, a large share
+of a convolution's time (benchmarks/README.md). Here blocks up to 32 MiB (glibc's
 largest threshold) come from the heap, and up to 1 GiB of freed heap stays mapped for the
 next step (torch's CPU allocator and numpy's small-block cache reuse memory for the same
 reason). A value set in glibc's own variables (MALLOC_MMAP_THRESHOLD_,

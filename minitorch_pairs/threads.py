@@ -3,19 +3,16 @@
 One pool does all the parallel work: numba's OpenMP threads run the kernels, and the matrix
 products too, cut into single-threaded BLAS calls on those threads (kernels/cpu/products.py).
 BLAS runs one thread per call while our ops run, and only then (kernels/cpu/blas_threads.py):
-with threads of its own, each BLAS pool's threads and numba's waited for the same cores (the
-plain 32->64 convolution 1.7x slower with OpenBLAS's two threads than with one, and a
-product cut over numba's threads with two BLAS threads per piece ~28x slower, measured);
+with threads of its own, each BLAS pool's threads and numba's wait for the same cores and
+slow every product down, worst when each piece of a cut product starts BLAS threads;
 outside our ops every library keeps the thread count it had, so importing minitorch_pairs
 leaves torch's and NumPy's threads as the user set them.
 
-After a parallel kernel numba's threads spin for GOMP_SPINCOUNT=100000 turns (~0.3-2 ms)
-before they sleep: the next kernel usually follows within that, where waking a sleeping
-thread cost ~70 us per kernel on the project's 2-core machine (with one pool and spinning,
-the Siamese + aux step took 0.82x its time with sleeping threads and three pools;
-benchmarks/README.md). OpenBLAS's threads, when they run, spin only briefly
-(OPENBLAS_THREAD_TIMEOUT=4). These two change how long idle threads wait, not how many
-there are.
+After a parallel kernel numba's threads spin for GOMP_SPINCOUNT=100000 turns before they
+sleep: the next kernel usually follows within that, and waking a sleeping thread for every
+kernel costs more than the spinning (benchmarks/README.md). OpenBLAS's threads, when they
+run, spin only briefly (OPENBLAS_THREAD_TIMEOUT=4). These two change how long idle threads
+wait, not how many there are.
 
 They must be in the environment before numpy (BLAS) loads and before the first parallel
 kernel (OpenMP) starts, so this module is imported first; a value the user has set wins,
@@ -26,7 +23,7 @@ from __future__ import annotations
 import os
 
 RUNTIME_DEFAULTS = {
-    "GOMP_SPINCOUNT": "100000",       # libgomp: spin ~0.3-2 ms after a parallel loop, then sleep
+    "GOMP_SPINCOUNT": "100000",       # libgomp: spin a while after a parallel loop, then sleep
     "OPENBLAS_THREAD_TIMEOUT": "4",   # OpenBLAS: spin 2^4 cycles (the minimum), then sleep
 }
 

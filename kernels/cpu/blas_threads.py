@@ -2,11 +2,10 @@
 
 The kernels cut matrix products over numba's threads, each piece a single-threaded BLAS
 call (products.py, conv_images.py, the Winograd blocks); a BLAS pool of its own would wait
-for the same cores (the plain 32->64 convolution took 1.7x as long with OpenBLAS's two
-threads as with one). So while one of our ops runs, every BLAS loaded in the process
-(NumPy's, and SciPy's, which numba's np.dot calls) runs one thread per call, and after it
-each gets back the thread count it had: importing minitorch_pairs changes no other
-library's threads (torch's and NumPy's stay as the user set them).
+for the same cores and slow them down. So while one of our ops runs, every BLAS loaded in
+the process (NumPy's, and SciPy's, which numba's np.dot calls) runs one thread per call,
+and after it each gets back the thread count it had: importing minitorch_pairs changes no
+other library's threads (torch's and NumPy's stay as the user set them).
 
 `SINGLE` is the scope (`with SINGLE: ...`), and `@single_threaded_blas` runs a kernel's
 entry point inside it; scopes nest, and only the outermost one sets and restores. It is
@@ -31,8 +30,8 @@ def _blas() -> list:
 
 def _functions(lib) -> tuple:
     """(get, set) of `lib`'s thread count: OpenBLAS's own C functions where they are the
-    ones to call (a scope costs ~1 us, against ~5 us through threadpoolctl's methods), else
-    threadpoolctl's."""
+    ones to call (cheaper per scope than threadpoolctl's methods, and every op opens one),
+    else threadpoolctl's."""
     try:
         if lib.internal_api == "openblas" and lib.threading_layer != "openmp":
             prefix, suffix = lib._find_affixes()

@@ -1,9 +1,8 @@
 """When a flat loop is worth numba's threads. A parallel call hands its work to threads
 that may have gone to sleep (they spin only briefly after a parallel loop,
 minitorch_pairs/threads.py) and waits for the slowest; below parallel_from elements
-(kernels/policy.py) that costs more than the loop itself (the study's 14 SGD updates: 0.29 ms
-per step on 2 threads against 0.09 ms on one, with sleeping threads; its three ReLUs on
-200 x 100 values: measured in benchmarks/README.md). Such kernels are written once as an
+(kernels/policy.py) that costs more than the loop itself (as for the study's small SGD
+updates and ReLUs; benchmarks/README.md). Such kernels are written once as an
 inline body and compiled twice, on the threads and on the calling thread (two wrapper
 functions, not one function compiled twice: numba's cache keys an entry by function and
 signature, not by its parallel flag)."""

@@ -13,11 +13,10 @@ from ..window_rules import first_max_of_four, max_window
 
 
 # Which element of a window is the largest is random on real data, so a branch per
-# comparison mispredicts about every other window (a 2x2 pool of 200x32x14x14 took 1.15 ms
-# on random data and 0.3 ms on constant data). Both kernels below keep torch's scan (a
+# comparison mispredicts about every other window. Both kernels below keep torch's scan (a
 # strictly greater value takes over, so ties keep the first) as selects, which compile
 # without branches, and note whether a NaN was seen; a window holding a NaN (rare) is
-# scanned again by the exact rule. 2.5-3.5x faster on random data (measured).
+# scanned again by the exact rule.
 
 
 _exact_window = njit(cache=True, inline="always")(max_window)
@@ -56,7 +55,7 @@ def _max_pool_windows(x, out, argmax, kernel_h, kernel_w, stride_h, stride_w, pa
 @njit(cache=True, parallel=True)
 def _max_pool_2x2(x, out, argmax):
     """2x2 windows, stride 2, no padding (every model here), written out: the general
-    loop's 2-long inner loops with run-time bounds cost 3-4x more (measured)."""
+    loop's 2-long inner loops with run-time bounds are much slower."""
     n_batch, channels, height, width = x.shape
     out_h, out_w = out.shape[2], out.shape[3]
     for plane in prange(n_batch * channels):

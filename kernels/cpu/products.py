@@ -4,16 +4,15 @@ BLAS runs one thread per call inside these entry points and the convolutions' (b
 the products are cut over numba's threads instead, and each piece is a BLAS call (np.dot in
 nopython mode, which numba routes to SciPy's BLAS) made from numba's own threads. So the
 kernels before and after a product run on the same pool, whose threads are still awake
-(spinning, threads.py) when it starts, and no second pool waits for the cores. On 2 cores
-(measured, benchmarks/README.md): a sleeping numba thread took ~70 us to wake per parallel
-kernel, and a Python thread per slice (how Winograd's products were spread before) 30-110
-us; with OpenBLAS's own two threads beside numba's spinning ones the plain 32->64
-convolution (forward + backward) took 11.1 ms, with one BLAS thread 6.5 ms, cut this way
-4.8 ms. A 2-D product is cut into slices of output rows (or, with a transposed left
-operand, two halves of its reduction), whose rounding may depend on the thread count (BLAS
-picks its kernels by the size of each piece, as OpenBLAS's own threading did); two products
-a backward needs side by side run at once, one per thread (matmul_pair). (Winograd's
-batches of small products are made inside its own kernels, block by block.)
+(spinning, threads.py) when it starts, and no second pool waits for the cores: waking a
+sleeping thread, or starting a Python thread per slice, costs more than a small product,
+and BLAS's own threads beside numba's spinning ones fight them for the cores
+(benchmarks/README.md has the timings). A 2-D product is cut into slices of output rows
+(or, with a transposed left operand, two halves of its reduction), whose rounding may
+depend on the thread count (BLAS picks its kernels by the size of each piece, as
+OpenBLAS's own threading did); two products a backward needs side by side run at once, one
+per thread (matmul_pair). (Winograd's batches of small products are made inside its own
+kernels, block by block.)
 
 (Should BLAS run several threads per call all the same, the pieces would each start BLAS's
 threads at once: then products go to np.matmul whole.)
@@ -103,14 +102,13 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @blas_threads.single_threaded_blas
 def linear_forward(x: np.ndarray, weight: np.ndarray, bias) -> np.ndarray:
     """x @ weight.T + bias (bias may be None) for 2-D x: matmul's product, each thread adding
-    the bias to its rows while they are in cache (the linear layer 576->100 on 200 rows:
-    a separate pass took 12 us of its 0.12 ms, measured)."""
+    the bias to its rows while they are in cache (a separate pass reads the output again)."""
     return _shifted_product(x, weight.T, bias)
 
 
 def _shifted_product(a, b, shift):
     """a @ b + shift (a row, or None)."""
-    # the cheap tests first: most of a step's products are small (~2 us of tests each, else)
+    # the cheap tests first: most of a step's products are small, and the tests add up
     split_work = policy.get().split_work
     if (a.ndim != 2 or b.ndim != 2 or a.shape[0] * a.shape[1] * b.shape[1] < split_work
             or not _splittable(a, b) or numba.get_num_threads() == 1):
@@ -132,7 +130,7 @@ def _shifted_product(a, b, shift):
 def _transposed_times(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b for a transposed view a (a weight gradient: activations^T @ gradients), as two
     halves of the reduction on two threads, then added: a transposed view's rows are
-    strided, and copying them to cut the rows took 7x the product (measured). Two halves at
+    strided, and copying them to cut the rows costs more than the product. Two halves at
     any thread count above one, so that the sums do not depend on how many."""
     if not a.T.flags.c_contiguous or not b.flags.c_contiguous or len(b) < 2:
         return np.matmul(a, b)
@@ -154,8 +152,8 @@ def matmul_pair(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> t
 def linear_backward(grad: np.ndarray, x: np.ndarray, weight: np.ndarray, needs: tuple) -> tuple:
     """The gradients of x @ weight.T + bias that `needs` (x, weight, bias) asks for, None for
     the others: grad @ weight, grad.T @ x and grad's column sums, the sums taken by the
-    thread of the first product (where both products run at once: a separate pass took
-    10 us, measured)."""
+    thread of the first product (where both products run at once: a separate pass would
+    read grad again)."""
     need_x, need_weight = needs[0], needs[1]
     need_bias = len(needs) == 3 and needs[2]
     if need_x and need_weight:

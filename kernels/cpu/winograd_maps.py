@@ -24,12 +24,11 @@ GG8 = np.kron(G8, G8)
 # d0:d0+n]. Each output row is its own loop over 1-D views: a view indexed from 0 spares
 # numba's negative-index test, and one store per loop keeps LLVM's run-time alias checks few
 # enough to vectorise. Constants are of the array's dtype: an int literal would promote
-# float32 to float64 (measured: half the speed). They are called, not inlined by numba
-# (inline="always": 0.8x the time, but the four kernels took 47 s instead of 32 s to compile
-# from a cold cache); LLVM still inlines them at each call site, which is why every kernel
-# calls its map from one place (conv_winograd). Each takes its views itself: a shared helper
-# returning the views made the transforms 1.6-2x slower (paired A/B), so the eight maps
-# repeat their view set-up lines.
+# float32 to float64, at a large cost in speed. They are called, not inlined by numba
+# (inline="always" runs a little faster but makes a cold cache's compile much longer); LLVM
+# still inlines them at each call site, which is why every kernel calls its map from one
+# place (conv_winograd). Each takes its views itself: a shared helper returning the views
+# made the transforms markedly slower, so the eight maps repeat their view set-up lines.
 
 
 @njit(cache=True)
