@@ -47,7 +47,7 @@ class Policy:
     # run by Winograd; below it its transforms cost more than the products they save
     winograd_channels: int = 16
     # conv_winograd.py: the fused conv + ReLU + 2x2 max-pool's tile side, 4 or 6; None takes
-    # the one with fewer transformed values (6x6 has ~2x 4x4's float32 error)
+    # the one with fewer transformed values (6x6 rounds more than 4x4)
     winograd_pooled_tile: int | None = None
     # conv_winograd.py: parts the batch is cut into (the parallel jobs, summed in a fixed
     # order); a few per thread balance 2 or 4 threads
@@ -62,8 +62,9 @@ class Policy:
     # conv_images.py: parts the per-image weight gradient sums the batch in (a fixed order,
     # so its values do not depend on the thread count); a few per thread
     image_chunks: int = 8
-    # conv.py: "fast" lets 3x3 layers take Winograd (a few times torch's float32 error);
-    # "highest" keeps every convolution on exact products (im2col, per image), torch's error
+    # conv.py: "fast" lets 3x3 layers take Winograd (float32 errors well above torch's,
+    # benchmarks/README.md); "highest" keeps every convolution on exact products (im2col,
+    # per image), within torch's error
     conv_precision: str = "fast"
 
 
