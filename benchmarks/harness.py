@@ -134,30 +134,59 @@ def serve(measure) -> None:
         print(RESULT + json.dumps(measure(line.strip())), flush=True)
 
 
-def alternate(module: str, threads: int, rounds: int, names: list, *args: str) -> dict:
-    """Both frameworks' workers, alive side by side, take turns measuring each name, `rounds`
-    times: {framework: [{name: result}, ...]}. The machine is shared and its speed drifts
-    within seconds; measuring ours and torch's window of each name back to back (a fraction
-    of a second apart, in alternating order) makes their ratio paired, where fresh worker
-    pairs per round put seconds of drift between the two."""
-    workers = {framework: _Worker(module, framework, threads, args) for framework in FRAMEWORKS}
-    runs = {framework: [] for framework in FRAMEWORKS}
+def alternate(module: str, threads: int, rounds: int, names: list, *args: str,
+              variants=None, framework_of=None, optional=()) -> dict:
+    """Workers alive side by side take turns measuring each name, `rounds` times:
+    {variant: [{name: result}, ...]}. The machine is shared and its speed drifts within
+    seconds; measuring each worker's window of a name back to back (a fraction of a second
+    apart) makes their ratio paired, where fresh workers per round put seconds of drift
+    between them. All are built and warm before the first window; the order is rotated each
+    round, so that no worker always follows the same one (with two, it alternates).
+
+    By default one worker per framework (FRAMEWORKS) with `args`; with `variants`, one per
+    variant with `args` and `--variant V`, in the thread settings of `framework_of(V)`. A
+    variant in `optional` whose worker dies before it is ready gives {"unavailable": why}
+    instead of stopping the others."""
+    if variants is None:
+        variants, framework_of, extra = list(FRAMEWORKS), (lambda v: v), (lambda v: ())
+    else:
+        variants, extra = list(variants), (lambda v: ("--variant", v))
+    workers = {v: _Worker(module, framework_of(v), threads, (*args, *extra(v)))
+               for v in variants}
+    failed = {}
     try:
-        for worker in workers.values():  # no window while the other still builds its models
-            worker.wait_ready()
+        for variant, worker in list(workers.items()):
+            try:
+                worker.wait_ready()
+            except RuntimeError as error:
+                if variant not in optional:
+                    raise
+                failed[variant] = {"unavailable": unavailable_reason(
+                    RuntimeError(str(error).strip().splitlines()[-1]))}
+                workers.pop(variant).close()
+        runs = {v: [] for v in variants}
         for round_index in range(rounds):
-            order = FRAMEWORKS if round_index % 2 == 0 else FRAMEWORKS[::-1]
-            results = {framework: {} for framework in FRAMEWORKS}
+            shift = round_index % len(variants)
+            results = {v: {} for v in variants}
             for name in names:
-                for framework in order:
+                for variant in variants[shift:] + variants[:shift]:
+                    if variant in failed:
+                        results[variant][name] = failed[variant]
+                        continue
                     time.sleep(PAUSE_S)
-                    results[framework][name] = workers[framework].measure(name)
-            for framework in FRAMEWORKS:
-                runs[framework].append(results[framework])
+                    results[variant][name] = workers[variant].measure(name)
+            for variant in variants:
+                runs[variant].append(results[variant])
     finally:
         for worker in workers.values():
             worker.close()
     return runs
+
+
+def unavailable_reason(error: BaseException) -> str:
+    """One line saying why a variant could not run (a compiler's message can run to pages)."""
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0][:160] if lines else ''}".rstrip(": ")
 
 
 def median_of(runs: list, *keys: str) -> float:

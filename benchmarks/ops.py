@@ -21,9 +21,9 @@ import functools
 import numpy as np
 
 from .harness import (check_device, device_sync, markdown_table, median_ms, serve, setup_torch,
-                      worker_arguments, write_results)
+                      unavailable_reason, worker_arguments, write_results)
 from .train_step import (TORCH_VARIANTS, alternate_variants, cells, compare, header,
-                         unavailable_note, unavailable_reason)
+                         unavailable_note)
 
 VARIANTS = ("ours",) + TORCH_VARIANTS
 

@@ -15,9 +15,10 @@ import argparse
 import csv
 import os
 
-from .harness import markdown_table, median_ms, serve, setup_torch, worker_arguments, write_results
+from .harness import (markdown_table, median_ms, serve, setup_torch, unavailable_reason,
+                      worker_arguments, write_results)
 from .train_step import (LABELS, VARIANTS, alternate_variants, build_step, cells, compare,
-                         framework_of, header, pair_batch, unavailable_note, unavailable_reason)
+                         framework_of, header, pair_batch, unavailable_note)
 
 PAIRS = (1, 4, 16, 64, 100, 256, 1000)
 QUICK_PAIRS = (1, 4, 16)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 
 import numpy as np
 
@@ -39,7 +38,7 @@ from minitorch_pairs.nn import functional as ours_F
 from . import harness
 from .harness import (check_device, device_sync, markdown_table, median_ms, median_of,
                       named_weights, peak_resident_mib, resident_mib, run_worker, serve,
-                      setup_torch, worker_arguments, write_results)
+                      setup_torch, unavailable_reason, worker_arguments, write_results)
 
 BATCH_PAIRS = 100
 TORCH_VARIANTS = ("eager", "channels_last", "compile")
@@ -162,12 +161,6 @@ def build_step(variant: str, name: str, batches: list, threads: int, device: str
     return step, loss, model
 
 
-def unavailable_reason(error: BaseException) -> str:
-    """One line saying why a variant could not run (a compiler's message can run to pages)."""
-    lines = [line for line in str(error).splitlines() if line.strip()]
-    return f"{type(error).__name__}: {lines[0][:160] if lines else ''}".rstrip(": ")
-
-
 # --- the workers and their turns -----------------------------------------------------------
 
 def prepare(variant: str, threads: int, models: list, repeats: int, device: str = "cpu"):
@@ -206,41 +199,10 @@ def prepare(variant: str, threads: int, models: list, repeats: int, device: str 
 
 def alternate_variants(module: str, threads: int, rounds: int, names: list, variants: list,
                        *args: str) -> dict:
-    """harness.alternate for any number of variants, each in its own worker process with its
-    framework's thread settings: all are built and warm before the first window; then, per
-    name, one window each, back to back, the order rotated each round so that no variant
-    always follows the same one. {variant: [{name: result}, ...]}; a compile worker that
-    dies before it is ready gives {"unavailable": why} instead of stopping the others."""
-    workers = {v: harness._Worker(module, framework_of(v), threads, (*args, "--variant", v))
-               for v in variants}
-    failed = {}
-    try:
-        for variant, worker in list(workers.items()):
-            try:
-                worker.wait_ready()
-            except RuntimeError as error:
-                if variant != "compile":
-                    raise
-                failed[variant] = {"unavailable": unavailable_reason(
-                    RuntimeError(str(error).strip().splitlines()[-1]))}
-                workers.pop(variant).close()
-        runs = {v: [] for v in variants}
-        for round_index in range(rounds):
-            shift = round_index % len(variants)
-            results = {v: {} for v in variants}
-            for name in names:
-                for variant in variants[shift:] + variants[:shift]:
-                    if variant in failed:
-                        results[variant][name] = failed[variant]
-                        continue
-                    time.sleep(harness.PAUSE_S)
-                    results[variant][name] = workers[variant].measure(name)
-            for variant in variants:
-                runs[variant].append(results[variant])
-    finally:
-        for worker in workers.values():
-            worker.close()
-    return runs
+    """harness.alternate over `variants`, each in its own worker with its framework's thread
+    settings; a torch.compile worker that cannot start is reported unavailable."""
+    return harness.alternate(module, threads, rounds, names, *args, variants=variants,
+                             framework_of=framework_of, optional=("compile",))
 
 
 def compare(runs: dict, name: str, key: str) -> dict:
