@@ -28,8 +28,8 @@ computed; a backward pass follows the path its forward took.
     image_chunks (8)            parts of the batch the per-image convolution's weight
                                 gradient is summed in, in a fixed order
     conv_precision ("fast")     "fast" lets 3x3 stride-1 layers take Winograd (float32 errors
-                                a few times torch's, see README); "highest" keeps every
-                                convolution on exact products, with torch's error
+                                well above torch's, see README); "highest" keeps every
+                                convolution on exact products, within torch's error
 
 What stays fixed (compile-time fastmath flags, the CUDA launch sizes, the thread pools'
 environment) is listed in kernels/policy.py's docstring.
