@@ -16,7 +16,6 @@ import minitorch_pairs as mt
 from kernels import cpu as K
 from kernels import policy
 from kernels.cpu import conv_winograd, parallel, products
-from kernels.cpu.conv_winograd import Transformed
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -42,13 +41,13 @@ def _conv_relu_pool(x, w, b):
     n, o, size = len(x), len(w), x.shape[2]
     pooled = np.empty((n, o, size // 2, size // 2), x.dtype)
     argmax = np.empty(pooled.shape, np.int64)
-    saved = K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, (n, o, size, size), 1, 1, 1, 1)
+    plan = K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (1, 1), pooled=True)
+    saved = K.conv2d_relu_pool_forward(plan, x, w, b, pooled, argmax)
     grad = np.where(pooled > 0, _data(pooled.shape, 3), 0).astype(x.dtype)
     grad_x, grad_w = np.empty_like(x), np.empty_like(w)
-    grad_b = K.conv2d_relu_pool_backward(grad, argmax, (n, o, size, size), w, saved, grad_x,
-                                         grad_w, 1, 1, 1, 1)
-    assert isinstance(saved, Transformed)
-    return saved.tile, [pooled, grad_x, grad_w, grad_b]
+    grad_b = K.conv2d_relu_pool_backward(plan, grad, argmax, w, saved, grad_x, grad_w)
+    assert plan.algorithm == "winograd" and saved.V.shape[0] == (plan.tile + 2) ** 2
+    return plan.tile, [pooled, grad_x, grad_w, grad_b]
 
 
 def test_the_pooled_tile_setting_takes_either_path_with_the_same_results():
@@ -72,22 +71,25 @@ def test_the_pooled_tile_setting_takes_either_path_with_the_same_results():
 
 
 def _conv(x, w, b, pad=1):
+    """conv2d forward and backward on the kernels; returns its plan, what its forward saved,
+    and the output and gradients."""
     out = np.empty((len(x), len(w), x.shape[2] + 2 * pad - 2, x.shape[3] + 2 * pad - 2), x.dtype)
-    saved = K.conv2d_forward(x, w, b, out, 1, 1, pad, pad)
+    plan = K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (pad, pad))
+    saved = K.conv2d_forward(plan, x, w, b, out)
     grad = _data(out.shape, 4).astype(x.dtype)
     grad_x, grad_w = np.empty_like(x), np.empty_like(w)
-    grad_b = K.conv2d_backward(grad, w, saved, grad_x, grad_w, 1, 1, pad, pad)
-    return saved, [out, grad_x, grad_w, grad_b]
+    grad_b = K.conv2d_backward(plan, grad, w, saved, grad_x, grad_w)
+    return plan, saved, [out, grad_x, grad_w, grad_b]
 
 
 def test_winograd_channels_decides_the_path():
     x, w, b = (_data(s, k).astype(np.float32) for k, s in enumerate([(2, 3, 6, 6), (4, 3, 3, 3),
                                                                       (4,)]))
-    saved, default = _conv(x, w, b)
-    assert not isinstance(saved, Transformed)
+    plan, _, default = _conv(x, w, b)
+    assert plan.algorithm != "winograd"
     with mt.backends.flags(winograd_channels=1):
-        saved, winograd = _conv(x, w, b)
-    assert isinstance(saved, Transformed)
+        plan, _, winograd = _conv(x, w, b)
+    assert plan.algorithm == "winograd"
     for ours, theirs in zip(winograd, default):
         _close(ours, theirs)
 
@@ -95,14 +97,14 @@ def test_winograd_channels_decides_the_path():
 def test_winograd_parts_blocks_and_slices_change_the_cut_not_the_result():
     x, w, b = (_data(s, k).astype(np.float32) for k, s in enumerate([(8, 16, 7, 7),
                                                                       (16, 16, 3, 3), (16,)]))
-    saved, default = _conv(x, w, b)
-    assert conv_winograd._chunks(saved) == 2  # 32 tiles: at least 16 a part
+    plan, saved, default = _conv(x, w, b)
+    assert conv_winograd._work(plan, saved.V)[0] == 2  # 32 tiles: at least 16 a part
     cuts = [dict(winograd_part_tiles=1), dict(winograd_chunks=1, winograd_block_rows=1),
             dict(winograd_filter_slices=3, winograd_block_rows=500)]
     for changes, chunks in zip(cuts, (4, 1, 2)):
         with mt.backends.flags(**changes):
-            assert conv_winograd._chunks(saved) == chunks
-            _, ours = _conv(x, w, b)
+            assert conv_winograd._work(plan, saved.V)[0] == chunks
+            _, _, ours = _conv(x, w, b)
         for mine, theirs in zip(ours, default):
             _close(mine, theirs, 1e-5)
 
@@ -110,11 +112,11 @@ def test_winograd_parts_blocks_and_slices_change_the_cut_not_the_result():
 def test_image_chunks_cut_the_per_image_weight_gradient():
     x, w, b = (_data(s, k).astype(np.float32) for k, s in enumerate([(6, 1, 14, 14),
                                                                       (32, 1, 3, 3), (32,)]))
-    saved, default = _conv(x, w, b)
-    assert saved.ndim == 3  # the per-image path
+    plan, _, default = _conv(x, w, b)
+    assert plan.algorithm == "images"
     for chunks in (1, 3, 6):
         with mt.backends.flags(image_chunks=chunks):
-            _, ours = _conv(x, w, b)
+            _, _, ours = _conv(x, w, b)
         for mine, theirs in zip(ours, default):
             _close(mine, theirs, 1e-6)
 
@@ -247,14 +249,45 @@ def test_highest_precision_keeps_3x3_layers_off_winograd():
     x, w, b = (_data(s, k).astype(np.float32) for k, s in enumerate([(4, 16, 7, 7),
                                                                       (16, 16, 3, 3), (16,)]))
     assert mt.backends.get().conv_precision == "fast"
-    fast, _ = _conv(x, w, b)
+    fast, _, _ = _conv(x, w, b)
     with mt.backends.flags(conv_precision="highest"):
-        exact, _ = _conv(x, w, b)
-        n, o = len(x), len(w)
-        pooled, argmax = np.empty((n, o, 3, 3), np.float32), np.empty((n, o, 3, 3), np.int64)
-        fused = K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, (n, o, 7, 7), 1, 1, 1, 1)
-    assert isinstance(fast, Transformed)
-    assert not isinstance(exact, Transformed) and not isinstance(fused, Transformed)
+        exact, _, _ = _conv(x, w, b)
+        fused = K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (1, 1), pooled=True)
+    assert fast.algorithm == "winograd"
+    assert exact.algorithm != "winograd" and fused.algorithm != "winograd"
     for wrong in ("high", None, 1):
         with pytest.raises(ValueError, match="conv_precision must be one of"):
             mt.backends.set_flags(conv_precision=wrong)
+
+
+def test_the_backward_follows_the_forwards_plan_whatever_the_settings_now():
+    """Plans made under some settings run their backward by their own algorithm and tile
+    after the settings change: the same gradients, bit for bit, as a backward under the
+    forward's settings."""
+    x, w, b = (_data(s, k).astype(np.float32) for k, s in enumerate([(4, 16, 7, 7),
+                                                                      (16, 16, 3, 3), (16,)]))
+    n, o = len(x), len(w)
+    for settings in (dict(winograd_pooled_tile=4), dict(winograd_channels=64)):
+        results = []
+        for after in (settings, dict(conv_precision="highest", winograd_pooled_tile=6,
+                                     winograd_channels=1)):
+            with mt.backends.flags(**settings):
+                plans = [K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (1, 1), pooled=p)
+                         for p in (False, True)]
+                out, pooled = np.empty((n, o, 7, 7), x.dtype), np.empty((n, o, 3, 3), x.dtype)
+                argmax = np.empty(pooled.shape, np.int64)
+                saved = [K.conv2d_forward(plans[0], x, w, b, out),
+                         K.conv2d_relu_pool_forward(plans[1], x, w, b, pooled, argmax)]
+            grads = [np.empty_like(x), np.empty_like(w), np.empty_like(x), np.empty_like(w)]
+            with mt.backends.flags(**after):
+                grad_b = K.conv2d_backward(plans[0], _data(out.shape, 4).astype(x.dtype), w,
+                                           saved[0], *grads[:2])
+                fused_b = K.conv2d_relu_pool_backward(
+                    plans[1], np.where(pooled > 0, _data(pooled.shape, 3), 0).astype(x.dtype),
+                    argmax, w, saved[1], *grads[2:])
+            results.append([plans, *grads, grad_b, fused_b])
+        (plans, *expected), (_, *ours) = results
+        assert [p.algorithm for p in plans] == (["winograd"] * 2 if "winograd_pooled_tile" in
+                                                settings else ["im2col", "im2col"])
+        for mine, theirs in zip(ours, expected):
+            np.testing.assert_array_equal(mine, theirs)

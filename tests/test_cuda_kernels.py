@@ -51,18 +51,20 @@ def test_conv2d(n, c, o, size, kernel, stride, pad, dtype):
     w = rng.standard_normal((o, c, kernel, kernel)).astype(dtype)
     b = rng.standard_normal(o).astype(dtype)
     side = (size + 2 * pad - kernel) // stride + 1
-    geometry = (stride, stride, pad, pad)
+    plans = [k.conv2d_plan(x.shape, w.shape, dtype, (stride, stride), (pad, pad))
+             for k in (cpu, gpu)]
+    assert plans[1].algorithm == "im2col" and plans[1].geometry == plans[0].geometry
     out = np.empty((n, o, side, side), dtype)
-    cols = cpu.conv2d_forward(x, w, b, out, *geometry)
-    (_, _, _, gpu_out, *_), gpu_cols = on_device(gpu.conv2d_forward, x, w, b,
-                                                 np.empty_like(out), *geometry)
+    cols = cpu.conv2d_forward(plans[0], x, w, b, out)
+    (_, _, _, _, gpu_out), gpu_cols = on_device(gpu.conv2d_forward, plans[1], x, w, b,
+                                                np.empty_like(out))
     close(gpu_out, out, dtype, "forward")
 
     g = rng.standard_normal(out.shape).astype(dtype)
     grad_x, grad_w = np.empty_like(x), np.empty_like(w)
-    grad_b = cpu.conv2d_backward(g, w, cols, grad_x, grad_w, *geometry)
-    (_, _, _, gpu_grad_x, gpu_grad_w, *_), gpu_grad_b = on_device(
-        gpu.conv2d_backward, g, w, gpu_cols, np.empty_like(x), np.empty_like(w), *geometry)
+    grad_b = cpu.conv2d_backward(plans[0], g, w, cols, grad_x, grad_w)
+    (_, _, _, _, gpu_grad_x, gpu_grad_w), gpu_grad_b = on_device(
+        gpu.conv2d_backward, plans[1], g, w, gpu_cols, np.empty_like(x), np.empty_like(w))
     close(gpu_grad_x, grad_x, dtype, "grad x")
     close(gpu_grad_w, grad_w, dtype, "grad w")
     close(gpu_grad_b, grad_b, dtype, "grad b")

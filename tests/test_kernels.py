@@ -11,7 +11,6 @@ import pytest
 
 from kernels import cpu as K
 from kernels.cpu import winograd_maps as maps
-from kernels.cpu.conv_winograd import Transformed
 from torch_reference import torch
 
 TF = torch.nn.functional
@@ -32,29 +31,30 @@ def test_per_image_relu_pool_kernel_equals_the_composed_ops_bit_for_bit(shape, k
     b = rng.integers(-1, 2, size=4).astype(np.float32)
     size = [side + 2 * pad - kernel + 1 for side in shape[2:]]
     out = np.empty((shape[0], 4, *size), np.float32)
-    cols = K.conv2d_forward(x, w, b, out, 1, 1, pad, pad)
-    assert cols.ndim == 3, "not the per-image path"
+    plan, fused = (K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (pad, pad), pooled=pooled)
+                   for pooled in (False, True))
+    assert plan.algorithm == fused.algorithm == "images" and fused.fused
+    cols = K.conv2d_forward(plan, x, w, b, out)
     pooled_shape = (shape[0], 4, size[0] // 2, size[1] // 2)
     expected, expected_argmax = np.empty(pooled_shape, np.float32), np.empty(pooled_shape, np.int64)
     K.max_pool2d_forward(out, expected, expected_argmax, 2, 2, 2, 2, 0, 0)
     K.relu_forward(expected.reshape(-1), expected.reshape(-1))
     pooled, argmax = np.empty_like(expected), np.empty_like(expected_argmax)
-    K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, out.shape, 1, 1, pad, pad)
+    K.conv2d_relu_pool_forward(fused, x, w, b, pooled, argmax)
     assert np.isnan(pooled).any()
     np.testing.assert_array_equal(pooled, expected)
     np.testing.assert_array_equal(argmax, expected_argmax)
 
     x[0, 0, 3, 3] = 0.0  # a finite gradient to compare
-    saved = K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, out.shape, 1, 1, pad, pad)
+    saved = K.conv2d_relu_pool_forward(fused, x, w, b, pooled, argmax)
     g = np.where(pooled > 0, rng.integers(-3, 4, size=pooled.shape), 0).astype(np.float32)
     grad_out = np.empty_like(out)
     K.max_pool2d_backward(g, argmax, grad_out, 2, 2, 2, 2, 0, 0)
     expected_w = np.empty_like(w)
-    cols = K.conv2d_forward(x, w, b, out, 1, 1, pad, pad)
-    expected_b = K.conv2d_backward(grad_out, w, cols, None, expected_w, 1, 1, pad, pad)
+    cols = K.conv2d_forward(plan, x, w, b, out)
+    expected_b = K.conv2d_backward(plan, grad_out, w, cols, None, expected_w)
     grad_w = np.empty_like(w)
-    grad_b = K.conv2d_relu_pool_backward(g, argmax, out.shape, w, saved, None, grad_w, 1, 1,
-                                         pad, pad)
+    grad_b = K.conv2d_relu_pool_backward(fused, g, argmax, w, saved, None, grad_w)
     np.testing.assert_array_equal(grad_w, expected_w)
     np.testing.assert_array_equal(grad_b, expected_b)
 
@@ -71,33 +71,29 @@ def test_winograd_relu_pool_kernels_equal_the_composed_ops_bit_for_bit(size, dty
     x, w, b, g = (a.astype(dtype) for a in (x, w, b, rng.standard_normal(pooled_shape)))
     out, pooled, argmax = np.empty((20, 64, size, size), dtype), np.empty(pooled_shape, dtype), \
         np.empty(pooled_shape, np.int64)
-    saved = K.conv2d_forward(x, w, b, out, 1, 1, 1, 1)
+    plan, fused = (K.conv2d_plan(x.shape, w.shape, dtype, (1, 1), (1, 1), pooled=pooled)
+                   for pooled in (False, True))
+    assert (plan.algorithm, plan.tile, fused.algorithm, fused.tile) == \
+        ("winograd", 4, "winograd", 4), "not F(4x4, 3x3)"
+    saved = K.conv2d_forward(plan, x, w, b, out)
     K.max_pool2d_forward(out, pooled, argmax, 2, 2, 2, 2, 0, 0)
     K.relu_forward(pooled.reshape(-1), pooled.reshape(-1))
     masked = np.where(pooled > 0, g, 0).astype(dtype)
     grad_out = np.empty_like(out)
     K.max_pool2d_backward(masked, argmax, grad_out, 2, 2, 2, 2, 0, 0)
     expected = [pooled, argmax, np.empty_like(x), np.empty_like(w)]
-    expected.append(K.conv2d_backward(grad_out, w, saved, *expected[2:], 1, 1, 1, 1))
+    expected.append(K.conv2d_backward(plan, grad_out, w, saved, *expected[2:]))
 
     fused_pooled, fused_argmax = np.empty_like(pooled), np.empty_like(argmax)
-    saved = K.conv2d_relu_pool_forward(x, w, b, fused_pooled, fused_argmax, out.shape, 1, 1,
-                                       1, 1)
-    assert isinstance(saved, Transformed) and saved.V.shape[0] == 36, "not F(4x4, 3x3)"
+    saved = K.conv2d_relu_pool_forward(fused, x, w, b, fused_pooled, fused_argmax)
+    assert saved.V.shape[0] == 36, "not F(4x4, 3x3)"
     ours = [fused_pooled, fused_argmax, np.empty_like(x), np.empty_like(w)]
-    ours.append(K.conv2d_relu_pool_backward(masked, fused_argmax, out.shape, w, saved,
-                                            *ours[2:], 1, 1, 1, 1))
+    ours.append(K.conv2d_relu_pool_backward(fused, masked, fused_argmax, w, saved, *ours[2:]))
     for label, a, e in zip(["pooled", "argmax", "grad x", "grad w", "grad b"], ours, expected):
         np.testing.assert_array_equal(a, e, err_msg=label)
 
 
-PER_IMAGE, IM2COL, WINOGRAD = "per image", "im2col", "Winograd"
-
-
-def _path(saved) -> str:
-    """Which of conv2d_forward's paths kept `saved`."""
-    return WINOGRAD if isinstance(saved, Transformed) else PER_IMAGE if saved.ndim == 3 \
-        else IM2COL
+PER_IMAGE, IM2COL, WINOGRAD = "images", "im2col", "winograd"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -128,10 +124,11 @@ def test_conv2d_kernels_match_torch(x_shape, w_shape, stride, pad, path, dtype):
     g = rng.standard_normal(ty.shape).astype(dtype)
     ty.backward(torch.tensor(g))
     out = np.empty(ty.shape, dtype)
-    saved = K.conv2d_forward(x, w, b, out, stride, stride, pad, pad)
-    assert _path(saved) == path
+    plan = K.conv2d_plan(x.shape, w.shape, dtype, (stride, stride), (pad, pad))
+    assert plan.algorithm == path and plan.geometry[6:] == ty.shape[2:]
+    saved = K.conv2d_forward(plan, x, w, b, out)
     grad_x, grad_w = np.empty_like(x), np.empty_like(w)
-    grad_b = K.conv2d_backward(g, w, saved, grad_x, grad_w, stride, stride, pad, pad)
+    grad_b = K.conv2d_backward(plan, g, w, saved, grad_x, grad_w)
     rtol = RTOL[dtype]
     for label, ours, theirs in (("forward", out, ty), ("grad x", grad_x, tx.grad),
                                 ("grad w", grad_w, tw.grad), ("grad b", grad_b, tb.grad)):
@@ -160,10 +157,11 @@ def test_the_study_layer_takes_winograd_within_its_float32_error_bound():
     for dtype, bound in ((np.float32, 1e-5), (np.float64, 1e-12)):
         x, w, b, g = (a.astype(dtype) for a in (x64, w64, b64, g64))
         out = np.empty(ty.shape, dtype)
-        saved = K.conv2d_forward(x, w, b, out, 1, 1, 1, 1)
-        assert isinstance(saved, Transformed), "the study's 32->64 layer left Winograd"
+        plan = K.conv2d_plan(x.shape, w.shape, dtype, (1, 1), (1, 1))
+        assert plan.algorithm == WINOGRAD, "the study's 32->64 layer left Winograd"
+        saved = K.conv2d_forward(plan, x, w, b, out)
         grad_x, grad_w = np.empty_like(x), np.empty_like(w)
-        grad_b = K.conv2d_backward(g, w, saved, grad_x, grad_w, 1, 1, 1, 1)
+        grad_b = K.conv2d_backward(plan, g, w, saved, grad_x, grad_w)
         ours = {"forward": out, "grad x": grad_x, "grad w": grad_w, "grad b": grad_b}
         for label, theirs in expected.items():
             error = np.abs(ours[label] - theirs).max() / np.abs(theirs).max()
@@ -186,12 +184,12 @@ def test_the_study_layer_fused_takes_f6x6_within_its_float32_error_bound():
     for dtype, bound in ((np.float32, 2e-5), (np.float64, 1e-12)):
         x, w, b, g = (a.astype(dtype) for a in (x64, w64, b64, g64))
         pooled, argmax = np.empty(g.shape, dtype), np.empty(g.shape, np.int64)
-        saved = K.conv2d_relu_pool_forward(x, w, b, pooled, argmax, (50, 64, 7, 7), 1, 1, 1, 1)
-        assert saved.V.shape[0] == 64 and saved.tiles == (1, 1), "not one F(6x6) tile per image"
+        plan = K.conv2d_plan(x.shape, w.shape, dtype, (1, 1), (1, 1), pooled=True)
+        saved = K.conv2d_relu_pool_forward(plan, x, w, b, pooled, argmax)
+        assert plan.tile == 6 and saved.V.shape[:2] == (64, 50), "not one F(6x6) tile per image"
         masked = np.where(pooled > 0, g, 0).astype(dtype)
         grad_x, grad_w = np.empty_like(x), np.empty_like(w)
-        grad_b = K.conv2d_relu_pool_backward(masked, argmax, (50, 64, 7, 7), w, saved, grad_x,
-                                             grad_w, 1, 1, 1, 1)
+        grad_b = K.conv2d_relu_pool_backward(plan, masked, argmax, w, saved, grad_x, grad_w)
         scale = np.abs(plane).max()
         other = argmax != best_at.numpy()
         chosen = np.take_along_axis(plane, argmax.reshape(50 * 64, 9), 1).reshape(argmax.shape)
@@ -257,14 +255,16 @@ def test_winograd_backward_computes_only_the_gradients_asked_for():
     rng = np.random.default_rng(4)
     x, w = rng.standard_normal((2, 16, 6, 6)), rng.standard_normal((16, 16, 3, 3))
     g = rng.standard_normal((2, 16, 6, 6))
-    saved = K.conv2d_forward(x, w, None, np.empty((2, 16, 6, 6)), 1, 1, 1, 1)
+    plan = K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (1, 1))
+    assert plan.algorithm == WINOGRAD
+    saved = K.conv2d_forward(plan, x, w, None, np.empty((2, 16, 6, 6)))
     full_x, full_w = np.empty_like(x), np.empty_like(w)
-    full_b = K.conv2d_backward(g, w, saved, full_x, full_w, 1, 1, 1, 1)
+    full_b = K.conv2d_backward(plan, g, w, saved, full_x, full_w)
     only_x = np.empty_like(x)
-    np.testing.assert_array_equal(K.conv2d_backward(g, w, saved, only_x, None, 1, 1, 1, 1), full_b)
+    np.testing.assert_array_equal(K.conv2d_backward(plan, g, w, saved, only_x, None), full_b)
     np.testing.assert_array_equal(only_x, full_x)
     only_w = np.empty_like(w)
-    K.conv2d_backward(g, w, saved, None, only_w, 1, 1, 1, 1)
+    K.conv2d_backward(plan, g, w, saved, None, only_w)
     np.testing.assert_array_equal(only_w, full_w)
 
 
@@ -456,17 +456,18 @@ def test_per_image_convolution_sums_alike_at_any_thread_count_and_steps_aside(mo
         for threads in (1, 2):
             numba.set_num_threads(threads)
             out = np.empty(g.shape, np.float32)
-            saved = K.conv2d_forward(x, w, b, out, 1, 1, 0, 0)
-            assert _path(saved) == PER_IMAGE
+            plan = K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (0, 0))
+            assert plan.algorithm == PER_IMAGE
+            saved = K.conv2d_forward(plan, x, w, b, out)
             grads = [np.empty_like(x), np.empty_like(w)]
-            grads.append(K.conv2d_backward(g, w, saved, *grads, 1, 1, 0, 0))
+            grads.append(K.conv2d_backward(plan, g, w, saved, *grads))
             results.append([out] + grads)
     finally:
         numba.set_num_threads(before)
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
     monkeypatch.setattr(products.blas_threads, "blas_single_threaded", lambda: False)
-    assert _path(K.conv2d_forward(x, w, b, np.empty(g.shape, np.float32), 1, 1, 0, 0)) == IM2COL
+    assert K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (0, 0)).algorithm == IM2COL
 
 
 def test_relu_kernels_serial_and_parallel_agree_and_follow_torch():

@@ -8,11 +8,11 @@ product W (O, C*KH*KW) @ cols is image n's output, (O, OH*OW), contiguous in NCH
 three times the output's size). The columns are kept for the weight gradient, the sum over
 images of grad[n] (O, L) @ cols.T; the input gradient is W.T @ grad[n] scattered back over
 the patches.
-All of it stays in cache per image: on the study's first layer (200x1x14x14 -> 32, 3x3 pad 1)
-the forward took 0.33 ms against 0.48 ms for the direct nine-tap kernel it replaced, and on
-the baseline's 2->64 4x4 layer 0.33 ms against 0.72 ms for the batched im2col (2 threads,
-medians; benchmarks/README.md). Planes of a few pixels (the baseline's 64->64 on 2x2) keep
-the batched im2col: there a product per image is too small to pay for its call.
+All of it stays in cache per image, which makes it faster than the batched im2col (and than a
+direct nine-tap kernel) on the study's first layer and the baseline's 2->64 4x4 layer
+(benchmarks/README.md). Planes of a few pixels (the baseline's 64->64 on 2x2) keep the
+batched im2col: there a product per image is too small to pay for its call (conv.py's
+conv2d_plan draws the line).
 
 Each product is a single-threaded BLAS call made from numba's threads (np.dot in nopython
 mode, SciPy's BLAS), so the images are spread over the same thread pool as every other kernel
@@ -96,7 +96,7 @@ def _image_planes(x, n, weight_rows, bias, cols, planes, geometry):
 def image_forward(x, weight_rows, bias, out, cols, geometry):
     """out (N, O, OH*OW) = the convolution of x by weight_rows (O, C*KH*KW), plus bias, and
     cols (N, C*KH*KW, OH*OW) its columns, kept for the weight gradient (building them again
-    there took as long as the gradient's products on the study's first layer);
+    there costs about as much as the gradient's products on the study's first layer);
     geometry = (KH, KW, stride_h, stride_w, pad_h, pad_w, OH, OW)."""
     for n in prange(x.shape[0]):
         _image_planes(x, n, weight_rows, bias, cols[n], out[n], geometry)
@@ -120,7 +120,7 @@ def _relu_pool_planes(planes, pooled, argmax):
     not inlined, and indexed [o, h, w]: so written, numba's select chain compiles to blends;
     inlined into the convolution's loop (or from flat indices) it compiled to
     compare-and-jump, and mispredicted windows made the fused kernel slower than the conv and
-    pool apart (3.8 vs 2.4 ms; this: 1.4 ms, measured)."""
+    pool apart."""
     out_w = planes.shape[2]
     zero = planes.dtype.type(0)
     for o in range(planes.shape[0]):

@@ -20,10 +20,9 @@ products (one single-threaded BLAS call each) and their output tiles. Within a b
 tiles are in (tile, image) order, and the block's images are copied zero-padded with images
 and channels last: so every transform loop, along either side of the patch, runs over
 images x channels floats at once.
-Against transforms over the whole batch, 36 batch-sized products between them and a
-block's tiles in (image, tile) order (whose first pass ran over C floats per call), the
-study's layer took 0.64x the time forward and 0.67x forward + backward, 0.83x and 0.94x
-fused (paired A/B, 2 threads).
+This is faster on the study's layers than transforms over the whole batch with 36
+batch-sized products between them: a block never leaves the cache, and (tile, image) order
+gives the transforms long runs where (image, tile) order gave them C floats at a time.
 
 The backward is the exact adjoint of these linear maps: the output gradient's tiles are
 transformed by A (.) A^T, then one product per row gives the filter gradient (.^T @ V,
@@ -59,12 +58,17 @@ from .winograd_maps import GG, GG8, a4, a8, at4, at8, b8_add, b4_add, bt4, bt8
 
 # The kernels: each parallel job is one of `chunks` parts of the batch, taken in blocks of
 # about block_rows tiles, each block from the input to the output (or back) while in cache.
+# Their arguments, grouped: geometry = (pad_h, pad_w, tiles_h, tiles_w, OW), the padding, the
+# tiles per image and the convolution's output width; work = (chunks, block_rows); the
+# backward's buffers = (U_t, grad_x, dU_parts, bias_parts) (see _gradient_buffers).
 
 
 @njit(cache=True, parallel=True)
-def forward_f4(x, U, bias, pad_h, pad_w, tiles_h, tiles_w, V, out, chunks, block_rows):
+def forward_f4(x, U, bias, V, out, geometry, work):
     """out (N, O, OH, OW) = the convolution by F(4x4, 3x3) tiles, plus bias; V (36, T, C)
     = the transformed input, kept for the backward."""
+    pad_h, pad_w, tiles_h, tiles_w, _ = geometry
+    chunks, block_rows = work
     per_image = tiles_h * tiles_w
     for chunk in prange(chunks):
         for n0, images in chunk_blocks(chunk, chunks, len(x), per_image, block_rows):
@@ -74,8 +78,9 @@ def forward_f4(x, U, bias, pad_h, pad_w, tiles_h, tiles_w, V, out, chunks, block
 
 
 @njit(cache=True, inline="always")
-def _forward_relu_pool(x, U, bias, pad_h, pad_w, tiles_h, tiles_w, out_w, V, pooled, argmax,
-                       chunks, block_rows, bt, at, patch):
+def _forward_relu_pool(x, U, bias, V, pooled, argmax, geometry, work, bt, at, patch):
+    pad_h, pad_w, tiles_h, tiles_w, out_w = geometry
+    chunks, block_rows = work
     per_image = tiles_h * tiles_w
     for chunk in prange(chunks):
         for n0, images in chunk_blocks(chunk, chunks, len(x), per_image, block_rows):
@@ -85,28 +90,26 @@ def _forward_relu_pool(x, U, bias, pad_h, pad_w, tiles_h, tiles_w, out_w, V, poo
 
 
 @njit(cache=True, parallel=True)
-def forward_relu_pool_f4(x, U, bias, pad_h, pad_w, tiles_h, tiles_w, out_w, V, pooled, argmax,
-                         chunks, block_rows):
+def forward_relu_pool_f4(x, U, bias, V, pooled, argmax, geometry, work):
     """relu(max_pool2d(conv, 2)) into pooled and argmax by F(4x4, 3x3) tiles; V as
     forward_f4's."""
-    _forward_relu_pool(x, U, bias, pad_h, pad_w, tiles_h, tiles_w, out_w, V, pooled, argmax,
-                       chunks, block_rows, bt4, at4, 6)
+    _forward_relu_pool(x, U, bias, V, pooled, argmax, geometry, work, bt4, at4, 6)
 
 
 @njit(cache=True, parallel=True)
-def forward_relu_pool_f6(x, U, bias, pad_h, pad_w, tiles_h, tiles_w, out_w, V, pooled, argmax,
-                         chunks, block_rows):
+def forward_relu_pool_f6(x, U, bias, V, pooled, argmax, geometry, work):
     """forward_relu_pool_f4 by F(6x6, 3x3) tiles."""
-    _forward_relu_pool(x, U, bias, pad_h, pad_w, tiles_h, tiles_w, out_w, V, pooled, argmax,
-                       chunks, block_rows, bt8, at8, 8)
+    _forward_relu_pool(x, U, bias, V, pooled, argmax, geometry, work, bt8, at8, 8)
 
 
 @njit(cache=True, parallel=True)
-def backward_f4(grad_out, V, U_t, pad_h, pad_w, tiles_h, tiles_w, grad_x, dU_parts,
-                bias_parts, chunks, block_rows):
+def backward_f4(grad_out, V, buffers, geometry, work):
     """forward_f4's gradients: grad_x (where it has any images), each chunk's part of the
     transformed filters' gradient, transposed, added to dU_parts (chunks, 36, O, C) (where
     it has any chunks), and bias_parts (N, O), each image's bias gradient."""
+    U_t, grad_x, dU_parts, bias_parts = buffers
+    pad_h, pad_w, tiles_h, tiles_w, _ = geometry
+    chunks, block_rows = work
     per_image = tiles_h * tiles_w
     for chunk in prange(chunks):
         blocks = chunk_blocks(chunk, chunks, len(grad_out), per_image, block_rows)
@@ -118,8 +121,10 @@ def backward_f4(grad_out, V, U_t, pad_h, pad_w, tiles_h, tiles_w, grad_x, dU_par
 
 
 @njit(cache=True, inline="always")
-def _backward_relu_pool(grad_pooled, argmax, out_w, V, U_t, pad_h, pad_w, tiles_h, tiles_w,
-                        grad_x, dU_parts, bias_parts, chunks, block_rows, a_map, b_add, patch):
+def _backward_relu_pool(grad_pooled, argmax, V, buffers, geometry, work, a_map, b_add, patch):
+    U_t, grad_x, dU_parts, bias_parts = buffers
+    pad_h, pad_w, tiles_h, tiles_w, out_w = geometry
+    chunks, block_rows = work
     per_image = tiles_h * tiles_w
     for chunk in prange(chunks):
         blocks = chunk_blocks(chunk, chunks, len(grad_pooled), per_image, block_rows)
@@ -132,29 +137,24 @@ def _backward_relu_pool(grad_pooled, argmax, out_w, V, U_t, pad_h, pad_w, tiles_
 
 
 @njit(cache=True, parallel=True)
-def backward_relu_pool_f4(grad_pooled, argmax, out_w, V, U_t, pad_h, pad_w, tiles_h, tiles_w,
-                          grad_x, dU_parts, bias_parts, chunks, block_rows):
+def backward_relu_pool_f4(grad_pooled, argmax, V, buffers, geometry, work):
     """backward_f4 for forward_relu_pool_f4, from the pooled output's gradient with the
     ReLU's mask applied."""
-    _backward_relu_pool(grad_pooled, argmax, out_w, V, U_t, pad_h, pad_w, tiles_h, tiles_w,
-                        grad_x, dU_parts, bias_parts, chunks, block_rows, a4, b4_add, 6)
+    _backward_relu_pool(grad_pooled, argmax, V, buffers, geometry, work, a4, b4_add, 6)
 
 
 @njit(cache=True, parallel=True)
-def backward_relu_pool_f6(grad_pooled, argmax, out_w, V, U_t, pad_h, pad_w, tiles_h, tiles_w,
-                          grad_x, dU_parts, bias_parts, chunks, block_rows):
+def backward_relu_pool_f6(grad_pooled, argmax, V, buffers, geometry, work):
     """backward_relu_pool_f4 for forward_relu_pool_f6."""
-    _backward_relu_pool(grad_pooled, argmax, out_w, V, U_t, pad_h, pad_w, tiles_h, tiles_w,
-                        grad_x, dU_parts, bias_parts, chunks, block_rows, a8, b8_add, 8)
+    _backward_relu_pool(grad_pooled, argmax, V, buffers, geometry, work, a8, b8_add, 8)
 
 
 @njit(cache=True, parallel=True)
 def filter_grad(dU_parts, GG, grad_weight, slices):
     """grad_weight (O, C, 3, 3) = G^T (.) G of the sum of the parts' transformed filter
     gradients dU_parts (chunks, P, O, C), the parts added in order: per slice of the (o, c)
-    pairs (`slices` parallel jobs), in one pass over the parts (np.sum over the parts, then
-    kron(G, G)^T @ the sum as a 9-row product, took 0.14 ms on the study's layer; OpenBLAS
-    is slow on 9 rows)."""
+    pairs (`slices` parallel jobs), in one pass over the parts (rather than np.sum over the
+    parts and then kron(G, G)^T @ the sum as a product: BLAS is slow on 9 rows)."""
     chunks, patch_values, outs, channels = dU_parts.shape
     pairs = outs * channels
     parts = dU_parts.reshape(chunks, patch_values, pairs)
@@ -193,113 +193,119 @@ KERNELS = {4: TileKernels(forward_relu_pool_f4, backward_relu_pool_f4, GG),
 # The batch is cut into winograd_chunks parts (kernels/policy.py; the parallel jobs: the
 # filter gradient sums each part on its own and then the parts in order, so that its values
 # do not depend on the thread count), each taken in blocks of about winograd_block_rows
-# tiles: a block's transformed input, its products and their output tiles stay in cache (on
-# the study's layer ~1 MB), and BLAS's small products ran at 160 GFLOP/s per core on 32-200
-# rows against 116 on 800 (measured).
+# tiles: a block's transformed input, its products and their output tiles stay in cache, and
+# BLAS runs small products of a few dozen rows faster per core than the batch's tall ones.
 
 
-def _chunks(saved) -> int:
-    """The parts the batch is cut into: winograd_chunks, fewer where it has fewer than
-    winograd_part_tiles tiles a part (on 2 pairs, 4 parts of one tile each made the whole
-    step 1.45x slower: 4x the BLAS calls) or fewer images than parts; a power of two, so
-    that 2 or 4 threads share the parts evenly (3 parts on 2 threads: one thread takes two
-    while the other waits)."""
-    settings, tiles = policy.get(), saved.V.shape[1]
+def _work(plan, V) -> tuple:
+    """The kernels' work argument, (chunks, block_rows). The batch is cut into
+    winograd_chunks parts, fewer where it has fewer than winograd_part_tiles tiles a part
+    (tiny parts multiply the BLAS calls) or fewer images than parts; a power of two, so that
+    2 or 4 threads share the parts evenly (3 parts on 2 threads: one thread takes two while
+    the other waits)."""
+    settings, tiles = policy.get(), V.shape[1]
+    tiles_h, tiles_w = _tiles(plan)
     count = max(1, min(settings.winograd_chunks, tiles // settings.winograd_part_tiles,
-                       tiles // (saved.tiles[0] * saved.tiles[1])))
-    return 1 << (count.bit_length() - 1)
+                       tiles // (tiles_h * tiles_w)))
+    return 1 << (count.bit_length() - 1), settings.winograd_block_rows
 
 
 class Transformed(NamedTuple):
-    """What the forward keeps for the backward (and how conv2d_backward knows the path)."""
+    """What the forward keeps for the backward."""
     V: np.ndarray  # (P, T, C) transformed input patches, P = 36 or 64
     U: np.ndarray  # (P, C, O) transformed filters
-    tile: int  # 4 or 6: F(4x4, 3x3) or F(6x6, 3x3)
-    tiles: tuple  # (tiles_h, tiles_w) per image
 
 
-def _tiles(height: int, width: int, tile: int = 4) -> tuple:
+def _cover(height: int, width: int, tile: int) -> tuple:
     """Tiles covering a height x width output."""
     return -(-height // tile), -(-width // tile)
+
+
+def _tiles(plan) -> tuple:
+    """(tiles_h, tiles_w) per image: over the whole output, or (pooled) over the outputs the
+    2x2 pool reads (an odd last row and column are not)."""
+    g = plan.geometry
+    if plan.pooled:
+        return _cover(g.out_h // 2 * 2, g.out_w // 2 * 2, plan.tile)
+    return _cover(g.out_h, g.out_w, plan.tile)
+
+
+def _geometry(plan) -> tuple:
+    """The kernels' geometry argument, (pad_h, pad_w, tiles_h, tiles_w, OW)."""
+    g = plan.geometry
+    return (g.pad_h, g.pad_w, *_tiles(plan), g.out_w)
 
 
 def pooled_tile(pooled_h: int, pooled_w: int) -> int:
     """The tile side, 4 or 6, whose tiles cover the pooled windows (2 pooled_h x 2 pooled_w
     outputs) with fewer transformed values, 4 on a tie: 6 on the study's 32->64 layer (one
-    8x8 patch per image instead of four 6x6: 0.44x the products). F(6x6, 3x3)'s float32
-    error is about twice F(4x4, 3x3)'s (tests/test_kernels.py bounds both). The policy's
-    winograd_pooled_tile, where set, forces the side."""
+    8x8 patch per image instead of four 6x6). F(6x6, 3x3)'s float32 error is about twice
+    F(4x4, 3x3)'s (tests/test_kernels.py bounds both). The policy's winograd_pooled_tile,
+    where set, forces the side."""
     forced = policy.get().winograd_pooled_tile
     if forced is not None:
         return forced
 
     def cost(tile):
-        tiles_h, tiles_w = _tiles(2 * pooled_h, 2 * pooled_w, tile)
+        tiles_h, tiles_w = _cover(2 * pooled_h, 2 * pooled_w, tile)
         return (tile + 2) ** 2 * tiles_h * tiles_w
     return 6 if cost(6) < cost(4) else 4
 
 
-def _transformed(x, weight, tile, tiles) -> Transformed:
+def _transformed(plan, x, weight) -> Transformed:
     """The filters transformed, and room for the transformed input (the forward fills it)."""
     n, channels = x.shape[:2]
-    o, rows = weight.shape[0], (tile + 2) ** 2
-    V = np.empty((rows, n * tiles[0] * tiles[1], channels), dtype=x.dtype)
+    o, rows = weight.shape[0], (plan.tile + 2) ** 2
+    tiles_h, tiles_w = _tiles(plan)
+    V = np.empty((rows, n * tiles_h * tiles_w, channels), dtype=x.dtype)
     # U = GG @ the taps as (9, C * O): written in its (P, C, O) layout by the product itself
-    # (transposing it afterwards took 7x as long on the study's layer, measured)
+    # (a transpose afterwards is a slow strided copy)
     taps = np.ascontiguousarray(weight.reshape(o, channels, 9).transpose(2, 1, 0))
-    U = matmul(KERNELS[tile].GG.astype(x.dtype), taps.reshape(9, -1)).reshape(rows, channels, o)
-    return Transformed(V, U, tile, tiles)
+    U = matmul(KERNELS[plan.tile].GG.astype(x.dtype), taps.reshape(9, -1))
+    return Transformed(V, U.reshape(rows, channels, o))
 
 
-def winograd_forward(x, weight, bias, out, pad_h, pad_w):
+def winograd_forward(plan, x, weight, bias, out):
     """Writes out (N, O, OH, OW) for a 3x3 stride-1 weight by F(4x4, 3x3); returns what the
     backward needs: the transformed input and filters."""
-    saved = _transformed(x, weight, 4, _tiles(*out.shape[2:]))
-    forward_f4(x, saved.U, bias, pad_h, pad_w, *saved.tiles, saved.V, out, _chunks(saved),
-               policy.get().winograd_block_rows)
+    saved = _transformed(plan, x, weight)
+    forward_f4(x, saved.U, bias, saved.V, out, _geometry(plan), _work(plan, saved.V))
     return saved
 
 
-def winograd_forward_relu_pool(x, weight, bias, out_w, pooled, argmax, pad_h, pad_w):
-    """relu(max_pool2d(conv, 2)) into pooled and argmax, for a convolution output of width
-    out_w, computing only the outputs the pool reads (an odd last row and column are not);
-    returns what winograd_backward_relu_pool needs."""
-    pooled_h, pooled_w = pooled.shape[2:]
-    tile = pooled_tile(pooled_h, pooled_w)
-    saved = _transformed(x, weight, tile, _tiles(2 * pooled_h, 2 * pooled_w, tile))
-    KERNELS[tile].forward_relu_pool(x, saved.U, bias, pad_h, pad_w, *saved.tiles, out_w,
-                                    saved.V, pooled, argmax, _chunks(saved),
-                                    policy.get().winograd_block_rows)
+def winograd_forward_relu_pool(plan, x, weight, bias, pooled, argmax):
+    """relu(max_pool2d(conv, 2)) into pooled and argmax by the plan's tiles, computing only
+    the outputs the pool reads; returns what winograd_backward_relu_pool needs."""
+    saved = _transformed(plan, x, weight)
+    KERNELS[plan.tile].forward_relu_pool(x, saved.U, bias, saved.V, pooled, argmax,
+                                         _geometry(plan), _work(plan, saved.V))
     return saved
 
 
-def winograd_backward(grad_out, saved, grad_x, grad_weight, pad_h, pad_w):
+def winograd_backward(plan, grad_out, saved, grad_x, grad_weight):
     """Overwrites grad_x and grad_weight (either may be None: not needed); returns the bias
     gradient (O,). `saved` is what winograd_forward returned."""
-    chunks = _chunks(saved)
-    buffers = _gradient_buffers(saved, grad_out, grad_x, grad_weight, chunks)
-    backward_f4(grad_out, saved.V, *buffers[:1], pad_h, pad_w, *saved.tiles, *buffers[1:],
-                chunks, policy.get().winograd_block_rows)
-    return _filter_and_bias_grads(saved, *buffers[2:], grad_weight)
+    work = _work(plan, saved.V)
+    buffers = _gradient_buffers(saved, grad_out, grad_x, grad_weight, work[0])
+    backward_f4(grad_out, saved.V, buffers, _geometry(plan), work)
+    return _filter_and_bias_grads(plan, buffers, grad_weight)
 
 
-def winograd_backward_relu_pool(grad_pooled, argmax, out_w, saved, grad_x, grad_weight,
-                                pad_h, pad_w):
+def winograd_backward_relu_pool(plan, grad_pooled, argmax, saved, grad_x, grad_weight):
     """winograd_backward for winograd_forward_relu_pool, from the pooled output's gradient
     with the ReLU's mask applied."""
-    chunks = _chunks(saved)
-    buffers = _gradient_buffers(saved, grad_pooled, grad_x, grad_weight, chunks)
-    KERNELS[saved.tile].backward_relu_pool(grad_pooled, argmax, out_w, saved.V, *buffers[:1],
-                                           pad_h, pad_w, *saved.tiles, *buffers[1:], chunks,
-                                           policy.get().winograd_block_rows)
-    return _filter_and_bias_grads(saved, *buffers[2:], grad_weight)
+    work = _work(plan, saved.V)
+    buffers = _gradient_buffers(saved, grad_pooled, grad_x, grad_weight, work[0])
+    KERNELS[plan.tile].backward_relu_pool(grad_pooled, argmax, saved.V, buffers,
+                                          _geometry(plan), work)
+    return _filter_and_bias_grads(plan, buffers, grad_weight)
 
 
 def _gradient_buffers(saved, grad, grad_x, grad_weight, chunks) -> tuple:
-    """The backward kernels' arguments after V: U transposed (P, O, C) (BLAS ran the input
-    gradient's products 1.5x faster with it so, measured), grad_x, the chunks' filter
-    gradients and the images' bias gradients (N, O); an array not needed has no
-    elements (so the kernel keeps one signature)."""
+    """The backward kernels' buffers: U transposed (P, O, C) (so the input gradient's
+    products read it in the order BLAS runs fastest), grad_x, the chunks' filter gradients
+    and the images' bias gradients (N, O); an array not needed has no elements (so the
+    kernel keeps one signature)."""
     n, o = grad.shape[:2]
     none = np.empty((0, 0, 0, 0), dtype=grad.dtype)
     parts = (np.empty((chunks, saved.V.shape[0], o, saved.V.shape[2]), dtype=grad.dtype)
@@ -308,10 +314,11 @@ def _gradient_buffers(saved, grad, grad_x, grad_weight, chunks) -> tuple:
             none if grad_x is None else grad_x, parts, np.empty((n, o), dtype=grad.dtype))
 
 
-def _filter_and_bias_grads(saved, dU_parts, bias_parts, grad_weight):
+def _filter_and_bias_grads(plan, buffers, grad_weight):
     """grad_weight from the chunks' transformed filter gradients (G^T (.) G of their sum,
     taken in order); returns the bias gradient."""
+    _, _, dU_parts, bias_parts = buffers
     if grad_weight is not None:
-        filter_grad(dU_parts, KERNELS[saved.tile].GG.astype(dU_parts.dtype), grad_weight,
+        filter_grad(dU_parts, KERNELS[plan.tile].GG.astype(dU_parts.dtype), grad_weight,
                     policy.get().winograd_filter_slices)
     return bias_parts.sum(axis=0)

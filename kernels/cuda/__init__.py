@@ -52,6 +52,7 @@ batch_norm_eval_forward = _on_device_arrays(batchnorm.batch_norm_eval_forward)
 batch_norm_backward = _on_device_arrays(batchnorm.batch_norm_backward)
 conv2d_forward = _on_device_arrays(conv.conv2d_forward)
 conv2d_backward = _on_device_arrays(conv.conv2d_backward)
+conv2d_plan = conv.conv2d_plan
 conv2d_relu_pool_forward = _on_device_arrays(conv.conv2d_relu_pool_forward)
 conv2d_relu_pool_backward = _on_device_arrays(conv.conv2d_relu_pool_backward)
 dropout_mask = _on_device_arrays(dropout.dropout_mask)
@@ -68,7 +69,8 @@ log_softmax_backward = _on_device_arrays(softmax.log_softmax_backward)
 
 __all__ = ["avg_pool2d_backward", "avg_pool2d_forward", "batch_norm_backward",
            "batch_norm_eval_forward", "batch_norm_train_forward", "conv2d_backward",
-           "conv2d_forward", "conv2d_relu_pool_backward", "conv2d_relu_pool_forward",
+           "conv2d_forward", "conv2d_plan", "conv2d_relu_pool_backward",
+           "conv2d_relu_pool_forward",
            "cross_entropy_backward", "dropout_mask",
            "cross_entropy_forward", "log_softmax_backward", "log_softmax_forward",
            "linear_backward", "linear_forward", "matmul", "matmul_pair",

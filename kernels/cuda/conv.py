@@ -1,11 +1,14 @@
 """2-D convolution on the GPU with the CPU kernels' layout and contract (kernels/cpu/conv.py):
 columns cols[(n, oh, ow), (i, j, c)], forward cols @ W.T -> (N*L, O) -> NCHW + bias; the
 forward returns the columns for the weight gradient. col2im gathers (one thread per input
-element sums the column entries that read it), so it needs no atomics."""
+element sums the column entries that read it), so it needs no atomics. One algorithm,
+"im2col" and its GEMM: conv2d_plan makes the same plans as the CPU's (kernels/conv_plan.py),
+and the fused conv + ReLU + max-pool composes the kernels."""
 from __future__ import annotations
 
 from numba import cuda
 
+from ..conv_plan import ConvPlan, Geometry
 from .activation import relu_forward
 from .gemm import matmul
 from .launch import THREADS, blocks, unravel
@@ -103,12 +106,17 @@ def _weight_taps(weight):
     return taps
 
 
-def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
+def conv2d_plan(x_shape, weight_shape, dtype, stride, padding, pooled=False) -> ConvPlan:
+    """kernels.cpu's conv2d_plan: here always im2col, never a fused forward."""
+    return ConvPlan("im2col", Geometry.of(x_shape, weight_shape, stride, padding), pooled,
+                    False)
+
+
+def conv2d_forward(plan, x, weight, bias, out):
     n, o, out_h, out_w = out.shape
-    kernel_h, kernel_w = weight.shape[2], weight.shape[3]
-    cols = cuda.device_array((n * out_h * out_w, x.shape[1] * kernel_h * kernel_w), x.dtype)
-    _im2col[blocks(cols.size), THREADS](x, cols, kernel_h, kernel_w, stride_h, stride_w,
-                                        pad_h, pad_w, out_h, out_w)
+    taps = x.shape[1] * weight.shape[2] * weight.shape[3]
+    cols = cuda.device_array((n * out_h * out_w, taps), x.dtype)
+    _im2col[blocks(cols.size), THREADS](x, cols, *plan.geometry)
     product = matmul(cols, _weight_taps(weight).T)
     if bias is None:  # zeros broadcast from a cached constant (no upload)
         from .array import constant
@@ -117,35 +125,32 @@ def conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w):
     return cols
 
 
-def conv2d_relu_pool_forward(x, weight, bias, pooled, argmax, out_shape, stride_h, stride_w,
-                             pad_h, pad_w):
+def conv2d_relu_pool_forward(plan, x, weight, bias, pooled, argmax):
     """kernels.cpu's fused op, composed here: the convolution's output, pooled, then ReLU."""
-    out = cuda.device_array(out_shape, x.dtype)
-    cols = conv2d_forward(x, weight, bias, out, stride_h, stride_w, pad_h, pad_w)
+    g = plan.geometry
+    out = cuda.device_array((x.shape[0], weight.shape[0], g.out_h, g.out_w), x.dtype)
+    cols = conv2d_forward(plan, x, weight, bias, out)
     max_pool2d_forward(out, pooled, argmax, 2, 2, 2, 2, 0, 0)
     relu_forward(pooled.reshape(pooled.size), pooled.reshape(pooled.size))
     return cols
 
 
-def conv2d_relu_pool_backward(grad_pooled, argmax, out_shape, weight, cols, grad_x,
-                              grad_weight, stride_h, stride_w, pad_h, pad_w):
+def conv2d_relu_pool_backward(plan, grad_pooled, argmax, weight, cols, grad_x, grad_weight):
     """kernels.cpu's, composed: the pooling's gradient, then the convolution's."""
-    grad_out = cuda.device_array(out_shape, grad_pooled.dtype)
+    g = plan.geometry
+    grad_out = cuda.device_array((grad_pooled.shape[0], weight.shape[0], g.out_h, g.out_w),
+                                 grad_pooled.dtype)
     max_pool2d_backward(grad_pooled, argmax, grad_out, 2, 2, 2, 2, 0, 0)
-    return conv2d_backward(grad_out, weight, cols, grad_x, grad_weight, stride_h, stride_w,
-                           pad_h, pad_w)
+    return conv2d_backward(plan, grad_out, weight, cols, grad_x, grad_weight)
 
 
-def conv2d_backward(grad_out, weight, cols, grad_x, grad_weight, stride_h, stride_w, pad_h,
-                    pad_w):
+def conv2d_backward(plan, grad_out, weight, cols, grad_x, grad_weight):
     n, o, out_h, out_w = grad_out.shape
     rows = cuda.device_array((n * out_h * out_w, o), grad_out.dtype)
     _images_to_rows[blocks(rows.size), THREADS](grad_out.reshape(n, o, out_h * out_w), rows)
     if grad_x is not None:
         grad_cols = matmul(rows, _weight_taps(weight))
-        _col2im[blocks(grad_x.size), THREADS](grad_cols, grad_x, weight.shape[2],
-                                              weight.shape[3], stride_h, stride_w, pad_h,
-                                              pad_w, out_h, out_w)
+        _col2im[blocks(grad_x.size), THREADS](grad_cols, grad_x, *plan.geometry)
     if grad_weight is not None:
         taps = matmul(rows.T, cols)
         _taps_first[blocks(grad_weight.size), THREADS](taps, grad_weight)

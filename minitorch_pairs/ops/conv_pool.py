@@ -40,11 +40,11 @@ class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
         x, weight = _contiguous(x, weight)
-        ctx.geometry = stride + padding
         n, _, h, w = x.shape
         oh, ow = output_size("conv2d", (h, w), weight.shape[2:], stride, padding)
+        ctx.plan = ctx.kernels.conv2d_plan(x.shape, weight.shape, x.dtype, stride, padding)
         out = backend.empty((n, weight.shape[0], oh, ow), x.dtype, like=x)
-        columns = ctx.kernels.conv2d_forward(x, weight, bias, out, *ctx.geometry)
+        columns = ctx.kernels.conv2d_forward(ctx.plan, x, weight, bias, out)
         ctx.save_for_backward(weight, columns)
         ctx.x_shape = x.shape
         return out
@@ -56,13 +56,14 @@ class Conv2d(Function):
 
 
 def _conv_backward(ctx, kernel, *grads):
-    """The input, weight and bias gradients that are needed, from kernel(*grads, weight,
-    saved, grad_x, grad_weight, *geometry), which fills the first two and returns the last."""
+    """The input, weight and bias gradients that are needed, from kernel(plan, *grads,
+    weight, saved, grad_x, grad_weight), which fills the first two and returns the last: the
+    forward's plan, whatever the settings are now."""
     weight, saved = ctx.saved
     needs = ctx.needs_input_grad
     grad_x = backend.empty(ctx.x_shape, weight.dtype, like=weight) if needs[0] else None
     grad_weight = np.empty_like(weight) if needs[1] else None
-    grad_bias = kernel(*grads, weight, saved, grad_x, grad_weight, *ctx.geometry)
+    grad_bias = kernel(ctx.plan, *grads, weight, saved, grad_x, grad_weight)
     return (grad_x, grad_weight) + ((grad_bias,) if len(needs) == 3 else ())
 
 
@@ -77,17 +78,17 @@ class Conv2dReluPool(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
         x, weight = _contiguous(x, weight)
-        ctx.geometry = stride + padding
         n, _, h, w = x.shape
         oh, ow = output_size("conv2d_relu_max_pool2d", (h, w), weight.shape[2:], stride,
                              padding)
         ph, pw = output_size("conv2d_relu_max_pool2d: its max_pool2d", (oh, ow), (2, 2), (2, 2),
                              (0, 0))
-        ctx.x_shape, ctx.out_shape = x.shape, (n, weight.shape[0], oh, ow)
+        ctx.x_shape = x.shape
+        ctx.plan = ctx.kernels.conv2d_plan(x.shape, weight.shape, x.dtype, stride, padding,
+                                           pooled=True)
         pooled = backend.empty((n, weight.shape[0], ph, pw), x.dtype, like=x)
         argmax = backend.empty(pooled.shape, np.int64, like=x)
-        saved = ctx.kernels.conv2d_relu_pool_forward(x, weight, bias, pooled, argmax,
-                                                     ctx.out_shape, *ctx.geometry)
+        saved = ctx.kernels.conv2d_relu_pool_forward(ctx.plan, x, weight, bias, pooled, argmax)
         ctx.save_for_backward(weight, saved)
         ctx.argmax, ctx.relu_out = argmax, pooled
         return pooled
@@ -95,8 +96,7 @@ class Conv2dReluPool(Function):
     @staticmethod
     def backward(ctx, grad):
         return _conv_backward(ctx, ctx.kernels.conv2d_relu_pool_backward,
-                              _relu_masked(ctx, grad, ctx.relu_out), ctx.argmax,
-                              ctx.out_shape)
+                              _relu_masked(ctx, grad, ctx.relu_out), ctx.argmax)
 
 
 def _relu_masked(ctx, grad, relu_out):
