@@ -43,4 +43,3 @@ class ConvPlan(NamedTuple):
     pooled: bool
     fused: bool
     tile: int = 0
-
