@@ -66,10 +66,14 @@ class Policy:
     # benchmarks/README.md); "highest" keeps every convolution on exact products (im2col,
     # per image), within torch's error
     conv_precision: str = "fast"
+    # ops/fusion.py: conv2d, relu and a 2x2 max_pool2d run as one op however they are
+    # written (the deferred convolution); False runs each op at its call
+    fuse_conv_relu_pool: bool = True
 
 
 _LEAST = {"split_work": 0, "parallel_from": 0, "winograd_channels": 0}  # counts: at least 1
-_CHOICES = {"winograd_pooled_tile": (None, 4, 6), "conv_precision": ("fast", "highest")}
+_CHOICES = {"winograd_pooled_tile": (None, 4, 6), "conv_precision": ("fast", "highest"),
+            "fuse_conv_relu_pool": (True, False)}
 _NAMES = tuple(field.name for field in dataclasses.fields(Policy))
 
 _current = Policy()
@@ -116,5 +120,17 @@ def using(**changes):
     before = update(**changes)
     try:
         yield _current
+    finally:
+        _current = before
+
+
+@contextlib.contextmanager
+def restored(settings: Policy):
+    """with restored(settings): ...  runs the block with a Policy taken earlier by get() (an
+    op deferred at its call runs later with the settings of its call)."""
+    global _current
+    before, _current = _current, settings
+    try:
+        yield settings
     finally:
         _current = before

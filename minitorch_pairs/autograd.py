@@ -112,26 +112,67 @@ class Function:
         result = _new_tensor(out, device, record)
         if record:
             if ctx.saved:
-                ctx.versions = _saved_versions(ctx.saved, inputs, out, result)
-            parents = tuple([t.grad_fn if t.grad_fn is not None else t if t.requires_grad
-                             else None for t in inputs])
-            result.grad_fn = Node(cls, ctx, parents, out.shape, out.dtype)
+                ctx.versions = _saved_versions(
+                    ctx.saved, [t._data for t in inputs],
+                    [(t._version_counter, t._version_counter[0]) for t in inputs], out, result)
+            result.grad_fn = Node(cls, ctx, _parents(inputs), out.shape, out.dtype)
+        return result
+
+    @classmethod
+    def apply_to(cls, inputs: "Snapshot", **options):
+        """apply() on inputs as they were when the snapshot was taken (an op run later than
+        its call, ops/fusion.py): their values, graph parents, version counters and the grad
+        mode then."""
+        ctx = Context(inputs.device, inputs.needs)
+        out = cls.forward(ctx, *inputs.arrays, **options)
+        record = inputs.records and out.dtype.kind == "f"
+        result = _new_tensor(out, inputs.device, record)
+        if record:
+            if ctx.saved:
+                ctx.versions = _saved_versions(ctx.saved, inputs.arrays, inputs.versions, out,
+                                               result)
+            result.grad_fn = Node(cls, ctx, inputs.parents, out.shape, out.dtype)
         return result
 
 
-def _saved_versions(saved, inputs, out, result) -> list:
-    """The version counters of the tensors whose arrays the forward saved (its inputs' and
-    its output's own arrays; arrays it derived are its own), with their values now."""
-    versions = []
+def _parents(inputs) -> tuple:
+    """Where each input's gradient goes: the Node that made it, itself if it is a leaf that
+    requires grad, or nowhere."""
+    return tuple([t.grad_fn if t.grad_fn is not None else t if t.requires_grad else None
+                  for t in inputs])
+
+
+class Snapshot:
+    """Tensors as they are now, for an op that runs later: copies of their arrays (so later
+    in-place changes, also through .data or NumPy, are not seen), their graph parents, their
+    version counters with the values now, and whether the op records a graph."""
+
+    __slots__ = ("arrays", "needs", "parents", "versions", "device", "records")
+
+    def __init__(self, inputs):
+        self.device = _common_device("snapshot", inputs)
+        self.arrays = [t._data.copy() for t in inputs]  # C order, as the kernels want
+        self.needs = tuple([t.requires_grad for t in inputs])
+        self.parents = _parents(inputs)
+        self.versions = [(t._version_counter, t._version_counter[0]) for t in inputs]
+        self.records = _grad_enabled and True in self.needs
+
+
+def _saved_versions(saved, arrays, versions, out, result) -> list:
+    """The version counters of the tensors whose arrays the forward saved (its inputs'
+    `arrays` and its output's own; arrays it derived are its own), with the values the
+    inputs' counters had when they were used (`versions`)."""
+    recorded = []
     for array in saved:
         if array is out:
-            versions.append((result._version_counter, 0, -1))
+            recorded.append((result._version_counter, 0, -1))
             continue
-        for index, t in enumerate(inputs):
-            if array is t._data:
-                versions.append((t._version_counter, t._version_counter[0], index))
+        for index, given in enumerate(arrays):
+            if array is given:
+                counter, value = versions[index]
+                recorded.append((counter, value, index))
                 break
-    return versions
+    return recorded
 
 
 def _check_versions(node) -> None:

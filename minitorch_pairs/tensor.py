@@ -432,7 +432,7 @@ class Tensor:
     def log(self): return elementwise.log(self)
     def sqrt(self): return elementwise.sqrt(self)
     def abs(self): return elementwise.abs(self)
-    def relu(self): return elementwise.relu(self)
+    def relu(self): return fusion.relu(self)
     def tanh(self): return elementwise.tanh(self)
     def sigmoid(self): return elementwise.sigmoid(self)
     def matmul(self, other): return linalg.matmul(self, other)
@@ -476,5 +476,5 @@ def expect_tensors(op: str, **values) -> None:
 
 # The ops import Tensor from this module, so they are bound after it exists.
 from . import random  # noqa: E402
-from .ops import (comparison, elementwise, inplace, linalg, promotion,  # noqa: E402
-                  reduction, shape_ops)
+from .ops import (comparison, elementwise, fusion, inplace, linalg,  # noqa: E402
+                  promotion, reduction, shape_ops)

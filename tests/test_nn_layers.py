@@ -6,7 +6,6 @@ and a state_dict roundtrip through mt.save/mt.load.
 """
 from __future__ import annotations
 
-import functools
 from collections import OrderedDict
 
 import numpy as np
@@ -16,7 +15,6 @@ from hypothesis import strategies as st
 
 import minitorch_pairs as mt
 from minitorch_pairs import nn
-from kernels.cpu import conv_winograd as cpu_winograd
 from torch_reference import torch
 from twins import (assert_close, assert_grads_match, assert_state_matches, copy_torch_into_ours,
                    dropout_keep_mask, dropout_reference, make_twins)
@@ -115,52 +113,6 @@ def test_relu_kink_and_max_pool_ties_route_gradients_as_torch():
     ours, theirs = make_twins(spec, np.float64)
     x = np.random.default_rng(0).integers(-1, 2, size=(2, 2, 5, 5)).astype(np.float64)
     run_both(ours, theirs, x, np.random.default_rng(1))
-
-
-@pytest.mark.parametrize("channels, size", [(1, 13), (16, 8), (16, 13)])
-def test_sequential_fuses_conv_relu_pool_with_the_same_result(channels, size):
-    """Sequential runs Conv2d, ReLU, MaxPool2d(2) as F.conv2d_relu_max_pool2d and ReLU,
-    MaxPool2d as F.relu_max_pool2d: outputs and gradients equal those of the modules applied
-    one at a time. On the direct and F(4x4, 3x3) paths bit for bit (exact zeros, ties, a
-    NaN); where the fused op's tiles are F(6x6, 3x3) and the plain convolution's F(4x4),
-    within float32 rounding (random data: no ties for rounding to break)."""
-    seq = nn.Sequential(nn.Conv2d(channels, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.ReLU(), nn.AvgPool2d(2, stride=1), nn.ReLU(),
-                        nn.MaxPool2d(2, stride=1))
-    rng = np.random.default_rng(0)
-    f6x6 = channels >= mt.backends.get().winograd_channels and cpu_winograd.pooled_tile(
-        size // 2, size // 2) == 6
-    assert f6x6 == (size == 13 and channels == 16), "the test's shapes no longer pick its paths"
-    if f6x6:
-        x = rng.standard_normal((2, channels, size, size)).astype(np.float32)
-    else:
-        x = rng.integers(-2, 3, size=(2, channels, size, size)).astype(np.float32)
-        x[1, 0, 4, 4] = np.nan
-    results, graphs = [], []
-    for forward in (seq, lambda t: functools.reduce(lambda h, m: m(h), seq, t)):
-        seq.zero_grad()
-        inputs = mt.tensor(x, requires_grad=True)
-        out = forward(inputs)
-        graphs.append(_op_names(out))
-        out.backward(mt.tensor(np.arange(out.numel(), dtype=np.float32).reshape(out.shape)))
-        results.append([out.detach().numpy(), inputs.grad.numpy()] +
-                       [p.grad.numpy() for p in seq.parameters()])
-    assert graphs == [["Conv2dReluPool", "Relu", "AvgPool2d", "MaxPool2d"],
-                      ["Conv2d", "Relu", "MaxPool2d", "Relu", "AvgPool2d", "Relu", "MaxPool2d"]]
-    for fused, plain in zip(*results):
-        if f6x6:
-            np.testing.assert_allclose(fused, plain, rtol=1e-5, atol=1e-5 * np.abs(plain).max())
-        else:
-            np.testing.assert_array_equal(fused, plain)
-
-
-def _op_names(tensor) -> list:
-    """The ops that made `tensor`, first to last, along its first inputs."""
-    names, node = [], tensor.grad_fn
-    while node is not None:
-        names.append(node.name)
-        node = node.parents[0] if isinstance(node.parents[0], mt.autograd.Node) else None
-    return names[::-1]
 
 
 # ----- hypothesis over layer geometry ---------------------------------------------------

@@ -2,9 +2,9 @@
 
 Each name is the checked entry point of one op in `minitorch_pairs.ops`.
 """
-from ..ops.conv_pool import (avg_pool2d, conv2d, conv2d_relu_max_pool2d, max_pool2d,
-                              relu_max_pool2d)
-from ..ops.elementwise import relu, selu, sigmoid, tanh
+from ..ops.conv_pool import avg_pool2d, conv2d_relu_max_pool2d, relu_max_pool2d
+from ..ops.elementwise import selu, sigmoid, tanh
+from ..ops.fusion import conv2d, max_pool2d, relu  # conv, ReLU, 2x2 pool fused when chained
 from ..ops.linalg import linear
 from ..ops.binary_losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
                                  mse_loss)

@@ -183,12 +183,8 @@ class Flatten(Module):
 
 
 class Sequential(Module):
-    """Modules applied in order; indexable, iterable and sized like a list. Conv2d, ReLU,
-    MaxPool2d(2) run as the one op F.conv2d_relu_max_pool2d, and a ReLU followed by any
-    other MaxPool2d as F.relu_max_pool2d: the same values and gradients, bit for bit, except
-    where the fused convolution takes Winograd F(6x6, 3x3) tiles and the plain one F(4x4)
-    (the CPU backend's 3x3 layers with >= 16 channels on e.g. 7x7 inputs): equal there to
-    float32 rounding (kernels/cpu/conv_winograd.py)."""
+    """Modules applied in order; indexable, iterable and sized like a list. (Conv2d, ReLU,
+    MaxPool2d(2) run fused here as anywhere else: ops/fusion.py.)"""
 
     def __init__(self, *modules):
         super().__init__()
@@ -212,34 +208,6 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def forward(self, x):
-        modules = list(self._modules.values())
-        i = 0
-        while i < len(modules):
-            op, count = _fused_prefix(modules[i:i + 3])
-            x = op(x)
-            i += count
+        for module in self._modules.values():
+            x = module(x)
         return x
-
-
-def _fused_prefix(modules: list) -> tuple:
-    """(op, count): what Sequential runs for the first `count` of `modules`. A run that one
-    fused op computes with the same values and gradients, and fewer passes over memory, is
-    run as that op (benchmarks/README.md has what each bought)."""
-    kinds = [type(m) for m in modules]
-    if kinds == [Conv2d, ReLU, MaxPool2d] and _halves(modules[2]):
-        conv = modules[0]
-        return (lambda x: F.conv2d_relu_max_pool2d(x, conv.weight, conv.bias, conv.stride,
-                                                   conv.padding)), 3
-    if kinds[:2] == [ReLU, MaxPool2d]:
-        pool = modules[1]
-        return (lambda x: F.relu_max_pool2d(x, pool.kernel_size, pool.stride,
-                                            pool.padding)), 2
-    return modules[0], 1
-
-
-def _halves(pool: MaxPool2d) -> bool:
-    """2x2 windows, stride 2, no padding: the pooling the fused convolution kernels do."""
-    from ..ops.conv_pool import pair
-    kernel = pair("max_pool2d", "kernel_size", pool.kernel_size, 1)
-    stride = kernel if pool.stride is None else pair("max_pool2d", "stride", pool.stride, 1)
-    return kernel == stride == (2, 2) and pair("max_pool2d", "padding", pool.padding, 0) == (0, 0)

@@ -71,8 +71,35 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
+    def register_forward_pre_hook(self, hook) -> "RemovableHandle":
+        """hook(module, args) runs before forward; a result other than None replaces args
+        (a non-tuple becomes the one argument), as in torch."""
+        return RemovableHandle(self._hooks("_forward_pre_hooks"), hook)
+
+    def register_forward_hook(self, hook) -> "RemovableHandle":
+        """hook(module, args, output) runs after forward; a result other than None replaces
+        the output, as in torch."""
+        return RemovableHandle(self._hooks("_forward_hooks"), hook)
+
+    def _hooks(self, kind: str) -> OrderedDict:
+        if kind not in self.__dict__:
+            object.__setattr__(self, kind, OrderedDict())
+        return self.__dict__[kind]
+
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        state = self.__dict__
+        if "_forward_pre_hooks" not in state and "_forward_hooks" not in state:
+            return self.forward(*args, **kwargs)
+        for hook in list(state.get("_forward_pre_hooks", {}).values()):
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(state.get("_forward_hooks", {}).values()):
+            changed = hook(self, args, output)
+            if changed is not None:
+                output = changed
+        return output
 
     # ----- traversal --------------------------------------------------------------
     def named_children(self):
@@ -198,3 +225,23 @@ class Module:
         if not lines:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+
+class RemovableHandle:
+    """What registering a hook returns: remove() unregisters it (twice is harmless)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: OrderedDict, hook):
+        RemovableHandle._next_id += 1
+        self.hooks, self.id = hooks, RemovableHandle._next_id
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.remove()

@@ -59,7 +59,7 @@ def _conv_backward(ctx, kernel, *grads):
     """The input, weight and bias gradients that are needed, from kernel(plan, *grads,
     weight, saved, grad_x, grad_weight), which fills the first two and returns the last: the
     forward's plan, whatever the settings are now."""
-    weight, saved = ctx.saved
+    weight, saved = ctx.saved[:2]
     needs = ctx.needs_input_grad
     grad_x = backend.empty(ctx.x_shape, weight.dtype, like=weight) if needs[0] else None
     grad_weight = np.empty_like(weight) if needs[1] else None
@@ -76,7 +76,7 @@ class Conv2dReluPool(Function):
     computes_half_in_float32 = True
 
     @staticmethod
-    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0)):
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0), relu_last=False):
         x, weight = _contiguous(x, weight)
         n, _, h, w = x.shape
         oh, ow = output_size("conv2d_relu_max_pool2d", (h, w), weight.shape[2:], stride,
@@ -89,14 +89,21 @@ class Conv2dReluPool(Function):
         pooled = backend.empty((n, weight.shape[0], ph, pw), x.dtype, like=x)
         argmax = backend.empty(pooled.shape, np.int64, like=x)
         saved = ctx.kernels.conv2d_relu_pool_forward(ctx.plan, x, weight, bias, pooled, argmax)
-        ctx.save_for_backward(weight, saved)
-        ctx.argmax, ctx.relu_out = argmax, pooled
+        ctx.save_for_backward(weight, saved, *_relu_output(pooled, relu_last))
+        ctx.argmax = argmax
         return pooled
 
     @staticmethod
     def backward(ctx, grad):
         return _conv_backward(ctx, ctx.kernels.conv2d_relu_pool_backward,
-                              _relu_masked(ctx, grad, ctx.relu_out), ctx.argmax)
+                              _relu_masked(ctx, grad, ctx.saved[2]), ctx.argmax)
+
+
+def _relu_output(out, relu_last: bool) -> tuple:
+    """What the backward masks the gradient with: the output itself where the ReLU is the
+    chain's last op (saved, so an in-place change of it stops backward, as torch's relu);
+    else a copy (torch's pool after the ReLU keeps its own input: the output may change)."""
+    return (out,) if relu_last else (out.copy(),)
 
 
 def _relu_masked(ctx, grad, relu_out):
@@ -126,14 +133,15 @@ class MaxPool2d(Function):
         ctx.kernels.max_pool2d_forward(x, out, argmax, *ctx.geometry)
         if relu:
             ctx.kernels.relu_forward(out.reshape(-1), out.reshape(-1))
-        ctx.shape, ctx.argmax, ctx.relu_out = x.shape, argmax, out if relu else None
+            ctx.save_for_backward(*_relu_output(out, relu_last=False))
+        ctx.shape, ctx.argmax = x.shape, argmax
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (grad,) = _contiguous(grad)
-        if ctx.relu_out is not None:
-            grad = _relu_masked(ctx, grad, ctx.relu_out)
+        if ctx.saved:
+            grad = _relu_masked(ctx, grad, ctx.saved[0])
         grad_x = backend.empty(ctx.shape, grad.dtype, like=grad)
         ctx.kernels.max_pool2d_backward(grad, ctx.argmax, grad_x, *ctx.geometry)
         return grad_x
