@@ -143,19 +143,29 @@ def _parents(inputs) -> tuple:
 
 
 class Snapshot:
-    """Tensors as they are now, for an op that runs later: copies of their arrays (so later
-    in-place changes, also through .data or NumPy, are not seen), their graph parents, their
-    version counters with the values now, and whether the op records a graph."""
+    """Tensors as they are now, for an op that runs later: their arrays, copied (so later
+    in-place changes, also through .data or NumPy, are not seen) except those of the
+    `shared` inputs, whose owner must call unshare() before their storage changes; their
+    graph parents, their version counters with the values now, and whether the op records
+    a graph."""
 
-    __slots__ = ("arrays", "needs", "parents", "versions", "device", "records")
+    __slots__ = ("arrays", "needs", "parents", "versions", "device", "records", "shared")
 
-    def __init__(self, inputs):
+    def __init__(self, inputs, shared=()):
         self.device = _common_device("snapshot", inputs)
-        self.arrays = [t._data.copy() for t in inputs]  # C order, as the kernels want
+        # copies in C order, as the kernels want
+        self.arrays = [t._data if i in shared else t._data.copy() for i, t in enumerate(inputs)]
+        self.shared = tuple(shared)
         self.needs = tuple([t.requires_grad for t in inputs])
         self.parents = _parents(inputs)
         self.versions = [(t._version_counter, t._version_counter[0]) for t in inputs]
         self.records = _grad_enabled and True in self.needs
+
+    def unshare(self) -> None:
+        """Copy the arrays kept by reference (their storage is about to change)."""
+        for i in self.shared:
+            self.arrays[i] = self.arrays[i].copy()
+        self.shared = ()
 
 
 def _saved_versions(saved, arrays, versions, out, result) -> list:

@@ -30,6 +30,9 @@ computed; a backward pass follows the path its forward took.
     conv_precision ("fast")     "fast" lets 3x3 stride-1 layers take Winograd (float32 errors
                                 well above torch's, see README); "highest" keeps every
                                 convolution on exact products, within torch's error
+    fuse_conv_relu_pool (True)  a convolution followed by ReLU and a 2x2 max-pool, in either
+                                order and however written, runs as one fused op (README);
+                                False runs the three plain ops
 
 What stays fixed (compile-time fastmath flags, the CUDA launch sizes, the thread pools'
 environment) is listed in kernels/policy.py's docstring.

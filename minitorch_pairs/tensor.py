@@ -71,6 +71,7 @@ class Tensor:
         """The same storage as a tensor outside the graph, as torch's `.data`: changes made
         through it are not counted by the version counter (use `.detach()` to have them
         checked)."""
+        fusion.handing_out(self._data)
         return Tensor._from_array(self._data, self.device)
 
     @data.setter
@@ -78,6 +79,7 @@ class Tensor:
         """Replace the storage (torch's `p.data = t`): no graph, no version change."""
         if not isinstance(value, Tensor):
             raise TypeError(f"data: expected a Tensor, got {type(value).__name__}")
+        fusion.handing_out(value._data)
         self._data = value._data
 
     @property
@@ -209,6 +211,7 @@ class Tensor:
     def detach(self) -> "Tensor":
         """The same data, cut from the graph (shares memory and the version counter, like
         torch: an in-place change of either is seen by autograd)."""
+        fusion.handing_out(self._data)
         detached = Tensor._from_array(self._data, self.device)
         detached._version_counter = self._version_counter
         return detached
@@ -227,6 +230,7 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         if self.requires_grad:
             raise RuntimeError("numpy: call .detach().numpy() on a tensor that requires grad")
+        fusion.handing_out(self._data)
         return backend.transfer(self._data, "cpu")  # a device tensor: copied to the host
 
     def item(self):

@@ -243,3 +243,33 @@ def test_a_deferred_convolution_runs_with_the_settings_of_its_call():
     np.testing.assert_array_equal(h.detach().numpy(), expected)
     out = F.max_pool2d(chained, 2)
     assert out.grad_fn.ctx.plan.algorithm == "winograd"
+
+
+@pytest.mark.parametrize("change", ["in place", "through detach and NumPy", "through .data",
+                                    "through a view", "data set onto a leaf"])
+def test_an_input_kept_by_reference_is_copied_before_its_storage_changes(change):
+    """An op's output (not a leaf, owning its memory) is kept by reference, not copied;
+    every way its storage can change or be handed out copies it first."""
+    from minitorch_pairs.ops import fusion
+    conv, x = _layer()
+    x = x.requires_grad_() * 1  # an op's output
+    with mt.backends.flags(fuse_conv_relu_pool=False):
+        expected = F.max_pool2d(F.relu(conv(x)), 2).detach().numpy()
+    h = conv(x)
+    chain = h._chain
+    assert chain in fusion._sharing, "the input was copied, not kept"
+    leaf = mt.zeros(x.shape)
+    if change == "in place":
+        x.add_(5)
+    elif change == "through detach and NumPy":
+        x.detach().numpy()[...] = 5
+    elif change == "through .data":
+        x.data.numpy()[...] = 5
+    elif change == "through a view":
+        x[1].fill_(5)
+    else:
+        leaf.data = x  # then an optimizer, say, writes the leaf's storage directly
+        leaf._data[...] = 5
+    out = F.max_pool2d(F.relu(h), 2)
+    assert out.grad_fn.name == FUSED and chain not in fusion._sharing
+    np.testing.assert_array_equal(out.detach().numpy(), expected)

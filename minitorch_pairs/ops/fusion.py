@@ -29,6 +29,8 @@ not pay for snapshots they do not use.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from kernels import policy
@@ -51,8 +53,52 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
     shape = _deferrable(inputs, options)
     if shape is None:
         return conv_pool.Conv2d.apply(*inputs, **options)
-    chain = _Chain(autograd.Snapshot(inputs), options, weight)
+    shares = _may_share(x)
+    chain = _Chain(autograd.Snapshot(inputs, shared=(0,) if shares else ()), options, weight)
+    if shares:
+        _sharing.add(chain)
     return chain.stage_tensor(0, shape, x.dtype)
+
+
+# The convolution's input is kept by reference, not copied, where only our own code can
+# write into its storage and every place that does calls before_write first: an op's
+# output (not a leaf: no optimizer, gradient or buffer update writes it) that owns its
+# memory (no view of another tensor's) and was never handed out raw (numpy(), .data,
+# detach(): _handed_out). Chains keeping such an input, until they are garbage:
+_sharing = weakref.WeakSet()
+_handed_out = weakref.WeakValueDictionary()  # id(storage) -> storage, for those handed out
+
+
+def _may_share(x: Tensor) -> bool:
+    array = x._data
+    return (x.grad_fn is not None and isinstance(array, np.ndarray) and array.base is None
+            and _handed_out.get(id(array)) is not array)
+
+
+def before_write(array) -> None:
+    """Called before `array`'s storage is written: chains keeping it copy it first."""
+    if _sharing:
+        storage = _storage(array)
+        for chain in list(_sharing):
+            if chain.inputs.arrays[0] is storage:
+                chain.inputs.unshare()
+                _sharing.discard(chain)
+
+
+def handing_out(array) -> None:
+    """Called where `array`'s storage is handed out (numpy(), .data, detach()): anyone may
+    write it from now on, so chains keeping it copy it, and later ones will not keep it."""
+    before_write(array)
+    storage = _storage(array)
+    if isinstance(storage, np.ndarray):
+        _handed_out[id(storage)] = storage
+
+
+def _storage(array):
+    """The array that owns `array`'s memory."""
+    while isinstance(getattr(array, "base", None), np.ndarray):
+        array = array.base
+    return array
 
 
 def relu(a: Tensor) -> Tensor:
@@ -103,7 +149,8 @@ class _Chain:
     the steps taken ("relu", "pool"), the plain ops' results where they were needed, and
     the fused op's node and output version counter once fused."""
 
-    __slots__ = ("inputs", "options", "weight", "settings", "steps", "plain", "fused")
+    __slots__ = ("inputs", "options", "weight", "settings", "steps", "plain", "fused",
+                 "__weakref__")
 
     def __init__(self, inputs, options, weight):
         self.inputs, self.options, self.weight = inputs, options, weight

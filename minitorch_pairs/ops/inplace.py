@@ -11,7 +11,7 @@ from __future__ import annotations
 from .. import autograd, backend, dtypes
 from ..autograd import Function
 from ..tensor import Tensor
-from . import shape_ops
+from . import fusion, shape_ops
 
 
 def _check_target(op: str, target: Tensor) -> None:
@@ -70,6 +70,7 @@ def _through_base(op: str, view: Tensor, result: Tensor) -> Tensor:
 
 def _write(target: Tensor, array) -> None:
     """Copy `array` into `target`'s storage (cast, broadcast) and count the change."""
+    fusion.before_write(target._data)
     target._data[...] = array
     target._version_counter[0] += 1
 
