@@ -440,13 +440,11 @@ def test_linear_kernels_fuse_the_bias_and_its_sums(monkeypatch, threads):
                     np.testing.assert_allclose(grad, want, rtol=tolerance, atol=tolerance * 10)
 
 
-def test_per_image_convolution_sums_alike_at_any_thread_count_and_steps_aside(monkeypatch):
+def test_per_image_convolution_sums_alike_at_any_thread_count():
     """The per-image path's gradients are bit for bit the same at 1 and 2 threads (the
-    batch is summed in fixed chunks); where BLAS runs several threads per call (which the
-    per-image path calls from numba's threads) conv2d takes the batched im2col instead."""
+    batch is summed in fixed chunks)."""
     import numba
 
-    from kernels.cpu import products
     rng = np.random.default_rng(8)
     x, w = rng.standard_normal((37, 2, 14, 14)), rng.standard_normal((64, 2, 4, 4))
     x, w, b = x.astype(np.float32), w.astype(np.float32), np.zeros(64, np.float32)
@@ -466,8 +464,6 @@ def test_per_image_convolution_sums_alike_at_any_thread_count_and_steps_aside(mo
         numba.set_num_threads(before)
     for one, two in zip(*results):
         np.testing.assert_array_equal(one, two)
-    monkeypatch.setattr(products.blas_threads, "blas_single_threaded", lambda: False)
-    assert K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (0, 0)).algorithm == IM2COL
 
 
 def test_relu_kernels_serial_and_parallel_agree_and_follow_torch():

@@ -28,6 +28,8 @@ bit for bit.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit, prange
 
@@ -40,24 +42,32 @@ from .conv_winograd import (pooled_tile, winograd_backward, winograd_backward_re
                             winograd_forward, winograd_forward_relu_pool)
 from .pool import max_pool2d_backward, max_pool2d_forward
 from . import blas_threads
-from .products import blas_per_thread, matmul, matmul_pair
+from .products import matmul, matmul_pair
 
 
-@blas_threads.single_threaded_blas  # as the kernels will hold BLAS when they run
 def conv2d_plan(x_shape, weight_shape, dtype, stride, padding, pooled=False) -> ConvPlan:
     """How conv2d_forward (pooled: conv2d_relu_pool_forward) runs an (N, C, H, W) input by an
     (O, C, KH, KW) weight, from the shapes and the current policy. "winograd" from
     winograd_channels input and output channels on, where its transforms cost less than the
     products they save. "images" where an output plane has at least as many pixels as the
-    weight has taps: below that each image's product is too thin to pay for its call (and
-    only where kernels may call BLAS from numba's threads). Else "im2col"."""
+    weight has taps: below that each image's product is too thin to pay for its call (float32
+    and float64: BLAS's types; the kernels hold BLAS to one thread per call, so numba's
+    threads may each call it). Else "im2col"."""
+    return _plan(tuple(x_shape), tuple(weight_shape), np.dtype(dtype), tuple(stride),
+                 tuple(padding), pooled, policy.get())
+
+
+_BLAS_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@functools.lru_cache(maxsize=256)  # a model plans the same few layers at every step
+def _plan(x_shape, weight_shape, dtype, stride, padding, pooled, settings) -> ConvPlan:
     g = Geometry.of(x_shape, weight_shape, stride, padding)
-    settings = policy.get()
     if settings.conv_precision == "fast" and g[:4] == (3, 3, 1, 1) and \
             min(weight_shape[:2]) >= settings.winograd_channels:
-        tile = pooled_tile(g.out_h // 2, g.out_w // 2) if pooled else 4
+        tile = pooled_tile(g.out_h // 2, g.out_w // 2, settings) if pooled else 4
         return ConvPlan("winograd", g, pooled, pooled, tile)
-    if g.out_h * g.out_w >= int(np.prod(weight_shape[1:])) and blas_per_thread(dtype):
+    if g.out_h * g.out_w >= int(np.prod(weight_shape[1:])) and dtype in _BLAS_TYPES:
         return ConvPlan("images", g, pooled, pooled)
     return ConvPlan("im2col", g, pooled, False)
 

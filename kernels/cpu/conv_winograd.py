@@ -236,13 +236,13 @@ def _geometry(plan) -> tuple:
     return (g.pad_h, g.pad_w, *_tiles(plan), g.out_w)
 
 
-def pooled_tile(pooled_h: int, pooled_w: int) -> int:
+def pooled_tile(pooled_h: int, pooled_w: int, settings=None) -> int:
     """The tile side, 4 or 6, whose tiles cover the pooled windows (2 pooled_h x 2 pooled_w
     outputs) with fewer transformed values, 4 on a tie: 6 on the study's 32->64 layer (one
     8x8 patch per image instead of four 6x6). F(6x6, 3x3)'s float32 error is about twice
     F(4x4, 3x3)'s (tests/test_kernels.py bounds both). The policy's winograd_pooled_tile,
-    where set, forces the side."""
-    forced = policy.get().winograd_pooled_tile
+    where set (in `settings`, else the current policy), forces the side."""
+    forced = (settings or policy.get()).winograd_pooled_tile
     if forced is not None:
         return forced
 
