@@ -68,14 +68,14 @@ OPS = {
 
 
 def _conv_relu_pool(F, x, w, b, padding):
-    """As nn.Sequential runs Conv2d, ReLU, MaxPool2d(2) in each framework: ours as one fused
-    op, torch as three."""
-    if hasattr(F, "conv2d_relu_max_pool2d"):
-        return F.conv2d_relu_max_pool2d(x, w, b, padding=padding)
+    """The same code in both frameworks: ours runs it as one fused op (the deferred
+    convolution, minitorch_pairs/ops/fusion.py), torch as three."""
     return F.max_pool2d(F.relu(F.conv2d(x, w, b, padding=padding)), 2)
 
 
 def _relu_pool(F, x, kernel_size):
+    """Ours by its fused F.relu_max_pool2d, called by name (nothing fuses a ReLU and a pool
+    without a convolution before them), torch as two ops."""
     if hasattr(F, "relu_max_pool2d"):
         return F.relu_max_pool2d(x, kernel_size)
     return F.max_pool2d(F.relu(x), kernel_size)

@@ -4,9 +4,9 @@ with --device cuda, on the GPU (each timed step ends with a device synchronisati
 thread counts then matter little, and the CPU GEMM ceiling is not measured).
 
 Each framework runs in several variants, the same network and weights in each. Ours: the
-model as the study builds it (nn.Sequential, whose Conv2d, ReLU, MaxPool2d(2) run as one
-fused op) and its functional twin (each layer written as `F.max_pool2d(F.relu(conv(x)), 2)`,
-which nothing fuses). Torch: eager NCHW, channels_last (model and input converted with
+model as the study builds it (nn.Sequential) and its functional twin (each layer written as
+`F.max_pool2d(F.relu(conv(x)), 2)`); both run Conv2d, ReLU, MaxPool2d(2) as one fused op
+(minitorch_pairs/ops/fusion.py; benchmarks/fusion.py measures what that buys). Torch: eager NCHW, channels_last (model and input converted with
 `.to(memory_format=torch.channels_last)`), and torch.compile (inductor; forward and loss
 compiled, timed after warm-up; reported as unavailable, with the reason, where it fails).
 Each ours variant's ratio is against the fastest torch variant of the same run.
@@ -67,9 +67,15 @@ class FunctionalBranch(nn.Module):
             setattr(self, f"fc{i}", nn.Linear(a, b))
 
     def forward(self, x):
+        return self.head(self.features(x))
+
+    def features(self, x):
         F = ours_F
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2).flatten(1)
+        return F.max_pool2d(F.relu(self.conv2(x)), 2).flatten(1)
+
+    def head(self, x):
+        F = ours_F
         for i in range(self.depth - 1):
             x = F.relu(getattr(self, f"fc{i}")(x))
         return getattr(self, f"fc{self.depth - 1}")(x)

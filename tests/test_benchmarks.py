@@ -269,3 +269,41 @@ def test_study_workers_benchmark_quick(tmp_path):
     assert set(results["seconds"]) >= {"in process", "1 worker"}
     assert all(s > 0 for s in results["seconds"].values())
     assert (tmp_path / "study_workers.md").read_text().startswith("| execution |")
+
+
+
+def test_fusion_benchmark_variants_do_the_same_work_and_only_unfused_runs_three_ops():
+    """Each layer variant gives the one call's output and gradients (F(6x6) against F(4x4)
+    rounding apart where unfused), and fusion is off in the unfused one alone."""
+    from benchmarks.fusion import LAYERS, layer_calls
+    from minitorch_pairs.ops import conv_pool
+    for name, spec in LAYERS.items():
+        calls, leaves = layer_calls(*spec)
+        results = {}
+        for variant, call in calls.items():
+            for leaf in leaves:
+                leaf.grad = None
+            out = call()
+            fused = out.grad_fn.function is conv_pool.Conv2dReluPool
+            assert fused == (variant != "unfused"), (name, variant)
+            results[variant] = [out.detach().numpy()] + [
+                leaf.grad.numpy() for leaf in leaves if leaf.requires_grad]
+        for got, want in zip(results["functional"], results["one call"]):
+            np.testing.assert_array_equal(got, want)  # the same fused op
+        for got, want in zip(results["unfused"], results["one call"]):
+            assert_close(got, want, 1e-5, f"{name} unfused")
+
+
+@pytest.mark.slow
+def test_fusion_benchmark_quick(tmp_path):
+    from benchmarks.fusion import LAYER_VARIANTS, LAYERS, STEP_VARIANTS
+    run("benchmarks.fusion", "--quick", "--out", str(tmp_path))
+    results = json.loads((tmp_path / "fusion.json").read_text())
+    for name in LAYERS:
+        assert list(results[name]) == list(LAYER_VARIANTS)
+    assert list(results["r000_shared_net1_aux step"]) == list(STEP_VARIANTS)
+    for group in list(LAYERS) + ["r000_shared_net1_aux step"]:
+        first = next(iter(results[group].values()))
+        assert first["ratio"] == 1.0 and len(first["windows_ms"]) == 2
+        assert all(r["ms"] > 0 for r in results[group].values())
+    assert (tmp_path / "fusion.md").read_text().startswith("| layer or model |")
