@@ -3,6 +3,7 @@ either framework does the same work, and the quick runs (what CI runs so they ne
 produce their tables. Speed itself is never asserted here."""
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -307,3 +308,13 @@ def test_fusion_benchmark_quick(tmp_path):
         assert first["ratio"] == 1.0 and len(first["windows_ms"]) == 2
         assert all(r["ms"] > 0 for r in results[group].values())
     assert (tmp_path / "fusion.md").read_text().startswith("| layer or model |")
+
+
+def test_ops_forward_timing_computes_the_values():
+    """Ours defers a convolution's values until something reads them: the timed forward must
+    compute them, or it times nothing."""
+    from benchmarks.ops import OPS, inputs, run_forward
+    for name, (spec, call) in OPS.items():
+        arrays = inputs(name)
+        ours = {k: mt.tensor(arrays[k]) for k in spec} | {"target": mt.tensor(arrays["target"])}
+        assert type(run_forward(functools.partial(call, F), ours)) is mt.Tensor, name
