@@ -224,8 +224,8 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
 
 
 def relu_max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
-    """max_pool2d(relu(x)), fused (see MaxPool2d): nn.Sequential runs a ReLU followed by a
-    MaxPool2d this way."""
+    """max_pool2d(relu(x)), fused (see MaxPool2d), by name: nothing fuses a ReLU and a pool
+    on its own (ops/fusion.py fuses them after a convolution)."""
     return MaxPool2d.apply(x, relu=True,
                            **_pool_arguments("relu_max_pool2d", x, kernel_size, stride, padding))
 
