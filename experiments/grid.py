@@ -285,8 +285,8 @@ def search(args, cells: list, runner, shared, claim) -> list:
                                       args.aux_weights.index(c["aux_weight"])))
             for name in ("grid.json", "grid.csv"):
                 claim.new(os.path.join(args.out, name))
+            claim.keep()  # before the files: an interrupt between the two must not undo them
             write_grid(args.out, settings, cells)
-            claim.keep()
     bar.close()
     return failed
 

@@ -156,9 +156,10 @@ class StudyStore:
             mt.save(state_dict, self._new(self.best_path(row["model"])))
         self.rows = [r for r in self.rows if (r["model"], r["round"]) !=
                      (row["model"], row["round"])] + [row]
-        self._write_rows()
         if self._claim is not None:
-            self._claim.keep()  # a recorded run: never undone
+            # before the row: an interrupt between the two must not undo a recorded run
+            self._claim.keep()
+        self._write_rows()
 
     def _is_best(self, row: dict) -> bool:
         """Highest test accuracy so far; a tie goes to the earlier round, so the choice does

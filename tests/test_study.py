@@ -181,6 +181,23 @@ def test_too_many_pairs_for_the_embedded_pool_is_a_clear_error(tmp_path, capsys)
     assert "pool holds" in capsys.readouterr().err
 
 
+def test_an_interrupt_right_after_a_grid_cell_is_written_keeps_it(tmp_path, monkeypatch):
+    """Ctrl-C may land between any two lines: once grid.json holds a finished cell, the
+    output directory's claim keeps it (not removed as unfinished)."""
+    write_grid = grid.write_grid
+
+    def write_then_interrupt(*args):
+        write_grid(*args)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(grid, "write_grid", write_then_interrupt)
+    argv = ["--model", "r000_shared_net1_aux", "--lrs", "0.001", "--aux-weights", "0.5",
+            "--folds", "2", "--epochs", "1", "--n-pairs", "40", "--optimizer", "adam",
+            "--out", str(tmp_path), "--quiet", "--no-plots", "--workers", "0"]
+    assert grid.main(argv) == 130
+    cells = json.loads((tmp_path / "grid.json").read_text())["cells"]
+    assert [c["lr"] for c in cells] == [0.001]
+
+
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning",
                             "ignore:invalid value encountered:RuntimeWarning")
 def test_grid_search_chooses_the_best_cell_and_resumes(tmp_path, capsys):

@@ -408,6 +408,28 @@ def test_ctrl_c_ends_with_one_line_exit_130_and_a_resumable_study(tmp_path, work
     assert all(math.isfinite(float(r["test_accuracy"])) for r in resumed)
 
 
+def test_an_interrupt_right_after_a_run_is_recorded_keeps_the_run(tmp_path, monkeypatch):
+    """Ctrl-C may land between any two lines: once runs.csv holds the row that marks a run
+    done, the output directory's claim keeps it (the files are not removed as unfinished)."""
+    from experiments import outdir
+    out = tmp_path / "out"
+    write_rows = results.StudyStore._write_rows
+
+    def write_then_interrupt(store):
+        write_rows(store)
+        if store.rows:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(results.StudyStore, "_write_rows", write_then_interrupt)
+    row = dict(model=MODEL, round=0, seed=0, status="ok", test_accuracy=0.8,
+               train_accuracy=0.9, test_loss=0.5, train_loss=0.4, epochs=1, seconds=1.0,
+               parameters=1, error="")
+    with pytest.raises(KeyboardInterrupt):
+        with outdir.claim(out, results.StudyStore.owned_files(out)) as held:
+            results.StudyStore(out, {"x": 1}, claim=held).record(row, {"round": 0})
+    assert [(r["model"], r["round"]) for r in read_rows(out)] == [(MODEL, "0")]
+    assert (out / "runs" / MODEL / "round_000.json").exists()
+
+
 @pytest.mark.parametrize("entry,argv", [(siamese_aux, []), (grid, ["--model", MODEL])])
 def test_an_empty_out_is_a_usage_error(entry, argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
