@@ -209,3 +209,31 @@ def test_a_leaf_keeps_a_fresh_gradient_without_copying_it():
     assert x.grad._data is kept["array"]
     Double.apply(x).backward(mt.tensor(np.ones(4, np.float32)))  # the second one accumulates
     np.testing.assert_array_equal(x.grad.data, 4.0)
+
+
+@pytest.mark.parametrize("op", ["batch_norm", "conv2d", "conv2d_relu_max_pool2d",
+                                "max_pool2d", "linear", "relu"])
+def test_the_models_ops_hand_a_leaf_their_own_gradient_array(op, monkeypatch):
+    """A backward that returns a view of a fresh array (a reshape) makes the leaf copy it:
+    the study's ops return arrays that own their memory, kept as they are."""
+    import minitorch_pairs.nn.functional as F
+    from minitorch_pairs.tensor import Tensor
+    copied, accumulate = [], Tensor._accumulate_grad
+
+    def spy(self, grad, unshared=False):
+        if self.grad is None and not unshared:
+            copied.append(grad.shape)
+        return accumulate(self, grad, unshared)
+    monkeypatch.setattr(Tensor, "_accumulate_grad", spy)
+    rng = np.random.default_rng(0)
+    leaf = lambda *shape: mt.tensor(rng.standard_normal(shape).astype(np.float32),  # noqa
+                                    requires_grad=True)
+    x, w = leaf(4, 3, 6, 6), leaf(5, 3, 3, 3)
+    out = {"batch_norm": lambda: F.batch_norm(x, None, None, leaf(3), leaf(3), training=True),
+           "conv2d": lambda: F.conv2d(x, w, leaf(5), padding=1),
+           "conv2d_relu_max_pool2d": lambda: F.conv2d_relu_max_pool2d(x, w, leaf(5), padding=1),
+           "max_pool2d": lambda: F.max_pool2d(x, 2),
+           "linear": lambda: F.linear(leaf(4, 7), leaf(2, 7), leaf(2)),
+           "relu": lambda: F.relu(x)}[op]()
+    out.backward(mt.tensor(rng.standard_normal(out.shape).astype(np.float32)))
+    assert copied == []

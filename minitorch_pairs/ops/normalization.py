@@ -33,11 +33,12 @@ class BatchNormTrain(Function):
     def backward(ctx, grad):
         rows, weight, mean, invstd = ctx.saved
         grad_rows = backend.contiguous(grad).reshape(rows.shape)
-        grad_x = np.empty_like(rows)
+        # in the input's shape, so that a leaf keeps it (a reshaped view would be copied)
+        grad_x = backend.empty(ctx.shape, rows.dtype, like=rows)
         grad_weight, grad_bias = np.empty_like(weight), np.empty_like(weight)
         ctx.kernels.batch_norm_backward(grad_rows, rows, mean, invstd, weight,
-                                        grad_x, grad_weight, grad_bias)
-        return grad_x.reshape(ctx.shape), grad_weight, grad_bias
+                                        grad_x.reshape(rows.shape), grad_weight, grad_bias)
+        return grad_x, grad_weight, grad_bias
 
 
 class BatchNormEval(Function):
