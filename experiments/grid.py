@@ -17,6 +17,7 @@ import functools
 import io
 import os
 import sys
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -226,6 +227,7 @@ def format_grid(args, cells: list, chosen) -> str:
 def main(argv=None) -> int:
     """Exit status as the main job's (experiments.siamese_aux.main): 0, 1 (fold runs failed),
     2 (refused; --out as it was if no cell was written), 130 (interrupted)."""
+    started = time.perf_counter()
     args = parse_args(argv)
     try:
         with outdir.claim(args.out, {"": {"grid.json", "grid.csv", "grid.png"}.__contains__}) \
@@ -249,6 +251,7 @@ def main(argv=None) -> int:
         print(f"error: {cli.describe_failure(error)}", file=sys.stderr)
         return 2
     print(f"results in {args.out}")
+    print(f"wall time: {time.perf_counter() - started:.1f} s")
     if failed:
         print(f"error: {len(failed)} fold run(s) failed; their cells are not recorded "
               "(--resume runs them again)", file=sys.stderr)

@@ -17,6 +17,7 @@ import functools
 import math
 import os
 import sys
+import time
 from dataclasses import dataclass
 
 from tqdm import tqdm
@@ -171,6 +172,7 @@ def main(argv=None) -> int:
     """Exit status: 0 done; 1 some runs failed (--resume runs them); 2 refused (bad options,
     data or files, --out busy or unwritable, cluster unreachable; --out left as it was if
     nothing was recorded); 130 interrupted (Ctrl-C; --resume continues)."""
+    started = time.perf_counter()
     args = parse_args(argv)
     store = None
     try:
@@ -199,6 +201,7 @@ def main(argv=None) -> int:
         print(f"error: {cli.describe_failure(error)}", file=sys.stderr)
         return 2
     print(f"results in {args.out}")
+    print(f"wall time: {time.perf_counter() - started:.1f} s")
     if failed:
         print(f"error: {len(failed)} run(s) failed (not recorded; --resume runs them again): "
               + ", ".join(f"{f.task.model} round {f.task.round}" for f in failed),

@@ -37,6 +37,23 @@ def run_main(out, *extra) -> int:
     return siamese_aux.main(["--out", str(out), *TINY, *extra])
 
 
+@pytest.mark.parametrize("entry", ["siamese_aux", "grid"])
+def test_the_study_prints_its_wall_time_at_the_end(entry, tmp_path, capsys):
+    import re
+    import time
+    started = time.perf_counter()
+    if entry == "siamese_aux":
+        assert run_main(tmp_path, "--models", "r000_shared_net1", "--rounds", "1") == 0
+    else:
+        assert grid.main(["--model", "r000_shared_net1", "--lrs", "0.001", "--aux-weights",
+                          "0", "--folds", "2", *TINY, "--out", str(tmp_path)]) == 0
+    elapsed = time.perf_counter() - started
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    match = re.fullmatch(r"wall time: (\d+\.\d) s", last)
+    assert match, last
+    assert 0 <= float(match.group(1)) <= elapsed + 0.05
+
+
 def test_main_job_writes_every_file(tmp_path):
     assert run_main(tmp_path, "--models", "r000_shared_net1,r000_benchmark_leq",
                     "--rounds", "2") == 0
