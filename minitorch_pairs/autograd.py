@@ -149,7 +149,8 @@ class Snapshot:
     graph parents, their version counters with the values now, and whether the op records
     a graph."""
 
-    __slots__ = ("arrays", "needs", "parents", "versions", "device", "records", "shared")
+    __slots__ = ("arrays", "needs", "parents", "versions", "device", "records", "shared",
+                 "__weakref__")
 
     def __init__(self, inputs, shared=()):
         self.device = _common_device("snapshot", inputs)

@@ -53,18 +53,17 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
     shape = _deferrable(inputs, options)
     if shape is None:
         return conv_pool.Conv2d.apply(*inputs, **options)
-    shares = _may_share(x)
-    chain = _Chain(autograd.Snapshot(inputs, shared=(0,) if shares else ()), options, weight)
-    if shares:
-        _sharing.add(chain)
-    return chain.stage_tensor(0, shape, x.dtype)
+    snapshot = autograd.Snapshot(inputs, shared=(0,) if _may_share(x) else ())
+    if snapshot.shared:
+        _sharing.add(snapshot)
+    return _Chain(snapshot, options, weight).stage_tensor(0, shape, x.dtype)
 
 
 # The convolution's input is kept by reference, not copied, where only our own code can
 # write into its storage and every place that does calls before_write first: an op's
 # output (not a leaf: no optimizer, gradient or buffer update writes it) that owns its
 # memory (no view of another tensor's) and was never handed out raw (numpy(), .data,
-# detach(): _handed_out). Chains keeping such an input, until they are garbage:
+# detach(): _handed_out). The snapshots keeping such an input, until they are garbage:
 _sharing = weakref.WeakSet()
 _handed_out = weakref.WeakValueDictionary()  # id(storage) -> storage, for those handed out
 
@@ -76,18 +75,18 @@ def _may_share(x: Tensor) -> bool:
 
 
 def before_write(array) -> None:
-    """Called before `array`'s storage is written: chains keeping it copy it first."""
+    """Called before `array`'s storage is written: snapshots keeping it copy it first."""
     if _sharing:
         storage = _storage(array)
-        for chain in list(_sharing):
-            if chain.inputs.arrays[0] is storage:
-                chain.inputs.unshare()
-                _sharing.discard(chain)
+        for snapshot in list(_sharing):
+            if any(snapshot.arrays[i] is storage for i in snapshot.shared):
+                snapshot.unshare()
+                _sharing.discard(snapshot)
 
 
 def handing_out(array) -> None:
     """Called where `array`'s storage is handed out (numpy(), .data, detach()): anyone may
-    write it from now on, so chains keeping it copy it, and later ones will not keep it."""
+    write it from now on, so snapshots keeping it copy it, and later ones will not keep it."""
     before_write(array)
     storage = _storage(array)
     if isinstance(storage, np.ndarray):
@@ -149,8 +148,7 @@ class _Chain:
     the steps taken ("relu", "pool"), the plain ops' results where they were needed, and
     the fused op's node and output version counter once fused."""
 
-    __slots__ = ("inputs", "options", "weight", "settings", "steps", "plain", "fused",
-                 "__weakref__")
+    __slots__ = ("inputs", "options", "weight", "settings", "steps", "plain", "fused")
 
     def __init__(self, inputs, options, weight):
         self.inputs, self.options, self.weight = inputs, options, weight
