@@ -26,7 +26,7 @@ import numpy as np
 
 from minitorch_pairs.nn import functional as ours_F
 
-from .harness import markdown_table, median_ms, write_results
+from .harness import alternate_calls, markdown_table, write_results
 from .train_step import FunctionalBranch, build_step, first_batch
 
 LAYERS = {  # name: (input shape, weight shape, whether the input is an op's output)
@@ -102,22 +102,6 @@ def _unfused(mt, step):
         step()
 
 
-def alternate(groups: dict, rounds: int, repeats: int) -> dict:
-    """{group: {variant: [window ms per round]}}: each round, every group's variants in turn,
-    their order rotated."""
-    for calls in groups.values():
-        for call in calls.values():
-            median_ms(call, 1, warmup=3)  # compiled, cached, settled
-    windows = {group: {variant: [] for variant in calls} for group, calls in groups.items()}
-    for round_ in range(rounds):
-        for group, calls in groups.items():
-            names = list(calls)
-            shift = round_ % len(names)
-            for variant in names[shift:] + names[:shift]:
-                windows[group][variant].append(median_ms(calls[variant], repeats, warmup=1))
-    return windows
-
-
 def summarise(windows: dict) -> tuple:
     rows, results = [], {}
     for group, by_variant in windows.items():
@@ -149,7 +133,9 @@ def main(argv=None) -> None:
     groups = {name: layer_calls(*spec)[0] for name, spec in LAYERS.items()}
     threads = numba.get_num_threads()
     groups.update({f"{name} step": step_calls(name, threads) for name in args.models})
-    results, table = summarise(alternate(groups, args.rounds, args.repeats))
+    windows = {group: alternate_calls(calls, args.rounds, args.repeats)
+               for group, calls in groups.items()}
+    results, table = summarise(windows)
     results["settings"] = {"threads": threads, "rounds": args.rounds,
                            "repeats": args.repeats}
     print(table)

@@ -40,6 +40,21 @@ def median_ms(step, repeats: int, warmup: int = 3, sync=None) -> float:
     return 1e3 * statistics.median(times)
 
 
+def alternate_calls(calls: dict, rounds: int, repeats: int, pause: float = 0.0) -> dict:
+    """{name: [window ms, one per round]} for calls timed in this process: each round one
+    window (the median of `repeats` calls) of every call in turn, the order rotated each
+    round, so that all of them see the same minutes; each call warmed up first."""
+    for call in calls.values():
+        median_ms(call, 1)  # compiled, cached, settled
+    names, windows = list(calls), {name: [] for name in calls}
+    for round_ in range(rounds):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            time.sleep(pause)
+            windows[name].append(median_ms(calls[name], repeats, warmup=1))
+    return windows
+
+
 def device_sync(framework: str, device: str):
     """A function that waits until `framework`'s queued work on `device` is done."""
     if device == "cpu":

@@ -21,12 +21,11 @@ from __future__ import annotations
 import argparse
 import functools
 import statistics
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from .harness import PAUSE_S, markdown_table, median_ms, write_results
+from .harness import PAUSE_S, alternate_calls, markdown_table, write_results
 
 IMPLEMENTATIONS = ("ours fast", "ours highest", "torch eager", "torch channels_last")
 QUANTITIES = ("forward", "grad input", "grad weight", "grad bias")
@@ -226,17 +225,14 @@ def step_speed(model: str, repeats: int, rounds: int) -> dict:
     from .train_step import build_step, first_batch
     step, _, _ = build_step("sequential", model, [first_batch()], threads=2)
     settings = ("fast", "highest")
-    for precision in settings:  # compile and warm both paths before the first window
-        with mt.backends.flags(conv_precision=precision):
-            median_ms(step, 3)
-    runs = []
-    for round_index in range(rounds):
-        times = {}
-        for precision in settings if round_index % 2 == 0 else settings[::-1]:
-            time.sleep(PAUSE_S)
+
+    def under(precision):
+        def call():
             with mt.backends.flags(conv_precision=precision):
-                times[precision] = median_ms(step, repeats, warmup=1)
-        runs.append(times)
+                step()
+        return call
+    windows = alternate_calls({p: under(p) for p in settings}, rounds, repeats, PAUSE_S)
+    runs = [{p: windows[p][i] for p in settings} for i in range(rounds)]
     return {"model": model, "runs": runs,
             "ms": {p: statistics.median(run[p] for run in runs) for p in settings},
             "ratio": statistics.median(run["highest"] / run["fast"] for run in runs)}
