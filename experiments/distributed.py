@@ -325,11 +325,13 @@ def executor(args):
             yield OnDask(client)
         return
     threads = args.threads_per_worker or 1
+    # the scheduler serves HTTP even without a dashboard: on any free port (":0"), so that
+    # two studies on one machine do not contend for Dask's default one
     with spawn_environment(threads) as pre_spawn, \
             dask.config.set({**settings, "distributed.nanny.pre-spawn-environ": pre_spawn}), \
             _dask_logs_quieted(), \
             LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                         dashboard_address=None, env=worker_environment(threads),
+                         dashboard_address=":0", env=worker_environment(threads),
                          silence_logs=DASK_LOG_LEVEL, preload=[__name__]) as cluster, \
             Client(cluster) as client:
         yield OnDask(client)

@@ -58,6 +58,22 @@ def test_a_local_cluster_gives_the_in_process_numbers(tmp_path):
     same_study_files(tmp_path / "here", tmp_path / "dask")
 
 
+def test_two_studies_at_once_do_not_contend_for_a_port(tmp_path):
+    """A local cluster's scheduler serves HTTP (health, metrics) even without a dashboard;
+    on a fixed port a second study on the machine warned that the port was in use."""
+    with socket.socket() as busy:
+        try:
+            busy.bind(("", 8787))
+            busy.listen()
+        except OSError:  # busy already: another cluster holds it
+            pass
+        done = subprocess.run([sys.executable, "-m", "experiments.siamese_aux", *STUDY,
+                               "--rounds", "1", "--out", str(tmp_path / "study"),
+                               "--workers", "1"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "in use" not in done.stderr and "Warning" not in done.stderr, done.stderr
+
+
 def test_an_existing_cluster_by_address_gives_the_same_numbers(tmp_path):
     from distributed import LocalCluster
     assert siamese_aux.main([*STUDY, "--out", str(tmp_path / "here"), "--workers", "0"]) == 0
