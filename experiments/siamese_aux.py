@@ -26,6 +26,7 @@ from minitorch_pairs.data import generate_pair_sets
 
 from . import cli, distributed, outdir
 from .models import HEADLINE, count_parameters, get_spec
+from .protocols import CHOICES, protocol_of
 from .sources import load_pools
 from .results import StudyStore, percent, summarise
 from .training import Diverged, TrainConfig, train_run
@@ -37,11 +38,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--models", type=cli.model_names, default=list(HEADLINE),
                         help="model names separated by commas or spaces, or 'all'")
-    parser.add_argument("--rounds", type=cli.round_count, default=10,
-                        help="rounds per model (new pairs and initialisation each), at most "
-                             f"{cli.MAX_ROUNDS}")
+    parser.add_argument("--protocol", choices=CHOICES, default="common",
+                        help="common: the study's (new standardised pairs every round, each "
+                             "model's recipe); p000-p004: a report's data, scaling, seeds, "
+                             "rounds and training; faithful: each model under its own "
+                             "report's (experiments/REPRODUCTION.md)")
+    parser.add_argument("--rounds", type=cli.round_count, default=None,
+                        help="rounds per model (default: the protocol's, 10, or 15 for "
+                             f"p002), at most {cli.MAX_ROUNDS}")
     parser.add_argument("--seed", type=cli.non_negative_int, default=0,
-                        help="seed of round 0; round r uses seed + r")
+                        help="seed of round 0; round r uses seed + r (p001: seed + 1 + r, "
+                             "its seeds 1-10)")
     parser.add_argument("--out", type=cli.out_directory, default=os.path.join("results", "siamese_aux"),
                         help="output directory")
     parser.add_argument("--resume", action="store_true",
@@ -51,7 +58,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--no-plots", action="store_true", help="skip the figures")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     cli.add_training_options(parser)
-    cli.add_data_options(parser)
+    cli.add_data_options(parser, normalize=None, normalize_help=(
+        "standardise inputs with the training mean/std, or keep raw 0-255 pixels (default: "
+        "the protocol's: raw for p000, standardised otherwise)"))
     distributed.add_options(parser)
     args = parser.parse_args(argv)
     if args.resume and args.overwrite:
@@ -63,9 +72,24 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def study_config(args) -> dict:
     """The settings that determine the numbers (a resumed study must match them)."""
-    return dict(data=args.data, n_pairs=args.n_pairs, normalize=args.normalize,
-                seed=args.seed, device=args.device, rounds=args.rounds, models=args.models,
-                training=cli.recorded_overrides(args))
+    config = dict(data=args.data, n_pairs=args.n_pairs,
+                  normalize=args.normalize or protocol_normalize(args),
+                  seed=args.seed, device=args.device, rounds=max(rounds_of(args).values()),
+                  models=args.models, training=cli.recorded_overrides(args))
+    if args.protocol != "common":  # absent: common (studies from before protocols resume)
+        config["protocol"] = args.protocol
+    return config
+
+
+def rounds_of(args) -> dict:
+    """{model: its rounds}: --rounds, or its protocol's."""
+    return {m: args.rounds or protocol_of(args.protocol, m).rounds for m in args.models}
+
+
+def protocol_normalize(args) -> str | None:
+    """The inputs' scaling the protocol gives every model; None where models differ."""
+    found = {protocol_of(args.protocol, m).normalize for m in args.models}
+    return found.pop() if len(found) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -73,10 +97,12 @@ class RunTask:
     """One (model, round) run: all a worker needs besides the digit pools."""
     model: str
     round: int
-    seed: int
+    seed: int  # the run's: initialisation and batch order
     config: TrainConfig
+    protocol: str
+    study_seed: int  # the study's --seed: the protocol draws the round's pairs from it
     n_pairs: int
-    normalize: str
+    normalize: str | None  # None: the protocol's
     parameters: int
     device: str
     progress: bool  # per-epoch bar (in process only: workers have no terminal)
@@ -84,8 +110,8 @@ class RunTask:
 
 def run_task(task: RunTask, pools) -> tuple:
     """(row, details, state dict as arrays) of one run; the same on a worker or here."""
-    train, test = generate_pair_sets(pools, task.n_pairs, seed=task.seed,
-                                     normalize=task.normalize)
+    train, test = protocol_of(task.protocol, task.model).pair_sets(
+        pools, task.n_pairs, task.study_seed, task.round, task.normalize)
     row, details, state = train_one(get_spec(task.model), task.config, train, test, task.seed,
                                     task.round, task.parameters, not task.progress,
                                     task.device)
@@ -97,17 +123,23 @@ def run_study(args, store: StudyStore, runner, pools) -> list:
     finishes; returns the runs that failed (their workers died). Tasks are made as the
     runner asks for them: memory does not grow with --rounds."""
     finished = store.finished()
-    total = args.rounds * len(args.models) - sum(
-        1 for m, r in finished if m in args.models and r < args.rounds)
+    rounds = rounds_of(args)
+    total = sum(rounds.values()) - sum(
+        1 for m, r in finished if m in args.models and r < rounds[m])
     if not total:
         return []
     parameters = {m: count_parameters(get_spec(m).build()) for m in args.models}
     in_process = args.scheduler is None and args.workers == 0
-    configs = {m: TrainConfig.for_spec(get_spec(m), **cli.training_overrides(args))
+    protocols = {m: protocol_of(args.protocol, m) for m in args.models}
+    configs = {m: TrainConfig.for_spec(get_spec(m), **{
+                   **protocols[m].training(get_spec(m)),
+                   **{k: v for k, v in cli.training_overrides(args).items() if v is not None}})
                for m in args.models}
-    tasks = (RunTask(m, r, args.seed + r, configs[m], args.n_pairs, args.normalize,
-                     parameters[m], args.device, in_process and not args.quiet)
-             for r in range(args.rounds) for m in args.models if (m, r) not in finished)
+    tasks = (RunTask(m, r, protocols[m].seed(args.seed, r), configs[m], args.protocol,
+                     args.seed, args.n_pairs, args.normalize, parameters[m], args.device,
+                     in_process and not args.quiet)
+             for r in range(max(rounds.values())) for m in args.models
+             if r < rounds[m] and (m, r) not in finished)
     failed = []
     overall = tqdm(total=total, desc="study", unit="run", disable=args.quiet, position=0,
                    file=sys.stderr)
@@ -178,14 +210,15 @@ def main(argv=None) -> int:
     try:
         # the data first: a missing or corrupt data root must not leave a half-made --out
         pools = load_pools(args.data, args.data_root, args.download)
-        generate_pair_sets(pools, args.n_pairs, seed=args.seed, normalize=args.normalize)
+        generate_pair_sets(pools, args.n_pairs, seed=args.seed,
+                           normalize=args.normalize or "standardise")
         with outdir.claim(args.out, StudyStore.owned_files(args.out)) as claim:
             store = StudyStore(args.out, study_config(args), resume=args.resume,
                                overwrite=args.overwrite, claim=claim)
             with distributed.executor(args) as runner:
                 failed = run_study(args, store, runner, distributed.Shared(
                     pools, functools.partial(load_pools, args.data, args.data_root)))
-            summary = summarise(store.rows, args.models, args.rounds)
+            summary = summarise(store.rows, args.models, rounds_of(args))
             store.write_summary(summary)
             print(format_table(summary))
             if not args.no_plots:

@@ -23,6 +23,7 @@ from .models import ModelSpec, PairOutput
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("constant", "cosine", "onecycle")
 AUX_SCHEDULES = ("fixed", "decay", "transfer")
+STOP_LOSSES = ("mean", "sum")
 HISTORY_KEYS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
 
 
@@ -37,8 +38,11 @@ class TrainConfig:
     aux_schedule: str = "fixed"
     momentum: float = 0.0  # SGD only
     weight_decay: float = 0.0
-    # report 001: stop once the epoch's mean training loss changes by less than this
+    # report 001: stop once the epoch's training loss changes by less than this, the loss
+    # being the mean over the epoch's pairs ("mean") or the sum of its mini-batch losses
+    # ("sum", what a loop adding up loss.item() per batch measures)
     stop_loss_change: float | None = None
+    stop_loss: str = "mean"
     # fresh shifted / rotated / swapped variants of the training pairs every epoch
     augmentation: Augmentation | None = None
     # the learning rate over the run: constant; cosine (CosineAnnealingLR to 0 over the
@@ -50,6 +54,8 @@ class TrainConfig:
             raise ValueError(f"optimizer: expected one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule: expected one of {SCHEDULES}, got {self.schedule!r}")
+        if self.stop_loss not in STOP_LOSSES:
+            raise ValueError(f"stop loss: expected one of {STOP_LOSSES}, got {self.stop_loss!r}")
         if self.aux_schedule not in AUX_SCHEDULES:
             raise ValueError(f"aux schedule: expected one of {AUX_SCHEDULES}, got "
                              f"{self.aux_schedule!r}")
@@ -206,6 +212,13 @@ def evaluate(model, spec: ModelSpec, pairs: DevicePairs, weights: tuple,
                           if not np.isfinite(value)}}
 
 
+def stops(config: TrainConfig, previous: float | None, current: float) -> bool:
+    """Report 001's stopping rule: the epoch's loss (measured as `config.stop_loss` says)
+    changed by less than `config.stop_loss_change` since the epoch before."""
+    return config.stop_loss_change is not None and previous is not None and \
+        abs(current - previous) < config.stop_loss_change
+
+
 def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSet, seed: int,
               on_epoch=None, device: str = "cpu") -> RunResult:
     """Train a fresh model (initialisation and dropout from `seed`) on `device`, evaluating
@@ -228,7 +241,7 @@ def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSe
     for epoch in range(config.epochs):
         weights = config.loss_weights(epoch)
         model.train()
-        loss_sum = 0.0
+        loss_sum = batch_sum = 0.0
         # (evaluation below stays on the original training pairs)
         epoch_pairs = on_device["train"] if augment is None else \
             DevicePairs(augment(train, augment_rng), device)
@@ -239,12 +252,14 @@ def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSe
             optimizer.step()
             if per_batch:
                 schedule.step()
-            loss_sum = loss_sum + loss.detach().double() * target.shape[0]  # float64 sum
+            batch_loss = loss.detach().double()
+            loss_sum = loss_sum + batch_loss * target.shape[0]  # float64 sums
+            batch_sum = batch_sum + batch_loss
         if schedule is not None and not per_batch:
             schedule.step()
         # the steps' losses predate their updates: the last one shows only in the parameters
-        loss_sum, parameters = mt.stack(
-            [loss_sum, magnitude(model.parameters())]).numpy().tolist()  # one host sync
+        loss_sum, batch_sum, parameters = mt.stack(
+            [loss_sum, batch_sum, magnitude(model.parameters())]).numpy().tolist()  # one sync
         epoch_loss = loss_sum / len(train)
         if not np.isfinite(epoch_loss):
             raise Diverged(f"{spec.name}: the training loss became {epoch_loss} in epoch "
@@ -264,9 +279,9 @@ def train_run(spec: ModelSpec, config: TrainConfig, train: PairSet, test: PairSe
             history[f"{split}_accuracy"].append(final[split]["accuracy"])
         if on_epoch is not None:
             on_epoch(epoch, history)
-        if config.stop_loss_change is not None and previous_epoch_loss is not None and \
-                abs(epoch_loss - previous_epoch_loss) < config.stop_loss_change:
+        measured = epoch_loss if config.stop_loss == "mean" else batch_sum
+        if stops(config, previous_epoch_loss, measured):
             break
-        previous_epoch_loss = epoch_loss
+        previous_epoch_loss = measured
     seconds = time.perf_counter() - started
     return RunResult(history, final["train"], final["test"], seconds, model)
