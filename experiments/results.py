@@ -81,7 +81,8 @@ class StudyStore:
     @staticmethod
     def owned_files(out) -> dict:
         """The names this study writes, per folder of `out` (for `outdir.claim`)."""
-        owned = {"": {"config.json", "runs.csv", "summary.json"}.__contains__,
+        owned = {"": {"config.json", "runs.csv", "summary.json", "report.html",
+                      "report.md"}.__contains__,
                  "best": lambda name: name.endswith(".npz") and name[:-4] in MODELS,
                  "figures": lambda name: name.endswith(".png")}
         for model in MODELS:

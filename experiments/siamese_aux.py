@@ -225,6 +225,9 @@ def main(argv=None) -> int:
                 from .figures import study_figures  # matplotlib only when plotting
                 paths = study_figures(store, args.models, summary)
                 print(f"figures: {', '.join(paths)}")
+                from .report import write_report
+                page, _ = write_report(args.out, time.perf_counter() - started)
+                print(f"report: {page}")
     except KeyboardInterrupt:
         recorded = 0 if store is None else len(store.rows)
         print(f"interrupted: {recorded} run(s) recorded in {args.out}; --resume continues "
