@@ -10,7 +10,7 @@ from .ops.fusion import relu
 from .ops.linalg import matmul
 from .ops.reduction import argmax, max, mean, sum
 from .ops.shape_ops import cat, flatten, permute, reshape, stack, transpose
-from .random import default_generator, get_rng_state, manual_seed, set_rng_state
+from .random import Generator, default_generator, get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
 from .dtypes import (bool_, can_cast, float16, float32, float64, get_default_dtype, int8,
                      int16, int32, int64, is_floating_point, promote_types, result_type,
@@ -21,8 +21,9 @@ from .errors import ShapeError
 from .backend import device
 from .ops.comparison import clamp, masked_fill
 from .factories import (arange, empty, empty_like, full, full_like, ones, ones_like, rand,
-                        rand_like, randn, randn_like, zeros, zeros_like)
+                        rand_like, randn, randn_like, randperm, zeros, zeros_like)
 from .tensor import Tensor, as_dtype, tensor
+from . import utils  # as torch.utils: mt.utils.data.DataLoader after `import minitorch_pairs`
 
 clip = clamp
 

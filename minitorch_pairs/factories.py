@@ -1,5 +1,5 @@
-"""Tensor factories with torch's signatures: zeros, ones, full, empty, rand, randn, arange
-and their `*_like` forms. Without dtype= they take torch's dtype (the default float, or
+"""Tensor factories with torch's signatures: zeros, ones, full, empty, rand, randn, randperm,
+arange and their `*_like` forms. Without dtype= they take torch's dtype (the default float, or
 for full and arange the type of their values); the storage is made on `device`."""
 from __future__ import annotations
 
@@ -82,13 +82,38 @@ def randn_like(other: Tensor, dtype=None, requires_grad=False, device=None) -> T
 
 
 def randn(*size, dtype=None, requires_grad=False, device="cpu", generator=None) -> Tensor:
-    rng = generator or random.default_generator()
+    rng = random.numpy_generator(generator)
     return _factory(rng.standard_normal(_shape(size)), dtype, requires_grad, device)
 
 
 def rand(*size, dtype=None, requires_grad=False, device="cpu", generator=None) -> Tensor:
-    rng = generator or random.default_generator()
+    rng = random.numpy_generator(generator)
     return _factory(rng.random(_shape(size)), dtype, requires_grad, device)
+
+
+def _largest_exact_integer(dtype) -> int:
+    """The largest integer n such that 0..n all have exact values in `dtype`."""
+    if dtype.kind == "f":
+        return 2 ** (np.finfo(dtype).nmant + 1)
+    return int(np.iinfo(dtype).max)
+
+
+def randperm(n, *, generator=None, dtype=dtypes.int64, device="cpu",
+             requires_grad=False) -> Tensor:
+    """A random permutation of 0..n-1 drawn from `generator` (torch.randperm; torch's checks:
+    n an int >= 0 whose values all fit `dtype`)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"randperm(): argument 'n' must be int, not {type(n).__name__}")
+    if n < 0:
+        raise RuntimeError(f"randperm: n must be non-negative, got {n}")
+    dtype = as_dtype(dtype) or dtypes.int64
+    if dtype == dtypes.bool_:
+        raise NotImplementedError("randperm: not implemented for dtype bool")
+    if n - 1 > _largest_exact_integer(dtype):
+        raise RuntimeError(f"randperm: n={n} is too large for dtype {dtype}: its values 0..{n - 1} "
+                           f"do not all fit")
+    return _factory(random.numpy_generator(generator).permutation(int(n)), dtype, requires_grad,
+                    device)
 
 
 def arange(start, end=None, step=1, dtype=None, device="cpu") -> Tensor:

@@ -403,12 +403,12 @@ class Tensor:
         return self._inplace("copy_", lambda t: inplace.CopyFrom.apply(t, source))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        rng = generator or random.default_generator()
+        rng = random.numpy_generator(generator)
         noise = Tensor(rng.standard_normal(self.shape) * std + mean, dtype=self.dtype)
         return self.copy_(noise)
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        rng = generator or random.default_generator()
+        rng = random.numpy_generator(generator)
         noise = Tensor(rng.uniform(a, b, self.shape), dtype=self.dtype)
         return self.copy_(noise)
 

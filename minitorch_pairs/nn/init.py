@@ -1,6 +1,6 @@
-"""Parameter initialisation, as torch.nn.init: each function fills a tensor in place
-from the default generator, with PyTorch's formulas so models start from the same
-distributions."""
+"""Parameter initialisation, as torch.nn.init: each function fills a tensor in place from
+`generator` (an mt.Generator or a NumPy Generator) or else the default generator, with
+PyTorch's formulas so models start from the same distributions."""
 from __future__ import annotations
 
 import math
@@ -36,12 +36,12 @@ def _fill(tensor: Tensor, values) -> Tensor:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    rng = generator or random.default_generator()
+    rng = random.numpy_generator(generator)
     return _fill(tensor, rng.uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    rng = generator or random.default_generator()
+    rng = random.numpy_generator(generator)
     return _fill(tensor, rng.normal(mean, std, tensor.shape))
 
 
