@@ -29,6 +29,28 @@ def _inferred_dtype(data, array: np.ndarray) -> np.dtype:
     raise TypeError(f"tensor: expected numbers or an array of numbers, got dtype {array.dtype}")
 
 
+def _leaves(data):
+    """The numbers of nested Python lists and tuples."""
+    if isinstance(data, (list, tuple)):
+        for item in data:
+            yield from _leaves(item)
+    else:
+        yield data
+
+
+def _beyond_int64(data, array: np.ndarray) -> bool:
+    """Python data holding an int outside int64 (NumPy then gives uint64, object, or float64
+    for ints mixed with one), all its numbers ints: torch.tensor's overflow, unless a floating
+    dtype= is asked for."""
+    if isinstance(data, (np.ndarray, np.generic)) or array.dtype.kind not in "uOf":
+        return False
+    if array.dtype.kind == "f" and not (array.size and np.abs(array).max() >= 2.0**63):
+        return False
+    leaves = list(_leaves(data))
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in leaves) and \
+        any(not -2**63 <= v < 2**63 for v in leaves)
+
+
 def _to_array(data, dtype) -> np.ndarray:
     """A fresh host array of `data` with torch's dtype inference."""
     if isinstance(data, Tensor):
@@ -38,6 +60,12 @@ def _to_array(data, dtype) -> np.ndarray:
     except (ValueError, TypeError) as error:  # ragged nesting, unconvertible objects
         raise ValueError(f"tensor: cannot make a tensor from this {type(data).__name__} "
                          f"({error})") from None
+    if _beyond_int64(data, array):
+        if dtype is None or dtype.kind not in "f":
+            raise ValueError("tensor: Overflow when unpacking long long: a Python int "
+                             "beyond int64's range (as torch; pass a floating dtype= to "
+                             "keep it as a float)")
+        array = np.array(data, dtype=np.float64)
     return array.astype(dtype or _inferred_dtype(data, array), copy=False)
 
 

@@ -213,3 +213,45 @@ def test_float16_through_the_kernel_ops_matches_torch(op):
     for ours, theirs in zip(results[0][1:], results[1][1:]):
         np.testing.assert_allclose(ours.astype(float), theirs.astype(float), rtol=2e-3,
                                    atol=2e-3)  # float16 keeps ~3 decimal digits
+
+
+@pytest.mark.parametrize("op", ["cat", "stack"])
+@pytest.mark.parametrize("first,second", itertools.product(DTYPES, repeat=2))
+def test_cat_and_stack_promote_as_torch(op, first, second):
+    """cat and stack take torch's result dtype of their tensors (int64 with float32 is
+    float32), with the values converted as torch converts them."""
+    results = []
+    for framework in (mt, torch):
+        parts = [framework.tensor(_values(d, (2, 3)), dtype=getattr(framework, d))
+                 for d in (first, second)]
+        results.append(getattr(framework, op)(parts))
+    ours, theirs = results
+    assert str(ours.dtype).replace("torch.", "") == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_cat_of_mixed_dtypes_gives_each_input_its_own_gradient_dtype():
+    ours = mt.tensor([1.0, 2.0], dtype=mt.float32, requires_grad=True)
+    theirs = torch.tensor([1.0, 2.0], dtype=torch.float32, requires_grad=True)
+    mt.cat([ours, mt.tensor([3, 4])]).sum().backward()
+    torch.cat([theirs, torch.tensor([3, 4])]).sum().backward()
+    assert ours.grad.dtype == mt.float32 and theirs.grad.dtype == torch.float32
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+@pytest.mark.parametrize("data,dtype", [
+    ([2**63], None), (2**63, None), ([2**64], None), ([-2**63 - 1], None), ([1, 2**63], None),
+    ([2**63], "int64"), ([2**63 - 1], None), ([-2**63], None), ([1.5, 2**63], None),
+    ([2**63], "float32"), ([2**64], "float64")])
+def test_python_integers_beyond_int64_as_torch(data, dtype):
+    """torch.tensor raises on a Python int beyond int64 unless it becomes a float (a float
+    beside it, or a floating dtype=); NumPy would wrap it or widen to float silently."""
+    outcomes = []
+    for framework in (mt, torch):
+        try:
+            kwargs = {} if dtype is None else {"dtype": getattr(framework, dtype)}
+            made = framework.tensor(data, **kwargs)
+            outcomes.append((str(made.dtype).replace("torch.", ""), made.tolist()))
+        except Exception as error:  # noqa: BLE001  (the class is what is compared)
+            outcomes.append(type(error))
+    assert outcomes[0] == outcomes[1]

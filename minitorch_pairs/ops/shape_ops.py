@@ -7,10 +7,11 @@ import math
 
 import numpy as np
 
-from .. import backend
+from .. import backend, dtypes
 from ..autograd import Function
 from ..errors import ShapeError
 from ..tensor import Tensor
+from .promotion import as_operand
 from .reduction import normalize_dims
 
 
@@ -248,6 +249,10 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 first.shape[:axis] + first.shape[axis + 1:]:
             raise ShapeError(f"cat: tensor {i} has shape {t.shape}, expected shape "
                              f"{first.shape} except in dim {axis}")
+    dtype = tensors[0].dtype
+    if any(t.dtype != dtype for t in tensors):  # torch's result dtype of them all
+        dtype = dtypes.result_type(*tensors)
+        tensors = [as_operand(t, dtype, t) for t in tensors]
     return Cat.apply(*tensors, axis=axis)
 
 

@@ -21,7 +21,6 @@ from ...tensor import Tensor
 
 # NumPy dtypes that hold no numbers: bytes, str, void ("a" is the old bytes code), objects
 _NOT_NUMBERS = re.compile(r"[SaUO]")
-_INT64_RANGE = range(-2 ** 63, 2 ** 63)
 
 _UNSUPPORTED = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
                 "lists; found {}")
@@ -104,16 +103,15 @@ def collate(batch, *, collate_fn_map: dict | None = None):
 
 
 def collate_tensor_fn(batch, *, collate_fn_map=None) -> Tensor:
-    """Stack along a new first dim, in the dtype torch promotes mixed dtypes to (int64 with
-    float32 is float32); unequal shapes are torch's RuntimeError."""
-    shape, dtype = batch[0].shape, batch[0].dtype
+    """Stack along a new first dim (mixed dtypes promoted as torch.stack does); unequal
+    shapes are torch's RuntimeError, with its message."""
+    shape = batch[0].shape
     for i, tensor in enumerate(batch):
         if tensor.shape != shape:
             raise RuntimeError(f"default_collate: stack expects each tensor to be equal size, "
                                f"but got {list(shape)} at entry 0 and {list(tensor.shape)} at "
                                f"entry {i}")
-        dtype = dtypes.promote_types(dtype, tensor.dtype)
-    return stack([tensor if tensor.dtype == dtype else tensor.to(dtype) for tensor in batch], 0)
+    return stack(batch, 0)
 
 
 def collate_numpy_array_fn(batch, *, collate_fn_map=None) -> Tensor:
@@ -138,11 +136,7 @@ def collate_float_fn(batch, *, collate_fn_map=None) -> Tensor:
 
 def collate_int_fn(batch, *, collate_fn_map=None) -> Tensor:
     """int64 (bool where every value is a bool; the default float if a float is mixed in,
-    as torch.tensor infers)."""
-    for value in batch:
-        if isinstance(value, int) and value not in _INT64_RANGE:
-            raise ValueError(f"default_collate: Overflow when unpacking long: {value} does "
-                               f"not fit int64")
+    as torch.tensor infers; an int beyond int64 is its ValueError)."""
     return Tensor(batch)
 
 
