@@ -1,79 +1,143 @@
-"""Optimizer base: parameter groups with per-group hyperparameters, per-parameter state."""
+"""Optimizer base, as torch.optim.Optimizer: parameter groups holding every hyperparameter
+(the defaults filled in), per-parameter state keyed by the parameter, state_dict() /
+load_state_dict() in torch's layout, zero_grad and step(closure)."""
 from __future__ import annotations
 
-import numbers
+import warnings
+from collections import defaultdict
 
 from .. import backend
 from ..tensor import Tensor
+from . import state_dict as packing
 
 
 class Optimizer:
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {_typename(params)}")
+        self.state = defaultdict(dict)  # parameter -> {name: tensor}
         self.param_groups = []
-        self.state = {}  # id(parameter) -> dict of arrays
         groups = list(params)
         if not groups:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+            raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list "
+                             "(expected parameters or parameter groups)")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
 
-    def add_param_group(self, group: dict) -> None:
-        name = type(self).__name__
-        params = group["params"]
-        params = [params] if isinstance(params, Tensor) else list(params)
-        for p in params:
-            if not isinstance(p, Tensor) or not p.requires_grad:
-                raise TypeError(f"{name}: can only optimise tensors that require grad, got "
-                                f"{type(p).__name__}")
-        unknown = set(group) - set(self.defaults) - {"params"}
-        if unknown:
-            raise ValueError(f"{name}: unknown options {sorted(unknown)} in a parameter group; "
-                             f"expected some of {sorted(self.defaults)}")
-        seen = {id(p) for g in self.param_groups for p in g["params"]}
-        if any(id(p) in seen for p in params):
-            raise ValueError(f"{name}: a parameter appears in more than one parameter group")
-        full = {**self.defaults, **group, "params": params}
-        self._check_hyperparameters(full)
-        self.param_groups.append(full)
+    def __getstate__(self) -> dict:
+        """What a copy or pickle keeps (as torch): not a scheduler's wrapper of step, which
+        would go on stepping the original."""
+        return {"defaults": self.defaults, "state": self.state,
+                "param_groups": self.param_groups}
 
-    def _check_hyperparameters(self, group: dict) -> None:
-        for key in ("lr", "momentum", "dampening", "weight_decay", "eps"):
-            value = group.get(key, 0.0)
-            if not isinstance(value, numbers.Real) or value < 0:
-                raise ValueError(f"{type(self).__name__}: expected {key} >= 0, got {value!r}")
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        text = f"{type(self).__name__} ("
+        for i, group in enumerate(self.param_groups):
+            text += f"\nParameter Group {i}\n"
+            text += "".join(f"    {key}: {group[key]}\n" for key in sorted(group)
+                            if key != "params")
+        return text + ")"
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group (a dict with "params" and any hyperparameters); the optimizer's
+        defaults fill in the rest. The dict itself becomes the group, as in torch."""
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError("all optimizer params should be with/without names. Some param "
+                             "names are missing")
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name}: optimizer can only optimize Tensors, but one of the "
+                                f"params is {_typename(p)}")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: can't optimize a non-leaf Tensor (expected leaf "
+                                 "tensors, such as a model's parameters)")
+        param_group["params"] = params
+        if names:
+            param_group["param_names"] = names
+        for key, default in self.defaults.items():
+            param_group.setdefault(key, default)
+        if len(params) != len({id(p) for p in params}):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; "
+                          "in future, this will cause an error; see "
+                          "github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=3)
+        seen = set()
+        for group in self.param_groups:
+            seen.update(id(p) for p in group["params"])
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {which} to the optimizer")
+        if not seen.isdisjoint(id(p) for p in params):
+            raise ValueError(f"{name}: some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
             for p in group["params"]:
+                if p.grad is None:
+                    continue
                 if set_to_none:
                     p.grad = None
-                elif p.grad is not None:
+                else:
+                    p.grad.grad_fn, p.grad.requires_grad = None, False
                     p.grad._data[...] = 0
 
-    def step(self) -> None:
+    def state_dict(self) -> dict:
+        """{"state": {index: {name: tensor}}, "param_groups": [{..., "params": [index]}]}:
+        the live state tensors, not copies (as torch)."""
+        return packing.pack(self)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Take state and hyperparameters from `state_dict` (copied: the dict is not kept),
+        matching its parameters to this optimizer's by position."""
+        state, groups = packing.unpack(self, state_dict)
+        self.state = defaultdict(dict, state)
+        self.param_groups = groups
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure() if given."""
+        loss = None if closure is None else closure()
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state.setdefault(id(p), {})
-                kernels = backend.kernels(p.device)
+                grad = backend.contiguous(p.grad._data).reshape(-1)
                 if backend.is_contiguous(p._data):
-                    self._update(kernels, p._data.reshape(-1), flat(p.grad._data), state, group)
+                    self._update(p, p._data.reshape(-1), grad, group)
                 else:  # a user-assigned strided array: update a copy, then write it back
                     param = backend.contiguous(p._data)
-                    self._update(kernels, param.reshape(-1), flat(p.grad._data), state, group)
+                    self._update(p, param.reshape(-1), grad, group)
                     p._data[...] = param
+        return loss
 
-    def _update(self, kernels, param, grad, state: dict, group: dict) -> None:
-        """One step for one parameter: flat contiguous arrays, updated in place by the
-        device's fused kernel."""
+    def _update(self, p: Tensor, param, grad, group: dict) -> None:
+        """One step for parameter `p`: `param` and `grad` are flat contiguous arrays on its
+        device, `param` updated in place; the state is self.state[p]."""
         raise NotImplementedError
 
 
-def flat(array):
-    """A flat contiguous view of `array` (a copy only where it is strided)."""
-    return backend.contiguous(array).reshape(-1)
-
+def _typename(value) -> str:
+    kind = type(value)
+    return kind.__qualname__ if kind.__module__ == "builtins" else \
+        f"{kind.__module__}.{kind.__qualname__}"

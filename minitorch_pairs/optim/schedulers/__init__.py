@@ -1,0 +1,2 @@
+"""The learning-rate schedulers behind minitorch_pairs.optim.lr_scheduler, one family per
+module."""
