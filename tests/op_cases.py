@@ -507,3 +507,61 @@ CASES += [
              x, y, weight=_theirs_weight(t, weight, x),
              pos_weight=_theirs_weight(t, pos_weight, x), **k)),
 ]
+
+
+# ----- activations (ops/activations.py), their in-place forms on a non-leaf (a * 1) --------
+
+def activation(options=None, kinks=lambda **k: (), scale=1.0):
+    """Inputs of any shape (0-d included) times `scale`, the keyword arguments drawn from
+    `options` (name -> choices), values kept off the kinks `kinks(**kwargs)` names."""
+    def draw(data):
+        kwargs = {name: data.draw(st.sampled_from(choices), label=name)
+                  for name, choices in (options or {}).items()}
+        x = np.asarray(_normal(data, data.draw(dims(0, 3), label="shape")) * scale)
+        return [away_from(x, kinks(**kwargs))], kwargs
+    return draw
+
+
+def _softplus_kink(beta, threshold):
+    return (threshold / beta,)  # where torch switches from log1p(exp) to the identity
+
+
+SLOPES = [0.01, 0.2, 1.5, -0.5]
+ALPHAS = [1.0, 0.5, 2.0]
+HARDTANH_BOUNDS = {"min_val": [-1.0, -0.5], "max_val": [1.0, 0.3]}
+
+CASES += [
+    Case("leaky_relu", activation({"negative_slope": SLOPES}, lambda **k: (0.0,)),
+         F.leaky_relu, lambda t, a, **k: t.nn.functional.leaky_relu(a, **k)),
+    # (in place with a negative slope both frameworks refuse backward: test_activations.py)
+    Case("leaky_relu inplace", activation({"negative_slope": SLOPES[:3]}, lambda **k: (0.0,)),
+         lambda a, **k: F.leaky_relu(a * 1, inplace=True, **k),
+         lambda t, a, **k: t.nn.functional.leaky_relu(a * 1, inplace=True, **k)),
+    Case("elu", activation({"alpha": ALPHAS}, lambda **k: (0.0,), scale=2.0), F.elu,
+         lambda t, a, **k: t.nn.functional.elu(a, **k)),
+    Case("elu inplace", activation({"alpha": ALPHAS}, lambda **k: (0.0,), scale=2.0),
+         lambda a, **k: F.elu(a * 1, inplace=True, **k),
+         lambda t, a, **k: t.nn.functional.elu(a * 1, inplace=True, **k)),
+    Case("gelu", activation({"approximate": ["none", "tanh"]}, scale=2.0), F.gelu,
+         lambda t, a, **k: t.nn.functional.gelu(a, **k)),
+    Case("silu", activation(scale=2.0), F.silu, lambda t, a: t.nn.functional.silu(a)),
+    Case("silu inplace", activation(scale=2.0), lambda a: F.silu(a * 1, inplace=True),
+         lambda t, a: t.nn.functional.silu(a * 1, inplace=True)),
+    Case("softplus", activation({"beta": [1.0, 2.0, 0.5], "threshold": [20.0, 1.0, 2.0]},
+                                _softplus_kink, scale=2.0),
+         F.softplus, lambda t, a, **k: t.nn.functional.softplus(a, **k)),
+    Case("hardtanh", activation(HARDTANH_BOUNDS, lambda min_val, max_val: (min_val, max_val)),
+         F.hardtanh, lambda t, a, **k: t.nn.functional.hardtanh(a, **k)),
+    Case("hardtanh inplace",
+         activation(HARDTANH_BOUNDS, lambda min_val, max_val: (min_val, max_val)),
+         lambda a, **k: F.hardtanh(a * 1, inplace=True, **k),
+         lambda t, a, **k: t.nn.functional.hardtanh(a * 1, inplace=True, **k)),
+    Case("relu6", activation(kinks=lambda: (0.0, 6.0), scale=4.0), F.relu6,
+         lambda t, a: t.nn.functional.relu6(a)),
+    Case("relu inplace", activation(kinks=lambda: (0.0,)),
+         lambda a: F.relu(a * 1, inplace=True),
+         lambda t, a: t.nn.functional.relu(a * 1, inplace=True)),
+    Case("selu inplace", activation(kinks=lambda: (0.0,)),
+         lambda a: F.selu(a * 1, inplace=True),
+         lambda t, a: t.nn.functional.selu(a * 1, inplace=True)),
+]

@@ -1,5 +1,6 @@
 """Loss modules, as in torch.nn: thin wrappers over the functional losses, with torch's
-constructor arguments (weight and pos_weight are buffers, as in torch)."""
+constructor arguments (weight and pos_weight are buffers, as in torch; like torch's, they
+print no arguments)."""
 from __future__ import annotations
 
 from ..ops.losses import reduction_mode
@@ -17,9 +18,6 @@ class _Loss(Module):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return type(self).function(input, target, reduction=self.reduction)
-
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}"
 
 
 class _WeightedLoss(_Loss):

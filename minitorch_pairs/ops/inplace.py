@@ -75,8 +75,13 @@ def _write(target: Tensor, array) -> None:
     target._version_counter[0] += 1
 
 
+def _zeros(grad):
+    """The overwritten values' gradient: zeros, as torch gives them (not NaN * 0)."""
+    return backend.full(grad.shape, 0, grad.dtype, grad)
+
+
 class Fill(Function):
-    """Every element set to `value`; no gradient reaches the old values."""
+    """Every element set to `value`; the old values get a zero gradient."""
 
     @staticmethod
     def forward(ctx, a, value):
@@ -84,7 +89,7 @@ class Fill(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return None
+        return _zeros(grad)
 
 
 class CopyFrom(Function):
@@ -99,7 +104,7 @@ class CopyFrom(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return None, grad.astype(ctx.source_dtype)
+        return _zeros(grad), grad.astype(ctx.source_dtype)
 
 
 def _region(array, basic: tuple):
