@@ -108,6 +108,8 @@ class Function:
         record = _grad_enabled and True in needs
         ctx = Context(device, needs)
         out = cls.forward(ctx, *[t._data for t in inputs], **options)
+        if isinstance(out, np.generic):  # NumPy's 0-d arithmetic: storage must be writable
+            out = np.asarray(out)
         record = record and out.dtype.kind == "f"  # integer and bool results have no gradient
         result = _new_tensor(out, device, record)
         if record:
@@ -125,6 +127,8 @@ class Function:
         mode then."""
         ctx = Context(inputs.device, inputs.needs)
         out = cls.forward(ctx, *inputs.arrays, **options)
+        if isinstance(out, np.generic):
+            out = np.asarray(out)
         record = inputs.records and out.dtype.kind == "f"
         result = _new_tensor(out, inputs.device, record)
         if record:

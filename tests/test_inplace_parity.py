@@ -210,3 +210,32 @@ def test_a_view_of_a_leaf_that_requires_grad_refuses_inplace(framework):
     w = framework.tensor(BASE, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         w[0].add_(1)
+
+
+@pytest.mark.parametrize("method", ["add_", "mul_", "sub_", "fill_"])
+def test_in_place_on_a_zero_dim_result_of_arithmetic(method):
+    """An op's 0-d result owns a 0-d array (NumPy's 0-d arithmetic gives scalars, which
+    cannot be written in place)."""
+    results = []
+    for framework in (mt, torch):
+        x = framework.tensor(1.5, requires_grad=True)
+        y = x * 2
+        getattr(y, method)(3.0)
+        y.backward()
+        results.append((float(y), float(x.grad)))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("overwrite", ["fill_", "zero_", "copy_"])
+def test_overwritten_history_gets_a_zero_gradient(overwrite):
+    """torch keeps the overwritten values' history in the graph: their gradient is zeros,
+    not absent (x.grad is a zero tensor, not None)."""
+    grads = []
+    for framework in (mt, torch):
+        x = framework.ones(3, requires_grad=True)
+        y = x * 2
+        args = {"fill_": (4.0,), "zero_": (), "copy_": (framework.tensor([1.0, 2.0, 3.0]),)}
+        getattr(y, overwrite)(*args[overwrite])
+        y.sum().backward()
+        grads.append(None if x.grad is None else x.grad.tolist())
+    assert grads[0] == grads[1]
