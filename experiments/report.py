@@ -145,9 +145,12 @@ def headline(study: dict) -> str:
     """The one line under the title: protocols, data, rounds, and when this was written."""
     config = study["config"]
     written = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    counts = sorted({s.get("rounds") for s in study["summary"].values()} - {None})
+    rounds = DASH if not counts else str(counts[0]) if len(counts) == 1 else \
+        f"{counts[0]} to {counts[-1]}"
     return (f"Protocol: {', '.join(protocols(study))}; data: {config.get('data', DASH)} "
             f"({config.get('n_pairs', DASH)} pairs per training / test set); "
-            f"{config.get('rounds', DASH)} rounds per model; "
+            f"{rounds} rounds per model; "
             f"{len(study['summary'])} models; report written {written}.")
 
 
