@@ -18,6 +18,7 @@ from .protocols import protocol_of
 from .results import StudyFilesError, read_json, read_runs
 from .training import HISTORY_KEYS
 
+ROUNDING = 1e-6  # what a float32 softmax's rounding may put a probability beyond [0, 1]
 _FIX = "correct or delete that line (its run is then trained again), or use another --out"
 
 
@@ -114,7 +115,8 @@ def _check_details(store, row: dict, path: str) -> None:
             and np.array_equal(target, classes[:, 0] <= classes[:, 1])):
         raise StudyFilesError(f"{where}: its digit classes do not give its targets (target = "
                               "first class <= second), or a class or prediction is invalid")
-    if not ((scores >= 0) & (scores <= 1)).all():  # NaN fails too
+    # NaN fails too; studies written before scores were clamped overshoot 1 by float32 rounding
+    if not ((scores >= -ROUNDING) & (scores <= 1 + ROUNDING)).all():
         raise StudyFilesError(f"{where}: its scores must be finite numbers from 0 to 1")
     accuracy = float((predictions == target).mean())
     if abs(accuracy - row["test_accuracy"]) > 1e-9:

@@ -172,7 +172,8 @@ def decide(spec: ModelSpec, output: PairOutput) -> tuple:
         if digits.device not in _leq_on:
             _leq_on[digits.device] = mt.tensor(_LEQ, dtype=mt.float64).to(digits.device)
         probs = F.softmax(digits, dim=2).double()
-        score = ((probs[:, 0] @ _leq_on[digits.device]) * probs[:, 1]).sum(dim=1)
+        # a probability, whatever the float32 softmax's rounding adds to its sum
+        score = ((probs[:, 0] @ _leq_on[digits.device]) * probs[:, 1]).sum(dim=1).clamp(0, 1)
         predicted = digits[:, 0].argmax(dim=1) <= digits[:, 1].argmax(dim=1)
         return predicted.long(), score
     if output.comparison.shape[1] == 1:

@@ -319,3 +319,13 @@ def test_the_best_checkpoint_does_not_depend_on_the_order_runs_arrive(tmp_path):
             store.record(rows[r], None, {"w": np.full(1, float(r))})
         best = mt.load(tmp_path / "".join(map(str, order)) / "best" / "m.npz")
         assert best["w"].item() == 1.0, order
+
+
+def test_digit_decision_scores_are_probabilities_however_the_softmax_rounds():
+    """P(d1 <= d2) from two float32 softmaxes summed to just above 1 for confident digits
+    (a finished study then failed its own resume check); it must stay within [0, 1]."""
+    logits = np.random.default_rng(0).normal(0, 8, size=(2000, 2, 10)).astype(np.float32)
+    _, score = training.decide(get_spec("r000_benchmark_leq"),
+                               PairOutput(None, mt.tensor(logits)))
+    score = score.numpy()
+    assert ((score >= 0) & (score <= 1)).all(), (score.min(), score.max())

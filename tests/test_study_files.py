@@ -436,3 +436,17 @@ def test_an_empty_out_is_a_usage_error(entry, argv, capsys):
         entry.parse_args([*argv, "--out", ""])
     assert exit_info.value.code == 2
     assert "--out: expected a directory path, got ''" in capsys.readouterr().err
+
+
+def test_a_study_whose_scores_overshoot_1_by_rounding_still_resumes(tmp_path):
+    """Digit-decision scores written before they were clamped exceed 1 by float32 rounding
+    (1 + 1e-7); resume accepts them, and still refuses a score of 1.5 (other test)."""
+    out = tmp_path / "study"
+    assert siamese_aux.main(["--out", str(out), "--models", "r000_benchmark_leq", "--rounds",
+                             "1", *TINY]) == 0
+    path = out / "runs" / "r000_benchmark_leq" / "round_000.json"
+    details = json.loads(path.read_text())
+    details["test"]["scores"][0] = 1.0000001
+    path.write_text(json.dumps(details))
+    assert siamese_aux.main(["--out", str(out), "--models", "r000_benchmark_leq", "--rounds",
+                             "2", "--resume", *TINY]) == 0
