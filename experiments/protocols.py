@@ -18,9 +18,9 @@ from minitorch_pairs.data import PairSet, generate_pair_sets
 
 from .models import ModelSpec, get_spec
 
-# Report 000 (STUDY.md 2.4): plain SGD at the grid-chosen learning rate and aux weight per
-# model, rates made for raw 0-255 pixels. The benchmark is the SharedWeightNet(2)+aux network
-# trained the same way (the report does not say which weights it used).
+# Report 000 (STUDY.md 2.4): SGD at the grid-chosen learning rate and aux weight per model,
+# rates made for raw 0-255 pixels. The benchmark is the SharedWeightNet(2)+aux network trained
+# the same way (the report does not say which weights it used).
 P000_CHOSEN = {
     "r000_naive_net1": dict(lr=0.0002),
     "r000_shared_net1": dict(lr=0.0005),
@@ -71,9 +71,10 @@ PROTOCOLS = {
         "common", "new 1000/1000 pairs and initialisation every round, standardised inputs, "
         "each model's recipe; 10 rounds", normalize="standardise", rounds=10),
     "p000": Protocol(
-        "p000", "report 000: new pairs every round, raw pixels, plain SGD at the grid-chosen "
+        "p000", "report 000: new pairs every round, raw pixels, SGD with momentum 0.9 (the "
+        "report names no momentum; without it every model underfits) at the grid-chosen "
         "learning rate, batch 100, 25 epochs; 10 rounds", normalize="raw", rounds=10,
-        recipe=dict(optimizer="sgd", momentum=0.0, batch_size=100, epochs=25),
+        recipe=dict(optimizer="sgd", momentum=0.9, batch_size=100, epochs=25),
         per_model=P000_CHOSEN),
     "p001": Protocol(
         "p001", "report 001: one pair set for seeds 1-10, standardised (raw pixels diverge at "

@@ -89,8 +89,8 @@ def test_faithful_gives_each_model_its_report_protocol():
 def test_report_000_trains_with_its_chosen_sgd_rates():
     config = TrainConfig.for_spec(get_spec("r000_shared_net1_aux"),
                                   **PROTOCOLS["p000"].training(get_spec("r000_shared_net1_aux")))
-    assert (config.optimizer, config.lr, config.aux_weight, config.batch_size, config.epochs) \
-        == ("sgd", 0.0031, 0.23, 100, 25)
+    assert (config.optimizer, config.lr, config.momentum, config.aux_weight, config.batch_size,
+            config.epochs) == ("sgd", 0.0031, 0.9, 0.23, 100, 25)
     # the common protocol keeps the model's own recipe
     assert PROTOCOLS["common"].training(get_spec("r000_shared_net1_aux")) == {}
     assert TrainConfig.for_spec(get_spec("r000_shared_net1_aux")).optimizer == "adam"
