@@ -71,7 +71,11 @@ def test_modules_match_torch_on_drawn_shapes_and_arguments(name, dtype, data):
     theirs = _run(torch, getattr(torch.nn, name)(**kwargs), x, upstream)
     for label, a, b in zip(["forward", "grad"], ours, theirs):
         assert a.dtype == b.dtype, label
-        np.testing.assert_allclose(a, b, rtol=RTOL[dtype], atol=RTOL[dtype], err_msg=label)
+        # the gradient suite's criterion: an absolute floor at the values' scale, since a
+        # saturated element (torch's -0.0 beside ours' 2e-6) rounds at the scale of the rest
+        scale = max(1.0, float(np.abs(b).max(initial=0.0)))
+        np.testing.assert_allclose(a, b, rtol=RTOL[dtype], atol=RTOL[dtype] * scale,
+                                   err_msg=label)
 
 
 # Explicit values: the kinks, the switch points, +-inf and NaN. Each entry: the call on
