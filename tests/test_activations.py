@@ -350,3 +350,18 @@ def test_the_device_normal_cdf_agrees_with_scipy(dtype):
     assert error.max() < (1e-13 if dtype == np.float64 else 3e-5)
     assert normal_cdf_by_polynomial(np.array([np.inf, -np.inf, np.nan], dtype)).tolist()[:2] \
         == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("ndim", [1, 2, 3, 4])
+def test_softmax_functions_without_dim_take_torchs_implicit_dim_and_warn(name, ndim):
+    x = np.random.default_rng(ndim).standard_normal((2, 3, 2, 2)[:ndim])
+    outputs = []
+    for lib, functional in ((mt, F), (torch, TF)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outputs.append(getattr(functional, name)(lib.tensor(x)).numpy())
+        assert [str(w.message) for w in caught] == [
+            f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+            "include dim=X as an argument."]
+    np.testing.assert_allclose(*outputs, rtol=1e-12)

@@ -143,13 +143,6 @@ class Sigmoid(Module):
         return F.sigmoid(input)
 
 
-def _implicit_softmax_dim(name: str, ndim: int) -> int:
-    """torch's legacy choice where no dim was given (with its deprecation warning)."""
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  "to include dim=X as an argument.", stacklevel=4)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
 class Softmax(Module):
     function = staticmethod(F.softmax)
 
@@ -158,10 +151,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
-        dim = self.dim
-        if dim is None and isinstance(input, Tensor):
-            dim = _implicit_softmax_dim(type(self).function.__name__, input.ndim)
-        return type(self).function(input, dim)
+        return type(self).function(input, self.dim)  # no dim: torch's implicit one, warned
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

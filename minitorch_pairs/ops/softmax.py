@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -73,12 +74,19 @@ class Softmax(Function):
         return grad_x.reshape(ctx.input_shape)
 
 
+def implicit_dim(name: str, ndim: int) -> int:
+    """torch's legacy choice where no dim was given (with its deprecation warning)."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", stacklevel=4)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
 def _softmax_axis(op: str, x: Tensor, dim) -> int:
     if not isinstance(x, Tensor) or x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point Tensor, got "
                         f"{getattr(x, 'dtype', type(x).__name__)}")
     if dim is None:
-        raise TypeError(f"{op}: dim must be given (an int), as in torch")
+        dim = implicit_dim(op, x.ndim)
     if not isinstance(dim, numbers.Integral):
         raise TypeError(f"{op}: expected dim to be an int, got {dim!r}")
     axes = normalize_dims(op, dim, x.ndim)
