@@ -9,7 +9,7 @@ import math
 import types
 
 from .base import LRScheduler, check_optimizer, per_group
-from .one_cycle import set_momentum
+from .one_cycle import set_momentum, uses_beta1
 
 
 def _triangular(x: float) -> float:
@@ -50,10 +50,7 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = uses_beta1(optimizer)
             self.base_momentums = per_group("base_momentum", optimizer, base_momentum)
             self.max_momentums = per_group("max_momentum", optimizer, max_momentum)
             if last_epoch == -1:

@@ -15,6 +15,15 @@ def _phase(end_step, start_lr, end_lr, start_momentum, end_momentum) -> dict:
                 start_momentum=start_momentum, end_momentum=end_momentum)
 
 
+def uses_beta1(optimizer) -> bool:
+    """Whether cycling momentum means Adam's beta1 (else SGD's momentum); torch's error for
+    an optimizer with neither."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` "
+                         "option enabled")
+    return "betas" in optimizer.defaults
+
+
 def set_momentum(group: dict, value, use_beta1: bool) -> None:
     if use_beta1:
         group["betas"] = (value, *group["betas"][1:])
@@ -69,10 +78,7 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError("optimizer must support momentum or beta1 with "
-                                 "`cycle_momentum` option enabled")
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = uses_beta1(optimizer)
             highs = per_group("max_momentum", optimizer, max_momentum)
             lows = per_group("base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
