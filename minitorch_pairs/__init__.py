@@ -23,6 +23,10 @@ from .ops.comparison import clamp, masked_fill
 from .factories import (arange, empty, empty_like, full, full_like, ones, ones_like, rand,
                         rand_like, randn, randn_like, randperm, zeros, zeros_like)
 from .tensor import Tensor, as_dtype, tensor
+from .ops.pointwise import *  # noqa: F401,F403  (each area module lists its names in __all__)
+from .ops.statistics import *  # noqa: F401,F403
+from .ops.reshaping import *  # noqa: F401,F403
+from .ops.indexing import *  # noqa: F401,F403
 from . import utils  # as torch.utils: mt.utils.data.DataLoader after `import minitorch_pairs`
 
 clip = clamp

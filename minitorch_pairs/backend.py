@@ -106,6 +106,15 @@ def is_contiguous(array) -> bool:
     return flags.c_contiguous if flags is not None else array.is_contiguous
 
 
+def require_cpu(op: str, *tensors) -> None:
+    """NotImplementedError naming `op` when any of `tensors` lives on the GPU: ops whose
+    NumPy calls the CUDA array does not implement refuse device tensors at the call."""
+    for t in tensors:
+        if getattr(t, "device", "cpu") != "cpu":
+            raise NotImplementedError(f"{op}: not implemented for CUDA tensors (got a tensor "
+                                      f"on {t.device}); move it to the CPU with .cpu() first")
+
+
 def kernels(device: str):
     """The kernel module of `device`, imported on first use."""
     if device not in _loaded:

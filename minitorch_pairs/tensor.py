@@ -488,6 +488,14 @@ class Tensor:
     def contiguous(self): return self
     def __getitem__(self, index): return shape_ops.getitem(self, index)
 
+    # ----- pointwise math and logic (ops/pointwise.py) ----------------------------
+
+    # ----- statistics, scans and sorting (ops/statistics.py) ----------------------
+
+    # ----- reshaping (ops/reshaping.py) -------------------------------------------
+
+    # ----- indexing and products (ops/indexing.py) --------------------------------
+
 
 def tensor(data, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
     """A new tensor holding a copy of `data`; without dtype=, Python floats take the default
@@ -508,5 +516,5 @@ def expect_tensors(op: str, **values) -> None:
 
 # The ops import Tensor from this module, so they are bound after it exists.
 from . import random  # noqa: E402
-from .ops import (comparison, elementwise, fusion, inplace, linalg,  # noqa: E402
-                  promotion, reduction, shape_ops)
+from .ops import (comparison, elementwise, fusion, indexing, inplace, linalg,  # noqa: E402
+                  pointwise, promotion, reduction, reshaping, shape_ops, statistics)

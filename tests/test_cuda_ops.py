@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import minitorch_pairs as mt
 from kernels.cuda.array import CudaArray
-from op_cases import CASES
+from all_op_cases import CASES
 
 pytestmark = pytest.mark.skipif(not mt.cuda.is_available(),
                                 reason="no CUDA device and no simulator")
@@ -27,7 +27,11 @@ def _run(case, arrays, kwargs, device, upstream_seed):
                                   for t in inputs]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+ON_DEVICE = [case for case in CASES if "cpu_only" not in case.tags]
+CPU_ONLY = [case for case in CASES if "cpu_only" in case.tags]
+
+
+@pytest.mark.parametrize("case", ON_DEVICE, ids=lambda c: c.name)
 @SIMULATOR
 @given(data=st.data())
 def test_the_op_on_the_device_matches_the_cpu_forward_and_backward(case, data):
@@ -42,3 +46,13 @@ def test_the_op_on_the_device_matches_the_cpu_forward_and_backward(case, data):
         if expected is not None:
             np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-12,
                                        err_msg=f"{case.name} gradient of input {i}")
+
+
+@pytest.mark.parametrize("case", CPU_ONLY, ids=lambda c: c.name)
+@settings(max_examples=1)
+@given(data=st.data())
+def test_a_cpu_only_op_refuses_device_tensors_by_name(case, data):
+    arrays, kwargs = case.draw(data)
+    inputs = [mt.tensor(a, dtype=mt.float64).to("cuda") for a in arrays]
+    with pytest.raises(NotImplementedError, match="not implemented for CUDA tensors"):
+        case.ours(*inputs, **kwargs)

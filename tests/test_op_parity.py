@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import minitorch_pairs as mt
-from op_cases import CASES
+from all_op_cases import CASES
 from torch_reference import torch
 
 # The worst error seen per op this run: {op: {"fd": ..., "forward": ..., "backward": ...}}.
