@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 
 from minitorch_pairs import backend
 
 from minitorch_pairs.data import NORMALIZATIONS
 
-from .models import MODELS, REPRODUCTIONS
+from .models import MODELS, REPRODUCTIONS, get_spec
 from .outdir import OutputBusy
 from .results import StudyFilesError
 from .sources import SOURCES
@@ -118,16 +119,25 @@ def augmentation(text: str):
 
 def model_names(text: str) -> list:
     """'all' (the reports' 25 architectures), or model names separated by commas or spaces
-    (each must exist; the models of our own, beyond_*, are chosen by name)."""
-    names = [t for t in text.replace(",", " ").split() if t]
+    (each must exist; the models of our own, beyond_*, are chosen by name; a point of report
+    003's search is written with its switches, e.g. 'r003_mlp[activation=tanh,dropout=0.2]')."""
+    names = re.findall(r"[^\s,\[]+(?:\[[^\]]*\])?", text)
     if names == ["all"]:
         return list(REPRODUCTIONS)
-    unknown = [n for n in names if n not in MODELS]
+    unknown = [n for n in names if not _is_model(n)]
     if not names or unknown:
         raise argparse.ArgumentTypeError(
             f"unknown model name(s) {unknown or [text]}; expected 'all' or names from: "
-            f"{', '.join(MODELS)}")
+            f"{', '.join(MODELS)} (or a report 003 ablation such as 'r003_cnn[batchnorm=True]')")
     return list(dict.fromkeys(names))  # keep order, drop repeats
+
+
+def _is_model(name: str) -> bool:
+    try:
+        get_spec(name)
+    except ValueError:
+        return False
+    return True
 
 
 def add_data_options(parser: argparse.ArgumentParser, normalize: str | None = "standardise",
@@ -159,6 +169,8 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--weight-decay", type=non_negative_float, help="L2 weight decay")
     group.add_argument("--aux-weight", type=non_negative_float,
                        help="weight of the auxiliary digit loss")
+    group.add_argument("--comparison-weight", type=non_negative_float,
+                       help="weight of the comparison loss (report 001's sweep: 1 - aux weight)")
     group.add_argument("--aux-schedule", choices=AUX_SCHEDULES,
                        help="fixed weights; decay (digit weight (E-e)/E, report 002); "
                             "transfer (digits first, then the comparison)")
@@ -197,5 +209,6 @@ def recorded_overrides(args) -> dict:
 def training_overrides(args) -> dict:
     return dict(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
                 lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
-                aux_weight=args.aux_weight, aux_schedule=args.aux_schedule,
+                aux_weight=args.aux_weight, comparison_weight=args.comparison_weight,
+                aux_schedule=args.aux_schedule,
                 augmentation=args.augment, schedule=args.schedule)

@@ -441,3 +441,30 @@ def weight_sweep(x: list[float], means, stds, path, xlabel: str, title: str,
         if labels is not None:
             figure.legend(loc="outside right upper", fontsize="small")
         _save(figure, path)
+
+
+def sweep_with_report(series: dict, path, xlabel: str, title: str) -> None:
+    """Write test accuracy against a swept setting (numbers or names, one tick each): per
+    series the mean with ±1 std bars joined by a line, and the report's numbers where it gives
+    them as crosses (with their std bars). `series` maps a name to a list of points
+    (tick label, mean or None, std or None, report's value or None, report's std or None)."""
+    with _figure(7.0, 4.5) as figure:
+        axis = figure.add_subplot()
+        for index, (name, points) in enumerate(series.items()):
+            x = np.arange(len(points))
+            means = [np.nan if p[1] is None else p[1] for p in points]
+            stds = [0.0 if p[2] is None else p[2] for p in points]
+            axis.errorbar(x, means, yerr=stds, marker="o", markersize=4, capsize=3,
+                          color=f"C{index % 10}", label=f"{name} (ours)")
+            published = [(i, p[3], p[4] or 0.0) for i, p in enumerate(points)
+                         if p[3] is not None]
+            if published:
+                i, value, spread = zip(*published)
+                axis.errorbar(i, value, yerr=spread, fmt="x", markersize=9, capsize=3,
+                              color=f"C{index % 10}", label=f"{name} (report)")
+            _tick_labels(axis, x, [p[0] for p in points])
+        axis.set(xlabel=xlabel, ylabel="test accuracy (%)", title=title)
+        axis.title.set_fontsize(9)
+        axis.grid(True, alpha=0.3)
+        axis.legend(fontsize=8)
+        _save(figure, path)

@@ -18,9 +18,14 @@ HEADLINE = ("r000_naive_net1", "r000_shared_net1", "r000_shared_net1_aux", "r000
 
 
 def get_spec(name: str) -> ModelSpec:
-    if name not in MODELS:
-        raise ValueError(f"model: unknown name {name!r}; expected one of {sorted(MODELS)}")
-    return MODELS[name]
+    """The spec of a study model, or of a point of report 003's search written as its
+    ablation name, e.g. `r003_mlp[activation=tanh]` or `r003_cnn_ws_aux[lam=0.5]`."""
+    if name in MODELS:
+        return MODELS[name]
+    if name.startswith("r003_") and name.endswith("]") and "[" in name:
+        return report003.spec_from_name(name)
+    raise ValueError(f"model: unknown name {name!r}; expected one of {sorted(MODELS)} or a "
+                     f"report 003 ablation such as 'r003_cnn[batchnorm=True]'")
 
 
 def build(name: str):

@@ -11,6 +11,7 @@ The comparison output is one raw logit, (N, 1): the sigmoid belongs to the loss
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 from minitorch_pairs import nn
@@ -171,3 +172,35 @@ SPECS = [
            "loss d1 + d2 + 0.8 bin", functools.partial(r003_cnn, weight_sharing=True, aux=True),
            None, aux_lambda=BEST_LAMBDA["cnn"]),
 ]
+
+
+SWITCHES = {"activation": str, "dropout": float, "batchnorm": lambda text: _boolean(text),
+            "lam": float}
+
+
+def _boolean(text: str) -> bool:
+    if text not in ("True", "False"):
+        raise ValueError(f"batchnorm: expected True or False, got {text!r}")
+    return text == "True"
+
+
+def spec_from_name(name: str) -> ModelSpec:
+    """The spec of an ablation name as `ablation_spec` writes it: `r003_<mlp|cnn>[_ws][_aux]`
+    then `[switch=value,...]` with switches activation, dropout (MLP), batchnorm (ConvNet)
+    and lam (aux); a switch left out takes the report's carried-forward setting."""
+    base, _, tag = name[:-1].partition("[")
+    parts = base.split("_")
+    if len(parts) < 2 or parts[0] != "r003" or parts[1] not in ("mlp", "cnn") or \
+            parts[2:] not in ([], ["ws"], ["ws", "aux"]):
+        raise ValueError(f"model {name!r}: expected r003_mlp or r003_cnn, optionally with "
+                         f"_ws or _ws_aux, before the [switches]")
+    switches = {}
+    for item in filter(None, tag.split(",")):
+        key, equals, value = item.partition("=")
+        if not equals or key not in SWITCHES:
+            raise ValueError(f"model {name!r}: expected switches key=value with keys "
+                             f"{sorted(SWITCHES)}, got {item!r}")
+        switches[key] = SWITCHES[key](value)
+    spec = ablation_spec(parts[1], weight_sharing="ws" in parts, aux="aux" in parts,
+                         **switches)
+    return dataclasses.replace(spec, name=name)
