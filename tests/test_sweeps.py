@@ -71,3 +71,14 @@ def test_a_tiny_sweep_writes_its_table_json_and_figure(tmp_path):
     table = (out / "r003_batchnorm.md").read_text()
     assert "`r003_cnn[batchnorm=True]`" in table and "BatchNorm gives the ConvNet no gain" in table
     assert (out / "r003_batchnorm.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_004s_baseline_has_both_repairs_with_the_same_parameters():
+    from experiments.models import count_parameters
+    import minitorch_pairs as mt
+    padded, strided = (get_spec(name).build() for name in
+                       ("r004_baseline_cnn", "r004_baseline_cnn[repair=pool_stride]"))
+    assert count_parameters(padded) == count_parameters(strided) == 93_058
+    assert strided(mt.zeros(2, 2, 14, 14)).comparison.shape == (2, 2)
+    with pytest.raises(ValueError, match="repair"):
+        get_spec("r004_baseline_cnn[repair=none]")

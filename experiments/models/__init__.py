@@ -18,12 +18,14 @@ HEADLINE = ("r000_naive_net1", "r000_shared_net1", "r000_shared_net1_aux", "r000
 
 
 def get_spec(name: str) -> ModelSpec:
-    """The spec of a study model, or of a point of report 003's search written as its
-    ablation name, e.g. `r003_mlp[activation=tanh]` or `r003_cnn_ws_aux[lam=0.5]`."""
+    """The spec of a study model, or of a variant written with its switches: a point of
+    report 003's search (`r003_mlp[activation=tanh]`, `r003_cnn_ws_aux[lam=0.5]`) or report
+    004's baseline under the other repair (`r004_baseline_cnn[repair=pool_stride]`)."""
     if name in MODELS:
         return MODELS[name]
-    if name.startswith("r003_") and name.endswith("]") and "[" in name:
-        return report003.spec_from_name(name)
+    variants = {"r003_": report003, "r004_": report004}
+    if name.endswith("]") and "[" in name and name[:5] in variants:
+        return variants[name[:5]].spec_from_name(name)
     raise ValueError(f"model: unknown name {name!r}; expected one of {sorted(MODELS)} or a "
                      f"report 003 ablation such as 'r003_cnn[batchnorm=True]'")
 

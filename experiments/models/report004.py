@@ -8,6 +8,7 @@ them as a variant.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 from minitorch_pairs import nn
@@ -15,13 +16,21 @@ from minitorch_pairs import nn
 from .base import ModelSpec, Siamese, TwoChannel
 
 
-def baseline_cnn() -> nn.Module:
+REPAIRS = ("padding", "pool_stride")
+
+
+def baseline_cnn(repair: str = "padding") -> nn.Module:
     """Baseline: Conv(2->64, 4) MaxPool(4) ReLU BN2d | Conv(64->64, 4) ReLU BN2d | FC 64 -> 128
     -> 128 -> 2. As written the sizes do not work (14 -> 11 -> 2, and a 4x4 kernel cannot run
-    on 2x2); Suggestion: padding 1 on the second convolution, 2x2 -> 1x1, 64 features."""
+    on 2x2). Two repairs give 64 features and the same parameters: "padding" (Suggestion)
+    pads the second convolution by 1, 2x2 -> 1x1; "pool_stride" pools with stride 2,
+    11 -> 4, and the second convolution takes 4x4 -> 1x1."""
+    if repair not in REPAIRS:
+        raise ValueError(f"r004_baseline_cnn: repair expected one of {REPAIRS}, got {repair!r}")
+    pool, padding = (nn.MaxPool2d(4), 1) if repair == "padding" else (nn.MaxPool2d(4, 2), 0)
     return TwoChannel(nn.Sequential(
-        nn.Conv2d(2, 64, 4), nn.MaxPool2d(4), nn.ReLU(), nn.BatchNorm2d(64),
-        nn.Conv2d(64, 64, 4, padding=1), nn.ReLU(), nn.BatchNorm2d(64),
+        nn.Conv2d(2, 64, 4), pool, nn.ReLU(), nn.BatchNorm2d(64),
+        nn.Conv2d(64, 64, 4, padding=padding), nn.ReLU(), nn.BatchNorm2d(64),
         nn.Flatten(),
         nn.Linear(64, 128), nn.ReLU(),
         nn.Linear(128, 128), nn.ReLU(),
@@ -71,3 +80,14 @@ SPECS = [
               parameters=22_628, aux_weight=1.0, comparison_weight=0.0, decision="digits",
               lr=0.1, **RECIPE),
 ]
+
+
+def spec_from_name(name: str) -> ModelSpec:
+    """`r004_baseline_cnn[repair=pool_stride]`: the baseline under the other repair."""
+    base, _, tag = name[:-1].partition("[")
+    key, _, repair = tag.partition("=")
+    if base != "r004_baseline_cnn" or key != "repair" or repair not in REPAIRS:
+        raise ValueError(f"model {name!r}: expected r004_baseline_cnn[repair=R] with R one of "
+                         f"{REPAIRS}")
+    return dataclasses.replace(SPECS[0], name=name,
+                               build=functools.partial(baseline_cnn, repair=repair))
