@@ -1,4 +1,12 @@
-"""save/load of state dicts in a safe format: one .npz (no pickle) with a JSON manifest.
+"""save/load of state dicts in safe formats, never pickle: safetensors (the files torch
+reads and writes with the safetensors package; see safetensors_format.py) for a path ending
+in .safetensors, else one .npz with a JSON manifest (the format of the study's checkpoints,
+which stays the default so that every name other than .safetensors means what it did).
+
+`load` tells the formats apart by their content: a zip is read as the .npz below, a file
+whose ninth byte is "{" (where the safetensors JSON header begins) or that is named
+.safetensors as safetensors, and a pickle (torch.save's .pt/.pth: a raw pickle, or a zip
+holding data.pkl) is refused with how to convert it. What follows describes the .npz format.
 
 The manifest records the format version and each entry's name, dtype and shape. Writes are
 atomic (temp file + rename). `load` trusts nothing in the file and reads the zip itself, so
@@ -30,7 +38,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import backend
+from . import backend, safetensors_format
 from .files import atomic_write
 from .tensor import Tensor
 
@@ -53,6 +61,10 @@ _short.maxstring, _short.maxlist, _short.maxother = 80, 10, 80
 def _as_array(name: str, value) -> np.ndarray:
     if isinstance(value, Tensor):
         return backend.transfer(value._data, "cpu")  # a device tensor is copied to the host
+    if isinstance(value, (dict, list, tuple)):
+        raise TypeError(f"save: entry {name!r} is a {type(value).__name__}; the .npz format "
+                        "holds only flat tensors: save nested state (an optimizer's "
+                        "state_dict()) to a path ending in .safetensors")
     array = np.asarray(value)
     if array.dtype.name not in _ALLOWED_DTYPES:
         raise TypeError(f"save: entry {name!r} has dtype {array.dtype}; expected one of "
@@ -61,7 +73,12 @@ def _as_array(name: str, value) -> np.ndarray:
 
 
 def save(state_dict, path) -> None:
-    """Write a mapping of name -> Tensor/array to `path` (.npz), atomically."""
+    """Write a mapping of name -> Tensor/array to `path`, atomically: in the safetensors
+    format when `path` ends in .safetensors (nested state too, e.g. an optimizer's
+    state_dict()), else as .npz (flat only)."""
+    if os.fspath(path).endswith(safetensors_format.SUFFIX):
+        safetensors_format.save(state_dict, path)
+        return
     if not hasattr(state_dict, "items"):
         raise TypeError(f"save: expected a mapping of names to tensors (a state_dict), got "
                         f"{type(state_dict).__name__}")
@@ -82,19 +99,39 @@ class _Refused(ValueError):
     """A refusal whose message already names the file."""
 
 
-def load(path, *, max_bytes: int | None = None) -> "OrderedDict[str, Tensor]":
-    """Read a file written by `save`; refuse anything else with a ValueError.
+_PICKLE_ADVICE = ("minitorch_pairs never unpickles (a pickle can run code); where you trust "
+                  "the file, convert it with torch: safetensors.torch.save_file(torch.load(p, "
+                  "weights_only=True), 'x.safetensors'), then mt.load('x.safetensors')")
 
-    `max_bytes` caps the total array data the file may declare (default MAX_LOAD_BYTES,
-    2 GiB); arrays come back in native byte order and C order whatever the file holds."""
+
+def load(path, *, max_bytes: int | None = None):
+    """Read a file written by `save`, or a safetensors file (safetensors.torch.save_file,
+    safetensors.numpy.save_file); refuse anything else with a ValueError naming the file.
+
+    Returns an OrderedDict of tensors in the file's order, or the nested state `save` wrote
+    to a .safetensors file. `max_bytes` caps the total array data the file may declare
+    (default MAX_LOAD_BYTES, 2 GiB); arrays come back in native byte order and C order
+    whatever the file holds."""
     path = os.fspath(path)
     limit = MAX_LOAD_BYTES if max_bytes is None else max_bytes
     try:
-        with zipfile.ZipFile(path) as archive:
-            return _read(archive, path, limit)
+        with open(path, "rb") as file:
+            start = file.read(9)
+            if start[:2] == b"PK":
+                with zipfile.ZipFile(file) as archive:
+                    return _read(archive, path, limit)
+            pickle = start[:1] == b"\x80" and start[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+            if start[8:9] == b"{" or (path.endswith(safetensors_format.SUFFIX) and not pickle):
+                file.seek(0)
+                return safetensors_format.load(file, path, limit)
+            if pickle:  # protocol 2 to 5, as torch.save's legacy format writes
+                raise _Refused(f"load: {path} is a pickle (torch.save's format); "
+                               f"{_PICKLE_ADVICE}")
+            raise _Refused(f"load: {path} is not a readable state-dict file (neither an .npz "
+                           "written by minitorch_pairs.save nor a safetensors file)")
     except FileNotFoundError:
         raise
-    except _Refused as error:
+    except (_Refused, safetensors_format.Refused) as error:
         raise ValueError(str(error)) from None
     # what zipfile raises on a damaged archive (ValueError: e.g. a name that is not UTF-8)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError,
@@ -107,6 +144,9 @@ def _read(archive: zipfile.ZipFile, path: str, limit: int) -> "OrderedDict[str, 
     members = {info.filename: info for info in infos}
     if len(members) != len(infos):  # a zip may repeat a name; which copy is read is unclear
         raise _Refused(f"load: {path} holds a member more than once")
+    if any(name.endswith(".pkl") for name in members):  # torch.save's zip: <name>/data.pkl
+        raise _Refused(f"load: {path} is a torch.save archive (it holds a pickle); "
+                       f"{_PICKLE_ADVICE}")
     for info in infos:
         if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED,
                                                               zipfile.ZIP_DEFLATED):
