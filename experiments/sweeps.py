@@ -180,7 +180,8 @@ def markdown(sweep: Sweep, rows: list) -> str:
         note = f" ({r['note']})" if r["note"] else ""
         lines.append(f"| {r['series']} | {r['value']} | {ours} | {_number(r['epochs'], 1)} | "
                      f"{report} | {_number(r['difference_in_std'], 1, True)} | "
-                     f"`{r['model']}` `{r['options']}`{note} |")
+                     f"`{r['model']}`" + (f" `{r['options']}`" if r["options"] else "") +
+                     f"{note} |")
     return "\n".join(lines)
 
 
