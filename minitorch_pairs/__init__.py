@@ -20,10 +20,12 @@ from .dtypes import int16 as short, int32 as int, int64 as long  # torch's alias
 from .errors import ShapeError
 from .backend import device
 from .ops.comparison import clamp, masked_fill
-from .factories import (arange, empty, empty_like, full, full_like, ones, ones_like, rand,
-                        rand_like, randn, randn_like, randperm, zeros, zeros_like)
+from .factories import (arange, empty, empty_like, eye, full, full_like, linspace, logspace,
+                        ones, ones_like, rand, rand_like, randn, randn_like, randperm, zeros,
+                        zeros_like)
 from .tensor import Tensor, as_dtype, tensor
 from .ops.pointwise import *  # noqa: F401,F403  (each area module lists its names in __all__)
+from .ops.logic import *  # noqa: F401,F403
 from .ops.statistics import *  # noqa: F401,F403
 from .ops.reshaping import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403

@@ -470,8 +470,10 @@ class Tensor:
     def matmul(self, other): return linalg.matmul(self, other)
 
     # ----- reductions -------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False): return reduction.sum(self, dim, keepdim)
-    def mean(self, dim=None, keepdim=False): return reduction.mean(self, dim, keepdim)
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return reduction.sum(self, dim, keepdim, dtype=dtype)
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return reduction.mean(self, dim, keepdim, dtype=dtype)
     def max(self, dim=None, keepdim=False): return reduction.max(self, dim, keepdim)
     def argmax(self, dim=None, keepdim=False): return reduction.argmax(self, dim, keepdim)
     def any(self, dim=None, keepdim=False): return reduction.any(self, dim, keepdim)
@@ -479,22 +481,188 @@ class Tensor:
 
     # ----- shapes and indexing ----------------------------------------------------
     def reshape(self, *shape): return shape_ops.reshape(self, *shape)
-    def view(self, *shape): return shape_ops.reshape(self, *shape)
+    def view(self, *shape, size=None):  # (also x.view(size=...), as torch)
+        return reshaping.view(self, *shape) if size is None else reshaping.view(self, size)
+
     def flatten(self, start_dim=0, end_dim=-1): return shape_ops.flatten(self, start_dim, end_dim)
     def permute(self, *dims): return shape_ops.permute(self, *dims)
     def transpose(self, dim0, dim1): return shape_ops.transpose(self, dim0, dim1)
-    def unsqueeze(self, dim): return shape_ops.unsqueeze(self, dim)
-    def squeeze(self, dim=None): return shape_ops.squeeze(self, dim)
-    def contiguous(self): return self
+    def unsqueeze(self, dim): return reshaping.unsqueeze(self, dim)
+    def squeeze(self, dim=None): return reshaping.squeeze(self, dim)
+    def contiguous(self): return reshaping.contiguous(self)
     def __getitem__(self, index): return shape_ops.getitem(self, index)
 
-    # ----- pointwise math and logic (ops/pointwise.py) ----------------------------
+    # ----- pointwise math and logic (ops/pointwise.py, ops/logic.py) ------------------
+    def neg(self): return pointwise.neg(self)
+    def negative(self): return pointwise.neg(self)
+    def sign(self): return pointwise.sign(self)
+    def reciprocal(self): return pointwise.reciprocal(self)
+    def expm1(self): return pointwise.expm1(self)
+    def log1p(self): return pointwise.log1p(self)
+    def log2(self): return pointwise.log2(self)
+    def log10(self): return pointwise.log10(self)
+    def rsqrt(self): return pointwise.rsqrt(self)
+    def square(self): return pointwise.square(self)
+    def sin(self): return pointwise.sin(self)
+    def cos(self): return pointwise.cos(self)
+    def tan(self): return pointwise.tan(self)
+    def asin(self): return pointwise.asin(self)
+    def acos(self): return pointwise.acos(self)
+    def atan(self): return pointwise.atan(self)
+    def floor(self): return pointwise.floor(self)
+    def ceil(self): return pointwise.ceil(self)
+    def round(self, decimals=None): return pointwise.round(self, decimals=decimals)
+    def trunc(self): return pointwise.trunc(self)
+    def frac(self): return pointwise.frac(self)
+    def pow(self, exponent): return pointwise.pow(self, exponent)
+    def atan2(self, other): return pointwise.atan2(self, other)
+    def minimum(self, other): return pointwise.minimum(self, other)
+    def maximum(self, other): return pointwise.maximum(self, other)
+    def fmin(self, other): return pointwise.fmin(self, other)
+    def fmax(self, other): return pointwise.fmax(self, other)
+    def remainder(self, other): return pointwise.remainder(self, other)
+    def fmod(self, other): return pointwise.fmod(self, other)
+    def div(self, other, *, rounding_mode=None):
+        return pointwise.div(self, other, rounding_mode=rounding_mode)
+    def true_divide(self, other): return pointwise.true_divide(self, other)
+    def floor_divide(self, other): return pointwise.floor_divide(self, other)
+    def __mod__(self, other): return pointwise.remainder(self, other)
+    def __rmod__(self, other): return pointwise.remainder(other, self)
+    def __floordiv__(self, other): return pointwise.floor_divide(self, other)
+    def __rfloordiv__(self, other): return pointwise.floor_divide(other, self)
+    def where(self, condition, other): return logic.where(condition, self, other)
+    def eq(self, other): return logic.eq(self, other)
+    def ne(self, other): return logic.ne(self, other)
+    def lt(self, other): return logic.lt(self, other)
+    def le(self, other): return logic.le(self, other)
+    def gt(self, other): return logic.gt(self, other)
+    def ge(self, other): return logic.ge(self, other)
+    def equal(self, other): return logic.equal(self, other)
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return logic.isclose(self, other, rtol, atol, equal_nan)
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return logic.allclose(self, other, rtol, atol, equal_nan)
+    def isnan(self): return logic.isnan(self)
+    def isinf(self): return logic.isinf(self)
+    def isfinite(self): return logic.isfinite(self)
+    def isposinf(self): return logic.isposinf(self)
+    def isneginf(self): return logic.isneginf(self)
+    def logical_and(self, other): return logic.logical_and(self, other)
+    def logical_or(self, other): return logic.logical_or(self, other)
+    def logical_xor(self, other): return logic.logical_xor(self, other)
+    def logical_not(self): return logic.logical_not(self)
 
     # ----- statistics, scans and sorting (ops/statistics.py) ----------------------
+    def min(self, dim=None, keepdim=False): return statistics.min(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False): return statistics.argmin(self, dim, keepdim)
+    def amax(self, dim=(), keepdim=False): return statistics.amax(self, dim, keepdim)
+    def amin(self, dim=(), keepdim=False): return statistics.amin(self, dim, keepdim)
+    def aminmax(self, *, dim=None, keepdim=False):
+        return statistics.aminmax(self, dim=dim, keepdim=keepdim)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return statistics.var(self, dim, unbiased, keepdim, correction=correction)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return statistics.std(self, dim, unbiased, keepdim, correction=correction)
+    def median(self, dim=None, keepdim=False): return statistics.median(self, dim, keepdim)
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return statistics.kthvalue(self, k, dim, keepdim)
+    def mode(self, dim=-1, keepdim=False): return statistics.mode(self, dim, keepdim)
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return statistics.prod(self, dim, keepdim, dtype=dtype)
+    def cumsum(self, dim, *, dtype=None): return statistics.cumsum(self, dim, dtype=dtype)
+    def cumprod(self, dim, *, dtype=None): return statistics.cumprod(self, dim, dtype=dtype)
+    def logsumexp(self, dim, keepdim=False): return statistics.logsumexp(self, dim, keepdim)
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return statistics.norm(self, p, dim, keepdim, dtype=dtype)
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return statistics.nansum(self, dim, keepdim, dtype=dtype)
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return statistics.nanmean(self, dim, keepdim, dtype=dtype)
+    def count_nonzero(self, dim=None): return statistics.count_nonzero(self, dim)
+    def sort(self, dim=-1, descending=False, stable=False):
+        return statistics.sort(self, dim, descending, stable)
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return statistics.argsort(self, dim, descending, stable)
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return statistics.topk(self, k, dim, largest, sorted)
 
     # ----- reshaping (ops/reshaping.py) -------------------------------------------
+    def view_as(self, other): return reshaping.view_as(self, other)
+    def reshape_as(self, other): return reshaping.reshape_as(self, other)
+    def expand(self, *sizes, size=None):  # (the sizes also as a keyword, as in torch)
+        return reshaping.expand(self, *sizes) if size is None else reshaping.expand(self, size)
+
+    def expand_as(self, other): return reshaping.expand_as(self, other)
+    def repeat(self, *counts, repeats=None):
+        return reshaping.repeat(self, *counts) if repeats is None else \
+            reshaping.repeat(self, repeats)
+
+    def tile(self, *sizes, dims=None):
+        return reshaping.tile(self, reshaping.as_sizes(sizes) if dims is None else dims)
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return reshaping.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def flip(self, *axes, dims=None):
+        return reshaping.flip(self, reshaping.as_sizes(axes) if dims is None else dims)
+
+    def fliplr(self): return reshaping.fliplr(self)
+    def flipud(self): return reshaping.flipud(self)
+    def roll(self, shifts, dims=None): return reshaping.roll(self, shifts, dims)
+    def unflatten(self, dim, sizes): return reshaping.unflatten(self, dim, sizes)
+    def movedim(self, source, destination): return reshaping.movedim(self, source, destination)
+    def moveaxis(self, source, destination): return reshaping.movedim(self, source, destination)
+    def t(self): return reshaping.t(self)
+    def swapaxes(self, axis0, axis1): return reshaping.swapaxes(self, axis0, axis1)
+    def swapdims(self, dim0, dim1): return reshaping.swapdims(self, dim0, dim1)
+    def narrow(self, dim, start, length): return reshaping.narrow(self, dim, start, length)
+    def split(self, split_size, dim=0): return reshaping.split(self, split_size, dim)
+    def chunk(self, chunks, dim=0): return reshaping.chunk(self, chunks, dim)
+    def unbind(self, dim=0): return reshaping.unbind(self, dim)
+    def tril(self, diagonal=0): return reshaping.tril(self, diagonal)
+    def triu(self, diagonal=0): return reshaping.triu(self, diagonal)
+
+    def tril_(self, diagonal=0):
+        return self._inplace("tril_", lambda t: reshaping.tril(t, diagonal))
+
+    def triu_(self, diagonal=0):
+        return self._inplace("triu_", lambda t: reshaping.triu(t, diagonal))
 
     # ----- indexing and products (ops/indexing.py) --------------------------------
+    def gather(self, dim, index): return indexing.gather(self, dim, index)
+    def index_select(self, dim, index): return indexing.index_select(self, dim, index)
+    def masked_select(self, mask): return indexing.masked_select(self, mask)
+    def nonzero(self, *, as_tuple=False): return indexing.nonzero(self, as_tuple=as_tuple)
+    def argwhere(self): return indexing.argwhere(self)
+
+    def take_along_dim(self, indices, dim=None):
+        return indexing.take_along_dim(self, indices, dim)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return indexing.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return self._inplace("scatter_", lambda t: indexing.scatter(
+            t, dim, index, src, value=value, reduce=reduce))
+
+    def scatter_add(self, dim, index, src): return indexing.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return self._inplace("scatter_add_", lambda t: indexing.scatter_add(t, dim, index, src))
+
+    def dot(self, other): return indexing.dot(self, other)
+    def vdot(self, other): return indexing.vdot(self, other)
+    def outer(self, vec2): return indexing.outer(self, vec2)
+    def ger(self, vec2): return indexing.outer(self, vec2)
+    def mm(self, mat2): return indexing.mm(self, mat2)
+    def bmm(self, mat2): return indexing.bmm(self, mat2)
+    def mv(self, vec): return indexing.mv(self, vec)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return indexing.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return indexing.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
 
 def tensor(data, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:
@@ -517,4 +685,4 @@ def expect_tensors(op: str, **values) -> None:
 # The ops import Tensor from this module, so they are bound after it exists.
 from . import random  # noqa: E402
 from .ops import (comparison, elementwise, fusion, indexing, inplace, linalg,  # noqa: E402
-                  pointwise, promotion, reduction, reshaping, shape_ops, statistics)
+                  logic, pointwise, promotion, reduction, reshaping, shape_ops, statistics)

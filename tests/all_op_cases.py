@@ -3,9 +3,12 @@
 A case tagged "cpu_only" is an op that refuses device tensors: the device suite checks
 that it raises NotImplementedError naming the op instead of running it."""
 from op_cases import CASES as CORE
+from op_cases_conv import CASES as CONV
 from op_cases_indexing import CASES as INDEXING
+from op_cases_layers import CASES as LAYERS
+from op_cases_losses import CASES as LOSSES
 from op_cases_pointwise import CASES as POINTWISE
 from op_cases_reshaping import CASES as RESHAPING
 from op_cases_statistics import CASES as STATISTICS
 
-CASES = CORE + POINTWISE + STATISTICS + RESHAPING + INDEXING
+CASES = CORE + POINTWISE + STATISTICS + RESHAPING + INDEXING + CONV + LOSSES + LAYERS

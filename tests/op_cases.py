@@ -404,7 +404,8 @@ CASES = [
                                                                     reduction=reduction),
          lambda t, x, y, reduction: t.nn.functional.binary_cross_entropy_with_logits(
              x, y.sigmoid(), reduction=reduction)),
-    Case("mse_loss", draw_same_shape, lambda x, y, reduction: F.mse_loss(x, y, reduction),
+    Case("mse_loss", draw_same_shape,
+         lambda x, y, reduction: F.mse_loss(x, y, reduction=reduction),
          lambda t, x, y, reduction: t.nn.functional.mse_loss(x, y, reduction=reduction)),
 ]
 

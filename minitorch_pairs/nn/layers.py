@@ -1,6 +1,7 @@
-"""Layers with parameters or modes: Linear, Conv2d, BatchNorm1d/2d, Dropout, pooling,
-Flatten and Identity (as in torch.nn: arguments, defaults, registered names and reprs).
-Activations are in activation.py, containers in containers.py."""
+"""Layers with parameters or modes: Linear, BatchNorm1d/2d, Dropout, Dropout2d, Flatten,
+Unflatten and Identity (as in torch.nn: arguments, defaults, registered names and reprs).
+Activations are in activation.py, containers in containers.py, convolutions in conv.py,
+pooling in pooling.py."""
 from __future__ import annotations
 
 import numbers
@@ -8,7 +9,6 @@ import numpy as np
 
 from ..dtypes import get_default_dtype
 from ..errors import ShapeError
-from ..ops.conv_pool import pair
 from ..tensor import Tensor, as_dtype
 from . import functional as F
 from . import init
@@ -58,45 +58,6 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, " \
                f"bias={self.bias is not None}"
-
-
-class Conv2d(Module):
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None):
-        super().__init__()
-        self.in_channels = _positive_int("Conv2d", "in_channels", in_channels)
-        self.out_channels = _positive_int("Conv2d", "out_channels", out_channels)
-        self.kernel_size = pair("Conv2d", "kernel_size", kernel_size, 1)
-        self.stride = pair("Conv2d", "stride", stride, 1)
-        self.padding = pair("Conv2d", "padding", padding, 0)
-        self.dilation = pair("Conv2d", "dilation", dilation, 1)
-        _unsupported("Conv2d", "dilation", self.dilation, (1, 1))
-        self.groups, self.padding_mode = groups, padding_mode
-        _unsupported("Conv2d", "groups", groups, 1)
-        _unsupported("Conv2d", "padding_mode", padding_mode, "zeros")
-        self.output_padding = (0, 0)
-        dtype = as_dtype(dtype) or get_default_dtype()
-        self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size, dtype))
-        if bias:
-            self.bias = Parameter(np.empty(out_channels, dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-        _place(self, device)
-
-    def reset_parameters(self) -> None:
-        init.default_layer_init_(self.weight, self.bias)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
-
-    def extra_repr(self) -> str:
-        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
-               f"stride={self.stride}"
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        return text + (", bias=False" if self.bias is None else "")
 
 
 class _BatchNorm(Module):
@@ -180,44 +141,20 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class MaxPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False):
+class Dropout2d(Module):
+    """Whole channels zeroed (F.dropout2d: one draw per (dim 0, dim 1) pair)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size  # torch's default
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-        _unsupported("MaxPool2d", "dilation", pair("MaxPool2d", "dilation", dilation, 1),
-                     (1, 1))
-        _unsupported("MaxPool2d", "return_indices", return_indices, False)
-        _unsupported("MaxPool2d", "ceil_mode", ceil_mode, False)
+        if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return F.dropout2d(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, " \
-               f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}"
-
-
-class AvgPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-                 count_include_pad: bool = True, divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode = padding, ceil_mode
-        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-        _unsupported("AvgPool2d", "ceil_mode", ceil_mode, False)
-        _unsupported("AvgPool2d", "count_include_pad", count_include_pad, True)
-        _unsupported("AvgPool2d", "divisor_override", divisor_override, None)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Identity(Module):
@@ -240,3 +177,38 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Dim `dim` split into `unflattened_size` (a tuple or list of ints, one may be -1)."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
+        for at, size in enumerate(unflattened_size):
+            if not isinstance(size, int):
+                raise TypeError(f"unflattened_size must be tuple of ints, but found element "
+                                f"of type {type(size).__name__} at pos {at}")
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        dim, sizes = self.dim, list(self.unflattened_size)
+        if not -x.ndim <= dim < x.ndim:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-x.ndim}, {x.ndim - 1}], but got {dim})")
+        dim %= x.ndim
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        known = int(np.prod([n for n in sizes if n != -1]))
+        if sizes.count(-1) == 1 and known and x.shape[dim] % known == 0:
+            sizes[sizes.index(-1)] = x.shape[dim] // known
+        if sizes.count(-1) or int(np.prod(sizes)) != x.shape[dim]:
+            raise RuntimeError(f"unflatten: Provided sizes {list(self.unflattened_size)} don't "
+                               f"multiply up to the size of dim {dim} ({x.shape[dim]}) in the "
+                               f"input tensor")
+        return x.reshape(*x.shape[:dim], *sizes, *x.shape[dim + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

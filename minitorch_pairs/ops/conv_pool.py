@@ -219,8 +219,21 @@ def _pool_arguments(op: str, x: Tensor, kernel_size, stride, padding) -> dict:
     return dict(kernel_size=kernel, stride=stride, padding=padding)
 
 
-def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
-    return MaxPool2d.apply(x, **_pool_arguments("max_pool2d", x, kernel_size, stride, padding))
+def _plain_pool(x, dilation=1, ceil_mode=False, return_indices=False) -> bool:
+    """Whether the kernels here take this pooling: a 4-D input (or not a tensor: the checks
+    below refuse it), no dilation, ceil_mode or indices. Else ops/pooling_general.py."""
+    return (not isinstance(x, Tensor) or x.ndim == 4) and not ceil_mode and \
+        not return_indices and (dilation == 1 or dilation == (1, 1) or dilation == [1, 1])
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    if not _plain_pool(input, dilation, ceil_mode, return_indices):
+        from . import pooling_general  # (it builds on this module)
+        return pooling_general.max_pool2d(input, kernel_size, stride, padding, dilation,
+                                          ceil_mode, return_indices)
+    return MaxPool2d.apply(input, **_pool_arguments("max_pool2d", input, kernel_size, stride,
+                                                    padding))
 
 
 def relu_max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
@@ -230,5 +243,12 @@ def relu_max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
                            **_pool_arguments("relu_max_pool2d", x, kernel_size, stride, padding))
 
 
-def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
-    return AvgPool2d.apply(x, **_pool_arguments("avg_pool2d", x, kernel_size, stride, padding))
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    if not _plain_pool(input, ceil_mode=ceil_mode) or not count_include_pad or \
+            divisor_override is not None:
+        from . import pooling_general
+        return pooling_general.avg_pool2d(input, kernel_size, stride, padding, ceil_mode,
+                                          count_include_pad, divisor_override)
+    return AvgPool2d.apply(input, **_pool_arguments("avg_pool2d", input, kernel_size, stride,
+                                                    padding))

@@ -37,7 +37,7 @@ from kernels import policy
 
 from .. import autograd, backend
 from ..tensor import Tensor
-from . import conv_pool, elementwise
+from . import conv_general, conv_pool, elementwise
 
 # Calls of a weight computed eagerly after its deferred output was read unfused; then it is
 # deferred once more, so a model that changes its pattern is fused again.
@@ -48,7 +48,10 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
-           padding=0) -> Tensor:
+           padding=0, dilation=1, groups=1) -> Tensor:
+    # dilation, groups, padding "same"/"valid": checked and run by ops/conv_general.py
+    if conv_general.needs_numpy_path(stride, padding, dilation, groups):
+        return conv_general.conv2d(x, weight, bias, stride, padding, dilation, groups)
     inputs, options = conv_pool._conv_arguments("conv2d", x, weight, bias, stride, padding)
     shape = _deferrable(inputs, options)
     if shape is None:
@@ -108,14 +111,18 @@ def relu(a: Tensor) -> Tensor:
     return elementwise.relu(a)
 
 
-def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
-    if type(x) is _Deferred:
-        arguments = conv_pool._pool_arguments("max_pool2d", x, kernel_size, stride, padding)
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    if type(input) is _Deferred and conv_pool._plain_pool(input, dilation, ceil_mode,
+                                                          return_indices):
+        arguments = conv_pool._pool_arguments("max_pool2d", input, kernel_size, stride,
+                                              padding)
         if arguments == _HALVES:
-            result = x._chain.then("pool", x)
+            result = input._chain.then("pool", input)
             if result is not None:
                 return result
-    return conv_pool.max_pool2d(x, kernel_size, stride, padding)
+    return conv_pool.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode,
+                                return_indices)
 
 
 def _deferrable(inputs, options):

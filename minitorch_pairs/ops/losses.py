@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -17,6 +18,11 @@ from . import reduction
 from .softmax import log_softmax
 
 REDUCTIONS = ("mean", "sum", "none")
+
+
+class NotImplementedForDtype(NotImplementedError, TypeError):
+    """torch's NotImplementedError for a dtype its kernels do not take (an integer input to
+    a loss); also a TypeError, the class this framework gives a wrong argument type."""
 
 
 def reduce_losses(losses: Tensor, reduction_name: str) -> Tensor:
@@ -138,14 +144,24 @@ class ClassNLL(Function):
 # ----- argument checks shared by the losses -------------------------------------------------
 
 def reduction_mode(op: str, reduction_name: str, size_average=None, reduce=None) -> str:
-    """The reduction, from torch's deprecated size_average/reduce flags when either is given."""
+    """The reduction, from torch's deprecated size_average/reduce flags (with torch's
+    deprecation warning) when either is given."""
     if size_average is not None or reduce is not None:
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction_name = "mean" if reduce and size_average else "sum" if reduce else "none"
+        reduction_name = legacy_reduction(size_average, reduce)
     if reduction_name not in REDUCTIONS:
         raise ValueError(f"{op}: expected reduction in {REDUCTIONS}, got {reduction_name!r}")
     return reduction_name
+
+
+def legacy_reduction(size_average, reduce) -> str:
+    """The reduction torch's deprecated flags stand for (None counts as True), warned about
+    as torch does."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    name = "mean" if reduce and size_average else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{name}' instead.", UserWarning, stacklevel=4)
+    return name
 
 
 def _check_scores(op: str, scores) -> int:
@@ -153,7 +169,8 @@ def _check_scores(op: str, scores) -> int:
     if not isinstance(scores, Tensor):
         raise TypeError(f"{op}: expected input to be a Tensor, got {type(scores).__name__}")
     if scores.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point input, got dtype {scores.dtype}")
+        raise NotImplementedForDtype(f"{op}: expected a floating-point input, got dtype "
+                                     f"{scores.dtype} (not implemented for it, as in torch)")
     if scores.ndim == 0:
         raise ShapeError(f"{op}: expected an input of shape (C,) or (N, C, ...), got a 0-d "
                          f"tensor")
@@ -248,12 +265,15 @@ def _rows_of_classes(scores: Tensor) -> Tensor:
 
 def _class_nll(scores: Tensor, target: Tensor, weight, ignore_index: int, smoothing: float,
                reduction_name: str) -> Tensor:
-    """ClassNLL over log-probabilities of any supported layout; 'none' has target's shape."""
+    """ClassNLL over log-probabilities of any supported layout; 'none' has target's shape
+    (0-d for one unbatched sample, also when its target came as shape (1,))."""
     flat = target._data.reshape(-1)
     losses = ClassNLL.apply(_rows_of_classes(scores), target=flat,
                             valid=flat != ignore_index, class_weight=weight,
                             smoothing=smoothing, reduction=reduction_name)
-    return losses.reshape(target.shape) if reduction_name == "none" else losses
+    if reduction_name != "none":
+        return losses
+    return losses.reshape(() if scores.ndim == 1 else target.shape)
 
 
 def _check_smoothing(op: str, label_smoothing) -> float:
