@@ -10,7 +10,7 @@ from minitorch_pairs import backend
 
 from minitorch_pairs.data import NORMALIZATIONS
 
-from .models import MODELS, REPRODUCTIONS, get_spec
+from .models import MODELS, REPRODUCTIONS, is_model
 from .outdir import OutputBusy
 from .results import StudyFilesError
 from .sources import SOURCES
@@ -124,20 +124,12 @@ def model_names(text: str) -> list:
     names = re.findall(r"[^\s,\[]+(?:\[[^\]]*\])?", text)
     if names == ["all"]:
         return list(REPRODUCTIONS)
-    unknown = [n for n in names if not _is_model(n)]
+    unknown = [n for n in names if not is_model(n)]
     if not names or unknown:
         raise argparse.ArgumentTypeError(
             f"unknown model name(s) {unknown or [text]}; expected 'all' or names from: "
             f"{', '.join(MODELS)} (or a report 003 ablation such as 'r003_cnn[batchnorm=True]')")
     return list(dict.fromkeys(names))  # keep order, drop repeats
-
-
-def _is_model(name: str) -> bool:
-    try:
-        get_spec(name)
-    except ValueError:
-        return False
-    return True
 
 
 def add_data_options(parser: argparse.ArgumentParser, normalize: str | None = "standardise",

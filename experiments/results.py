@@ -24,7 +24,7 @@ import numpy as np
 import minitorch_pairs as mt
 from minitorch_pairs.files import atomic_write
 
-from .models import MODELS
+from .models import MODELS, is_model
 
 RUN_FIELDS = ("model", "round", "seed", "status", "test_accuracy", "train_accuracy",
               "test_loss", "train_loss", "epochs", "seconds", "parameters", "error")
@@ -83,7 +83,7 @@ class StudyStore:
         """The names this study writes, per folder of `out` (for `outdir.claim`)."""
         owned = {"": {"config.json", "runs.csv", "summary.json", "report.html",
                       "report.md"}.__contains__,
-                 "best": lambda name: name.endswith(".npz") and name[:-4] in MODELS,
+                 "best": lambda name: name.endswith(".npz") and is_model(name[:-4]),
                  "figures": lambda name: name.endswith(".png")}
         for model in MODELS:
             owned[os.path.join("runs", model)] = lambda name: name.startswith("round_") \

@@ -13,7 +13,7 @@ import numpy as np
 import minitorch_pairs as mt
 
 from .cli import MAX_ROUNDS
-from .models import MODELS, count_parameters, get_spec
+from .models import count_parameters, get_spec, is_model
 from .protocols import protocol_of
 from .results import StudyFilesError, read_json, read_runs
 from .training import HISTORY_KEYS
@@ -61,7 +61,7 @@ def _fresh(model: str):
 
 def _row_problem(row: dict, seed: int, rounds: int, protocol: str) -> str | None:
     model = row["model"]
-    if model not in MODELS:
+    if not is_model(model):
         return f"unknown model {model!r}"
     if not 0 <= row["round"] < rounds:
         return f"round {row['round']}, expected 0 to {rounds - 1}"

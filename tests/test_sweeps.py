@@ -82,3 +82,12 @@ def test_report_004s_baseline_has_both_repairs_with_the_same_parameters():
     assert strided(mt.zeros(2, 2, 14, 14)).comparison.shape == (2, 2)
     with pytest.raises(ValueError, match="repair"):
         get_spec("r004_baseline_cnn[repair=none]")
+
+
+def test_a_sweep_resumes_its_points_studies(tmp_path):
+    arguments = ["r003_batchnorm", "--rounds", "1", "--out", str(tmp_path), "--epochs", "1",
+                 "--n-pairs", "40", "--workers", "0", "--quiet"]
+    assert sweeps.main(arguments) == 0
+    assert sweeps.main(arguments + ["--rounds", "2", "--resume"]) == 0
+    rows = json.loads((tmp_path / "r003_batchnorm.json").read_text())
+    assert [r["rounds"] for r in rows] == [2, 2]

@@ -30,6 +30,15 @@ def get_spec(name: str) -> ModelSpec:
                      f"report 003 ablation such as 'r003_cnn[batchnorm=True]'")
 
 
+def is_model(name: str) -> bool:
+    """Whether `name` is a study model or one of the variants `get_spec` reads."""
+    try:
+        get_spec(name)
+    except ValueError:
+        return False
+    return True
+
+
 def build(name: str):
     return get_spec(name).build()
 
@@ -39,4 +48,4 @@ def count_parameters(model) -> int:
 
 
 __all__ = ["HEADLINE", "MODELS", "REPRODUCTIONS", "ModelSpec", "PairOutput", "build", "count_parameters",
-           "get_spec"]
+           "get_spec", "is_model"]
