@@ -32,7 +32,8 @@ __all__ = [
     "div", "divide", "true_divide", "floor_divide",
 ]
 
-_LN2, _LN10 = math.log(2.0), math.log(10.0)
+_LN_BASES = {2: math.log(2.0), 10: math.log(10.0)}
+_HOST_LOGS = {2: np.log2, 10: np.log10}
 
 
 def _zero(grad):
@@ -84,29 +85,20 @@ class Log1p(Function):
         return grad / (ctx.saved[0] + 1)
 
 
-class Log2(Function):
+class LogBase(Function):
+    """log2 and log10: the device has no kernel for either, so there log(a) / ln(base); on
+    the host NumPy's own keep exact powers of the base exact."""
+
     @staticmethod
-    def forward(ctx, a):
+    def forward(ctx, a, base):
         ctx.save_for_backward(a)
+        ctx.ln_base = _LN_BASES[base]
         with np.errstate(divide="ignore", invalid="ignore"):
-            # the device has no log2 kernel; on the host np.log2 keeps powers of 2 exact
-            return np.log2(a) if _on_host(a) else np.log(a) * (1 / _LN2)
+            return _HOST_LOGS[base](a) if _on_host(a) else np.log(a) * (1 / ctx.ln_base)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad / (ctx.saved[0] * _LN2)
-
-
-class Log10(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(a) if _on_host(a) else np.log(a) * (1 / _LN10)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad / (ctx.saved[0] * _LN10)
+        return grad / (ctx.saved[0] * ctx.ln_base)
 
 
 class Rsqrt(Function):
@@ -211,8 +203,8 @@ class Atan(Function):
 def reciprocal(input: Tensor) -> Tensor: return Reciprocal.apply(as_floating("reciprocal", input))
 def expm1(input: Tensor) -> Tensor: return Expm1.apply(as_floating("expm1", input))
 def log1p(input: Tensor) -> Tensor: return Log1p.apply(as_floating("log1p", input))
-def log2(input: Tensor) -> Tensor: return Log2.apply(as_floating("log2", input))
-def log10(input: Tensor) -> Tensor: return Log10.apply(as_floating("log10", input))
+def log2(input: Tensor) -> Tensor: return LogBase.apply(as_floating("log2", input), base=2)
+def log10(input: Tensor) -> Tensor: return LogBase.apply(as_floating("log10", input), base=10)
 def rsqrt(input: Tensor) -> Tensor: return Rsqrt.apply(as_floating("rsqrt", input))
 
 
