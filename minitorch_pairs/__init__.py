@@ -28,6 +28,7 @@ from .ops.pointwise import *  # noqa: F401,F403  (each area module lists its nam
 from .ops.logic import *  # noqa: F401,F403
 from .ops.statistics import *  # noqa: F401,F403
 from .ops.reshaping import *  # noqa: F401,F403
+from .ops.views import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from . import utils  # as torch.utils: mt.utils.data.DataLoader after `import minitorch_pairs`
 

@@ -482,14 +482,14 @@ class Tensor:
     # ----- shapes and indexing ----------------------------------------------------
     def reshape(self, *shape): return shape_ops.reshape(self, *shape)
     def view(self, *shape, size=None):  # (also x.view(size=...), as torch)
-        return reshaping.view(self, *shape) if size is None else reshaping.view(self, size)
+        return views.view(self, *shape) if size is None else views.view(self, size)
 
     def flatten(self, start_dim=0, end_dim=-1): return shape_ops.flatten(self, start_dim, end_dim)
     def permute(self, *dims): return shape_ops.permute(self, *dims)
     def transpose(self, dim0, dim1): return shape_ops.transpose(self, dim0, dim1)
-    def unsqueeze(self, dim): return reshaping.unsqueeze(self, dim)
-    def squeeze(self, dim=None): return reshaping.squeeze(self, dim)
-    def contiguous(self): return reshaping.contiguous(self)
+    def unsqueeze(self, dim): return views.unsqueeze(self, dim)
+    def squeeze(self, dim=None): return views.squeeze(self, dim)
+    def contiguous(self): return views.contiguous(self)
     def __getitem__(self, index): return shape_ops.getitem(self, index)
 
     # ----- pointwise math and logic (ops/pointwise.py, ops/logic.py) ------------------
@@ -586,9 +586,9 @@ class Tensor:
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return statistics.topk(self, k, dim, largest, sorted)
 
-    # ----- reshaping (ops/reshaping.py) -------------------------------------------
-    def view_as(self, other): return reshaping.view_as(self, other)
-    def reshape_as(self, other): return reshaping.reshape_as(self, other)
+    # ----- reshaping and views (ops/reshaping.py, ops/views.py) -------------------
+    def view_as(self, other): return views.view_as(self, other)
+    def reshape_as(self, other): return views.reshape_as(self, other)
     def expand(self, *sizes, size=None):  # (the sizes also as a keyword, as in torch)
         return reshaping.expand(self, *sizes) if size is None else reshaping.expand(self, size)
 
@@ -609,16 +609,16 @@ class Tensor:
     def fliplr(self): return reshaping.fliplr(self)
     def flipud(self): return reshaping.flipud(self)
     def roll(self, shifts, dims=None): return reshaping.roll(self, shifts, dims)
-    def unflatten(self, dim, sizes): return reshaping.unflatten(self, dim, sizes)
-    def movedim(self, source, destination): return reshaping.movedim(self, source, destination)
-    def moveaxis(self, source, destination): return reshaping.movedim(self, source, destination)
-    def t(self): return reshaping.t(self)
-    def swapaxes(self, axis0, axis1): return reshaping.swapaxes(self, axis0, axis1)
-    def swapdims(self, dim0, dim1): return reshaping.swapdims(self, dim0, dim1)
-    def narrow(self, dim, start, length): return reshaping.narrow(self, dim, start, length)
-    def split(self, split_size, dim=0): return reshaping.split(self, split_size, dim)
-    def chunk(self, chunks, dim=0): return reshaping.chunk(self, chunks, dim)
-    def unbind(self, dim=0): return reshaping.unbind(self, dim)
+    def unflatten(self, dim, sizes): return views.unflatten(self, dim, sizes)
+    def movedim(self, source, destination): return views.movedim(self, source, destination)
+    def moveaxis(self, source, destination): return views.movedim(self, source, destination)
+    def t(self): return views.t(self)
+    def swapaxes(self, axis0, axis1): return views.swapaxes(self, axis0, axis1)
+    def swapdims(self, dim0, dim1): return views.swapdims(self, dim0, dim1)
+    def narrow(self, dim, start, length): return views.narrow(self, dim, start, length)
+    def split(self, split_size, dim=0): return views.split(self, split_size, dim)
+    def chunk(self, chunks, dim=0): return views.chunk(self, chunks, dim)
+    def unbind(self, dim=0): return views.unbind(self, dim)
     def tril(self, diagonal=0): return reshaping.tril(self, diagonal)
     def triu(self, diagonal=0): return reshaping.triu(self, diagonal)
 
@@ -685,4 +685,5 @@ def expect_tensors(op: str, **values) -> None:
 # The ops import Tensor from this module, so they are bound after it exists.
 from . import random  # noqa: E402
 from .ops import (comparison, elementwise, fusion, indexing, inplace, linalg,  # noqa: E402
-                  logic, pointwise, promotion, reduction, reshaping, shape_ops, statistics)
+                  logic, pointwise, promotion, reduction, reshaping, shape_ops, statistics,
+                  views)

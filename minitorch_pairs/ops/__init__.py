@@ -8,7 +8,8 @@
 - reduction:     Sum, and max/min/amax/amin/argmax/argmin (EvenSplit TakeAlong Extremum2)
 - statistics:    Variance Prod CumSum CumProd LogSumExp VectorNorm; median, sort, topk ...
 - shape_ops:     Reshape Permute GetItem Cat Clone (flatten, transpose, (un)squeeze, stack)
-- reshaping:     Expand Repeat RepeatEach Gather Flip Roll Triangle View; narrow, split ...
+- reshaping:     Expand Repeat RepeatEach Gather Flip Roll Triangle; tile, stacking
+- views:         View; squeeze, movedim, t, narrow, split, chunk, unbind (views of the input)
 - padding:       ConstantPad, and F.pad's reflect / replicate / circular (Gather)
 - indexing:      gather, scatter, index_select, masked_select, one_hot, products (einsum ...)
 - linalg:        MatMul Linear
