@@ -25,6 +25,7 @@ from .factories import (arange, empty, empty_like, eye, full, full_like, linspac
                         zeros_like)
 from .tensor import Tensor, as_dtype, tensor
 from .ops.pointwise import *  # noqa: F401,F403  (each area module lists its names in __all__)
+from .ops.division import *  # noqa: F401,F403
 from .ops.logic import *  # noqa: F401,F403
 from .ops.statistics import *  # noqa: F401,F403
 from .ops.reshaping import *  # noqa: F401,F403

@@ -492,7 +492,7 @@ class Tensor:
     def contiguous(self): return views.contiguous(self)
     def __getitem__(self, index): return shape_ops.getitem(self, index)
 
-    # ----- pointwise math and logic (ops/pointwise.py, ops/logic.py) ------------------
+    # ----- pointwise math, division, logic (ops/pointwise, division, logic) ------------
     def neg(self): return pointwise.neg(self)
     def negative(self): return pointwise.neg(self)
     def sign(self): return pointwise.sign(self)
@@ -520,16 +520,16 @@ class Tensor:
     def maximum(self, other): return pointwise.maximum(self, other)
     def fmin(self, other): return pointwise.fmin(self, other)
     def fmax(self, other): return pointwise.fmax(self, other)
-    def remainder(self, other): return pointwise.remainder(self, other)
-    def fmod(self, other): return pointwise.fmod(self, other)
+    def remainder(self, other): return division.remainder(self, other)
+    def fmod(self, other): return division.fmod(self, other)
     def div(self, other, *, rounding_mode=None):
-        return pointwise.div(self, other, rounding_mode=rounding_mode)
-    def true_divide(self, other): return pointwise.true_divide(self, other)
-    def floor_divide(self, other): return pointwise.floor_divide(self, other)
-    def __mod__(self, other): return pointwise.remainder(self, other)
-    def __rmod__(self, other): return pointwise.remainder(other, self)
-    def __floordiv__(self, other): return pointwise.floor_divide(self, other)
-    def __rfloordiv__(self, other): return pointwise.floor_divide(other, self)
+        return division.div(self, other, rounding_mode=rounding_mode)
+    def true_divide(self, other): return division.true_divide(self, other)
+    def floor_divide(self, other): return division.floor_divide(self, other)
+    def __mod__(self, other): return division.remainder(self, other)
+    def __rmod__(self, other): return division.remainder(other, self)
+    def __floordiv__(self, other): return division.floor_divide(self, other)
+    def __rfloordiv__(self, other): return division.floor_divide(other, self)
     def where(self, condition, other): return logic.where(condition, self, other)
     def eq(self, other): return logic.eq(self, other)
     def ne(self, other): return logic.ne(self, other)
@@ -684,6 +684,6 @@ def expect_tensors(op: str, **values) -> None:
 
 # The ops import Tensor from this module, so they are bound after it exists.
 from . import random  # noqa: E402
-from .ops import (comparison, elementwise, fusion, indexing, inplace, linalg,  # noqa: E402
-                  logic, pointwise, promotion, reduction, reshaping, shape_ops, statistics,
-                  views)
+from .ops import (comparison, division, elementwise, fusion, indexing, inplace,  # noqa: E402
+                  linalg, logic, pointwise, promotion, reduction, reshaping, shape_ops,
+                  statistics, views)

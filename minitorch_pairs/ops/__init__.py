@@ -2,7 +2,8 @@
 
 - elementwise:   Add Sub Mul Div Neg Pow Exp Log Sqrt Abs Relu Tanh Sigmoid Selu Cast
 - pointwise:     the float functions (reciprocal ... atan), rounding, pow, atan2,
-                 minimum/maximum/fmin/fmax, remainder, fmod, the rounding divisions
+                 minimum/maximum/fmin/fmax
+- division:      Remainder Fmod RoundedDivision FloorDivide
 - logic:         Where; the comparisons and logic tests (outside the graph)
 - activations:   LeakyRelu Elu Gelu Silu Softplus Hardtanh (relu6 is Hardtanh(0, 6))
 - reduction:     Sum, and max/min/amax/amin/argmax/argmin (EvenSplit TakeAlong Extremum2)
