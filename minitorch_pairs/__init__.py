@@ -31,6 +31,8 @@ from .ops.statistics import *  # noqa: F401,F403
 from .ops.reshaping import *  # noqa: F401,F403
 from .ops.views import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .ops.contractions import *  # noqa: F401,F403
 from . import utils  # as torch.utils: mt.utils.data.DataLoader after `import minitorch_pairs`
 
 clip = clamp

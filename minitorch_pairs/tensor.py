@@ -650,19 +650,19 @@ class Tensor:
     def scatter_add_(self, dim, index, src):
         return self._inplace("scatter_add_", lambda t: indexing.scatter_add(t, dim, index, src))
 
-    def dot(self, other): return indexing.dot(self, other)
-    def vdot(self, other): return indexing.vdot(self, other)
-    def outer(self, vec2): return indexing.outer(self, vec2)
-    def ger(self, vec2): return indexing.outer(self, vec2)
-    def mm(self, mat2): return indexing.mm(self, mat2)
-    def bmm(self, mat2): return indexing.bmm(self, mat2)
-    def mv(self, vec): return indexing.mv(self, vec)
+    def dot(self, other): return linalg.dot(self, other)
+    def vdot(self, other): return linalg.vdot(self, other)
+    def outer(self, vec2): return linalg.outer(self, vec2)
+    def ger(self, vec2): return linalg.outer(self, vec2)
+    def mm(self, mat2): return linalg.mm(self, mat2)
+    def bmm(self, mat2): return linalg.bmm(self, mat2)
+    def mv(self, vec): return linalg.mv(self, vec)
 
     def addmm(self, mat1, mat2, *, beta=1, alpha=1):
-        return indexing.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+        return linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
-        return indexing.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+        return linalg.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
 
 def tensor(data, dtype=None, requires_grad: bool = False, device: str = "cpu") -> Tensor:

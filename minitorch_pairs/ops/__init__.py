@@ -12,8 +12,9 @@
 - reshaping:     Expand Repeat RepeatEach Gather Flip Roll Triangle; tile, stacking
 - views:         View; squeeze, movedim, t, narrow, split, chunk, unbind (views of the input)
 - padding:       ConstantPad, and F.pad's reflect / replicate / circular (Gather)
-- indexing:      gather, scatter, index_select, masked_select, one_hot, products (einsum ...)
-- linalg:        MatMul Linear
+- indexing:      gather, scatter, index_select, masked_select, one_hot
+- linalg:        MatMul Linear AddMatMul; dot, outer, mm, bmm, mv, addmm, baddbmm
+- contractions:  tensordot, einsum (built on permute, reshape, sum and matmul)
 - conv_pool:     Conv2d MaxPool2d AvgPool2d (numba kernels); fusion defers a convolution
                  to fuse it with its ReLU and 2x2 max-pool
 - conv_general:  Convolution TransposedConvolution (dilation, groups, 1-d, transposed)

@@ -16,14 +16,11 @@ from ..autograd import Function
 from ..errors import ShapeError
 from ..factories import scalar_in_dtype
 from ..tensor import Tensor
-from .linalg import (addmm, baddbmm, bmm, dot, einsum, ger, mm, mv, outer,  # noqa: F401
-                     tensordot, vdot)
 from .reduction import normalize_dims
 from .shape_ops import clone, reshape
 
-__all__ = ["addmm", "argwhere", "baddbmm", "bmm", "dot", "einsum", "gather", "ger",
-           "index_select", "masked_select", "mm", "mv", "nonzero", "outer", "scatter",
-           "scatter_add", "take_along_dim", "tensordot", "vdot"]
+__all__ = ["argwhere", "gather", "index_select", "masked_select", "nonzero", "scatter",
+           "scatter_add", "take_along_dim"]
 
 
 # ----- the primitives: pick the elements an index names, or write them ------------------
