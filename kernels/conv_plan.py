@@ -5,6 +5,8 @@ follows it whatever the settings are by then.
     algorithm  "winograd" (3x3 stride 1, kernels/cpu/conv_winograd.py), "images" (a product
                per image, kernels/cpu/conv_images.py) or "im2col" (one product for the batch)
     tile       Winograd's output tile side, 4 or 6; 0 on the other algorithms
+    pixels     "images" only: each image's product laid out pixel by pixel, (L, O), rather
+               than plane by plane, (O, L) (kernels/cpu/conv_images.py)
     pooled     the convolution is followed by a ReLU and a 2x2 max-pool (the fused op)
     fused      the fused op has a forward kernel of its own on this algorithm (the pooled
                convolution's output is never written); else it composes conv2d and max_pool2d
@@ -43,3 +45,4 @@ class ConvPlan(NamedTuple):
     pooled: bool
     fused: bool
     tile: int = 0
+    pixels: bool = False

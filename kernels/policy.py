@@ -59,6 +59,11 @@ class Policy:
     winograd_part_tiles: int = 16
     # conv_winograd.py: parallel jobs of the filter gradient, a few per thread
     winograd_filter_slices: int = 8
+    # conv_images.py: per-image products with at most this many taps (C * KH * KW) are made
+    # pixel by pixel: the fused 2x2 pool then runs along the channels in vector lanes (the
+    # study's first layer), and the plain forward pays a transposed copy into NCHW, which
+    # outweighs the pool's gain where such layers are not fused (the baseline's 32 taps)
+    image_pixel_taps: int = 16
     # conv_images.py: parts the per-image weight gradient sums the batch in (a fixed order,
     # so its values do not depend on the thread count); a few per thread
     image_chunks: int = 8
@@ -71,7 +76,8 @@ class Policy:
     fuse_conv_relu_pool: bool = True
 
 
-_LEAST = {"split_work": 0, "parallel_from": 0, "winograd_channels": 0}  # counts: at least 1
+_LEAST = {"split_work": 0, "parallel_from": 0, "winograd_channels": 0,
+          "image_pixel_taps": 0}  # counts: at least 1
 _CHOICES = {"winograd_pooled_tile": (None, 4, 6), "conv_precision": ("fast", "highest"),
             "fuse_conv_relu_pool": (True, False)}
 _NAMES = tuple(field.name for field in dataclasses.fields(Policy))

@@ -25,6 +25,8 @@ computed; a backward pass follows the path its forward took.
     winograd_block_rows (48)    tiles per block a Winograd job takes through while in cache
     winograd_part_tiles (16)    fewest tiles per part (fewer parts for small batches)
     winograd_filter_slices (8)  parallel jobs of the Winograd filter gradient
+    image_pixel_taps (16)       per-image products with at most this many taps made pixel by
+                                pixel: the fused 2x2 pool then runs along the channels
     image_chunks (8)            parts of the batch the per-image convolution's weight
                                 gradient is summed in, in a fixed order
     conv_precision ("fast")     "fast" lets 3x3 stride-1 layers take Winograd (float32 errors

@@ -121,6 +121,33 @@ def test_image_chunks_cut_the_per_image_weight_gradient():
             _close(mine, theirs, 1e-6)
 
 
+def test_image_pixel_taps_lays_the_per_image_product_out_either_way():
+    """Pixel by pixel or plane by plane: the same convolution up to BLAS's order of sums, and
+    the fused op's pool the same picks (integer data: exact sums, ties, a NaN)."""
+    x, w, b = (_data(s, k).astype(np.float32) for k, s in enumerate([(6, 1, 14, 14),
+                                                                      (32, 1, 3, 3), (32,)]))
+    plan, _, default = _conv(x, w, b)
+    assert (plan.algorithm, plan.pixels) == ("images", True)
+    with mt.backends.flags(image_pixel_taps=8):
+        plan, _, planes = _conv(x, w, b)
+    assert (plan.algorithm, plan.pixels) == ("images", False)
+    for mine, theirs in zip(planes, default):
+        _close(mine, theirs, 1e-6)
+    rng = np.random.default_rng(3)
+    x = rng.integers(-2, 3, size=(6, 1, 14, 14)).astype(np.float32)
+    x[1, 0, 5, 5] = np.nan
+    w, b = rng.integers(-1, 2, size=(32, 1, 3, 3)).astype(np.float32), np.zeros(32, np.float32)
+    results = []
+    for taps in (16, 8):
+        with mt.backends.flags(image_pixel_taps=taps):
+            plan = K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (1, 1), pooled=True)
+            pooled, argmax = np.empty((6, 32, 7, 7), np.float32), np.empty((6, 32, 7, 7), np.int64)
+            K.conv2d_relu_pool_forward(plan, x, w, b, pooled, argmax)
+            results.append((pooled, argmax))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
 def test_split_work_and_parallel_from_pick_the_threads_or_the_calling_thread(monkeypatch):
     assert parallel.by_size(100, "threads", "calling") == "calling"
     with mt.backends.flags(parallel_from=0):

@@ -45,8 +45,10 @@ SPELLINGS = {
     "module with hooks": _hooked,
 }
 
-# (input channels, size): the per-image path, Winograd F(4x4), Winograd F(6x6) when fused
-PATHS = {"per image": (1, 14), "F(4x4)": (16, 8), "F(6x6)": (16, 13)}
+# (input channels, size): the per-image path pixel by pixel (9 taps) and plane by plane (18
+# taps, above image_pixel_taps), Winograd F(4x4), Winograd F(6x6) when fused
+PATHS = {"per image": (1, 14), "per image, planes": (2, 14), "F(4x4)": (16, 8),
+         "F(6x6)": (16, 13)}
 
 
 def _run(spelling, channels, size, fuse=True):

@@ -18,12 +18,14 @@ TF = torch.nn.functional
 RTOL = {np.float64: 1e-12, np.float32: 1e-5}
 
 
-@pytest.mark.parametrize("shape, kernel, pad", [((20, 1, 14, 14), 3, 1), ((3, 2, 9, 8), 2, 0)])
+@pytest.mark.parametrize("shape, kernel, pad", [((20, 1, 14, 14), 3, 1), ((3, 2, 9, 8), 2, 0),
+                                               ((3, 2, 9, 8), 3, 1)])
 def test_per_image_relu_pool_kernel_equals_the_composed_ops_bit_for_bit(shape, kernel, pad):
-    """The first layer's fused forward (a product per image, its planes pooled in cache)
-    against conv2d, then max_pool2d and ReLU, and its weight and bias gradients (taken from
-    the pooled gradient when the input needs none) against max_pool2d's then conv2d's
-    backward: ties from integer data, a NaN, odd sizes."""
+    """The first layer's fused forward (a product per image, pooled in cache: pixel by pixel
+    for 9 and 8 taps, plane by plane for 18) against conv2d, then max_pool2d and ReLU, and
+    its weight and bias gradients (taken from the pooled gradient when the input needs none)
+    against max_pool2d's then conv2d's backward: ties from integer data, a NaN, odd
+    sizes."""
     rng = np.random.default_rng(6)
     x = rng.integers(-2, 3, size=shape).astype(np.float32)
     x[0, 0, 3, 3] = np.nan
@@ -34,6 +36,7 @@ def test_per_image_relu_pool_kernel_equals_the_composed_ops_bit_for_bit(shape, k
     plan, fused = (K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (pad, pad), pooled=pooled)
                    for pooled in (False, True))
     assert plan.algorithm == fused.algorithm == "images" and fused.fused
+    assert plan.pixels == fused.pixels == (shape[1] * kernel * kernel <= 16)
     cols = K.conv2d_forward(plan, x, w, b, out)
     pooled_shape = (shape[0], 4, size[0] // 2, size[1] // 2)
     expected, expected_argmax = np.empty(pooled_shape, np.float32), np.empty(pooled_shape, np.int64)

@@ -67,8 +67,9 @@ def _plan(x_shape, weight_shape, dtype, stride, padding, pooled, settings) -> Co
             min(weight_shape[:2]) >= settings.winograd_channels:
         tile = pooled_tile(g.out_h // 2, g.out_w // 2, settings) if pooled else 4
         return ConvPlan("winograd", g, pooled, pooled, tile)
-    if g.out_h * g.out_w >= int(np.prod(weight_shape[1:])) and dtype in _BLAS_TYPES:
-        return ConvPlan("images", g, pooled, pooled)
+    taps = int(np.prod(weight_shape[1:]))
+    if g.out_h * g.out_w >= taps and dtype in _BLAS_TYPES:
+        return ConvPlan("images", g, pooled, pooled, pixels=taps <= settings.image_pixel_taps)
     return ConvPlan("im2col", g, pooled, False)
 
 
@@ -178,7 +179,7 @@ def conv2d_forward(plan, x, weight, bias, out):
     if plan.algorithm == "images":
         cols = _image_columns(plan, x, weight)
         image_forward(x, _rows_transposed(weight), shift, out.reshape(n, o, out_h * out_w), cols,
-                      tuple(plan.geometry))
+                      tuple(plan.geometry), plan.pixels)
         return cols
     cols = np.empty((n * out_h * out_w, int(np.prod(weight.shape[1:]))), dtype=x.dtype)
     im2col(x, cols, tuple(plan.geometry))
@@ -206,7 +207,7 @@ def conv2d_relu_pool_forward(plan, x, weight, bias, pooled, argmax):
         return winograd_forward_relu_pool(plan, x, weight, shift, pooled, argmax)
     cols = _image_columns(plan, x, weight)
     image_forward_relu_pool(x, _rows_transposed(weight), shift, pooled, argmax, cols,
-                            tuple(plan.geometry))
+                            tuple(plan.geometry), plan.pixels)
     return cols
 
 

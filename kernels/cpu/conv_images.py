@@ -22,6 +22,13 @@ parts, added in a fixed order, so that it does not depend on the thread count.
 Followed by a ReLU and a 2x2 max-pool, the forward pools each image's planes while they are
 in cache (the output is never written) and the weight gradient rebuilds each image's output
 gradient from the pooled one: the fused op's values equal the composed ops' bit for bit.
+
+Where the weight has few taps (the plan's `pixels`, kernels/policy.py image_pixel_taps) each
+image's product is made pixel by pixel instead, cols.T @ W.T -> (L, O): the fused op's pool
+then scans the windows along the channels in vector lanes (a plane's windows, a few per
+row, scan one at a time), and the plain forward pays a transposed copy into NCHW. Both
+forwards of a layer take the same orientation, as BLAS may sum in another order in the
+other.
 """
 from __future__ import annotations
 
@@ -92,26 +99,98 @@ def _image_planes(x, n, weight_rows, bias, cols, planes, geometry):
             plane[p] += shift
 
 
+@njit(cache=True, inline="always")
+def _image_pixels(cols, weight_rows, pixels):
+    """pixels (L, O) = image n's output laid out pixel by pixel, without the bias: cols.T @
+    W.T, from the columns already in cols. BLAS sums the taps of each output in another
+    order in this orientation than in W @ cols (on some CPUs' kernels), so a layer takes one
+    orientation for its plain and fused forwards alike (the plan's `pixels`)."""
+    np.dot(cols.T, weight_rows.T, pixels)
+
+
 @njit(cache=True, parallel=True)
-def image_forward(x, weight_rows, bias, out, cols, geometry):
+def image_forward(x, weight_rows, bias, out, cols, geometry, pixels):
     """out (N, O, OH*OW) = the convolution of x by weight_rows (O, C*KH*KW), plus bias, and
     cols (N, C*KH*KW, OH*OW) its columns, kept for the weight gradient (building them again
     there costs about as much as the gradient's products on the study's first layer);
-    geometry = (KH, KW, stride_h, stride_w, pad_h, pad_w, OH, OW)."""
+    geometry = (KH, KW, stride_h, stride_w, pad_h, pad_w, OH, OW). With `pixels`, each
+    image's product is made pixel by pixel (_image_pixels) and written out transposed."""
     for n in prange(x.shape[0]):
-        _image_planes(x, n, weight_rows, bias, cols[n], out[n], geometry)
+        if not pixels:
+            _image_planes(x, n, weight_rows, bias, cols[n], out[n], geometry)
+            continue
+        product = np.empty((out.shape[2], weight_rows.shape[0]), dtype=x.dtype)
+        _columns(x, n, cols[n], geometry)
+        _image_pixels(cols[n], weight_rows, product)
+        planes = out[n]
+        for o in range(planes.shape[0]):
+            shift, plane = bias[o], planes[o]
+            for p in range(plane.size):
+                plane[p] = product[p, o] + shift
 
 
 @njit(cache=True, parallel=True)
-def image_forward_relu_pool(x, weight_rows, bias, pooled, argmax, cols, geometry):
+def image_forward_relu_pool(x, weight_rows, bias, pooled, argmax, cols, geometry, pixels):
     """relu(max_pool2d(., 2)) of the convolution into pooled, argmax as max_pool2d's, each
-    image's output planes pooled while in cache: the output itself is never written. cols
-    as image_forward's."""
+    image's output pooled while in cache: the output itself is never written. cols and
+    `pixels` as image_forward's; pixel by pixel, the pool runs along the channels in vector
+    lanes."""
     out_h, out_w = geometry[6], geometry[7]
+    channels = weight_rows.shape[0]
     for n in prange(x.shape[0]):
-        planes = np.empty((weight_rows.shape[0], out_h * out_w), dtype=x.dtype)
+        if pixels:
+            product = np.empty((out_h * out_w, channels), dtype=x.dtype)
+            windows = np.empty((2, pooled.shape[2] * pooled.shape[3], channels), dtype=x.dtype)
+            _columns(x, n, cols[n], geometry)
+            _image_pixels(cols[n], weight_rows, product)
+            _relu_pool_pixels(product, bias, out_w, pooled[n], argmax[n], windows)
+            continue
+        planes = np.empty((channels, out_h * out_w), dtype=x.dtype)
         _image_planes(x, n, weight_rows, bias, cols[n], planes, geometry)
-        _relu_pool_planes(planes.reshape(planes.shape[0], out_h, out_w), pooled[n], argmax[n])
+        _relu_pool_planes(planes.reshape(channels, out_h, out_w), pooled[n], argmax[n])
+
+
+@njit(cache=True, inline="always")
+def _relu_pool_pixels(product, bias, out_w, pooled, argmax, windows):
+    """pooled (O, PH, PW) = relu(2x2 max-pool of product + bias) with max_pool2d's argmax and
+    rule, product (L, O) pixel by pixel: each window's scan (torch's rule as selects: a
+    strictly greater value or a NaN takes over) runs along the channels in vector lanes,
+    into windows[0] (the values) and windows[1] (the argmax, as a float: exact below 2^24
+    pixels), which are then laid out per channel."""
+    channels = product.shape[1]
+    pooled_h, pooled_w = pooled.shape[1], pooled.shape[2]
+    zero = product.dtype.type(0)
+    right, down, diagonal = product.dtype.type(1), product.dtype.type(out_w), \
+        product.dtype.type(out_w + 1)
+    for ph in range(pooled_h):
+        for pw in range(pooled_w):
+            p = 2 * ph * out_w + 2 * pw
+            q = ph * pooled_w + pw
+            top, top_right = product[p], product[p + 1]
+            bottom, bottom_right = product[p + out_w], product[p + out_w + 1]
+            values, where = windows[0, q], windows[1, q]
+            corner = product.dtype.type(p)
+            for o in range(channels):
+                shift = bias[o]
+                best, offset = top[o] + shift, zero
+                value = top_right[o] + shift
+                take = (value > best) | (value != value)
+                best, offset = (value if take else best), (right if take else offset)
+                value = bottom[o] + shift
+                take = (value > best) | (value != value)
+                best, offset = (value if take else best), (down if take else offset)
+                value = bottom_right[o] + shift
+                take = (value > best) | (value != value)
+                best, offset = (value if take else best), (diagonal if take else offset)
+                values[o] = zero if best <= zero else best
+                where[o] = corner + offset
+    pooled_flat = pooled.reshape(channels, pooled_h * pooled_w)
+    argmax_flat = argmax.reshape(channels, pooled_h * pooled_w)
+    for o in range(channels):  # two loops: each then reads one array with a fixed stride
+        for q in range(pooled_h * pooled_w):
+            pooled_flat[o, q] = windows[0, q, o]
+        for q in range(pooled_h * pooled_w):
+            argmax_flat[o, q] = np.int64(windows[1, q, o])
 
 
 @njit(cache=True)
