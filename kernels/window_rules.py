@@ -16,18 +16,20 @@ def max_window(x, n, c, h_first, h_stop, w_first, w_stop, width):
     return best, best_index
 
 
-def max_of_four(a, b, c, d):
-    """The same rule for a 2x2 window read as a, b (top row), c, d: the value and its
-    position 0-3. Written as selects, not branches: which element wins is random on real
-    data, and a mispredicted branch per comparison costs more than the selects."""
-    best, k = a, 0
+def max_of_four(a, b, c, d, at):
+    """The same rule for a 2x2 window read as a, b (top row), c, d: the value and the entry
+    of `at` for the element that holds it ((0, 1, 2, 3): its position; a caller may pass
+    offsets of its own, in its own type). Written as selects, not branches: which element
+    wins is random on real data, and a mispredicted branch per comparison costs more than
+    the selects."""
+    best, where = a, at[0]
     take = (b > best) | (b != b)
-    best, k = (b if take else best), (1 if take else k)
+    best, where = (b if take else best), (at[1] if take else where)
     take = (c > best) | (c != c)
-    best, k = (c if take else best), (2 if take else k)
+    best, where = (c if take else best), (at[2] if take else where)
     take = (d > best) | (d != d)
-    best, k = (d if take else best), (3 if take else k)
-    return best, k
+    best, where = (d if take else best), (at[3] if take else where)
+    return best, where
 
 
 def first_max_of_four(a, b, c, d, width):

@@ -100,11 +100,12 @@ def _image_planes(x, n, weight_rows, bias, cols, planes, geometry):
 
 
 @njit(cache=True, inline="always")
-def _image_pixels(cols, weight_rows, pixels):
-    """pixels (L, O) = image n's output laid out pixel by pixel, without the bias: cols.T @
-    W.T, from the columns already in cols. BLAS sums the taps of each output in another
-    order in this orientation than in W @ cols (on some CPUs' kernels), so a layer takes one
-    orientation for its plain and fused forwards alike (the plan's `pixels`)."""
+def _image_pixels(x, n, weight_rows, cols, pixels, geometry):
+    """cols = image n's columns, and pixels (L, O) = its output laid out pixel by pixel,
+    without the bias: cols.T @ W.T. BLAS sums the taps of each output in another order in
+    this orientation than in _image_planes' W @ cols (on some CPUs' kernels), so a layer
+    takes one orientation for its plain and fused forwards alike (the plan's `pixels`)."""
+    _columns(x, n, cols, geometry)
     np.dot(cols.T, weight_rows.T, pixels)
 
 
@@ -120,8 +121,7 @@ def image_forward(x, weight_rows, bias, out, cols, geometry, pixels):
             _image_planes(x, n, weight_rows, bias, cols[n], out[n], geometry)
             continue
         product = np.empty((out.shape[2], weight_rows.shape[0]), dtype=x.dtype)
-        _columns(x, n, cols[n], geometry)
-        _image_pixels(cols[n], weight_rows, product)
+        _image_pixels(x, n, weight_rows, cols[n], product, geometry)
         planes = out[n]
         for o in range(planes.shape[0]):
             shift, plane = bias[o], planes[o]
@@ -141,8 +141,7 @@ def image_forward_relu_pool(x, weight_rows, bias, pooled, argmax, cols, geometry
         if pixels:
             product = np.empty((out_h * out_w, channels), dtype=x.dtype)
             windows = np.empty((2, pooled.shape[2] * pooled.shape[3], channels), dtype=x.dtype)
-            _columns(x, n, cols[n], geometry)
-            _image_pixels(cols[n], weight_rows, product)
+            _image_pixels(x, n, weight_rows, cols[n], product, geometry)
             _relu_pool_pixels(product, bias, out_w, pooled[n], argmax[n], windows)
             continue
         planes = np.empty((channels, out_h * out_w), dtype=x.dtype)
@@ -153,15 +152,15 @@ def image_forward_relu_pool(x, weight_rows, bias, pooled, argmax, cols, geometry
 @njit(cache=True, inline="always")
 def _relu_pool_pixels(product, bias, out_w, pooled, argmax, windows):
     """pooled (O, PH, PW) = relu(2x2 max-pool of product + bias) with max_pool2d's argmax and
-    rule, product (L, O) pixel by pixel: each window's scan (torch's rule as selects: a
-    strictly greater value or a NaN takes over) runs along the channels in vector lanes,
-    into windows[0] (the values) and windows[1] (the argmax, as a float: exact below 2^24
-    pixels), which are then laid out per channel."""
+    rule, product (L, O) pixel by pixel: each window's scan (max_of_four) runs along the
+    channels in vector lanes, into windows[0] (the values) and windows[1] (the argmax, as a
+    float: exact below 2^24 pixels; an integer position there kept the loop scalar), which
+    are then laid out per channel."""
     channels = product.shape[1]
     pooled_h, pooled_w = pooled.shape[1], pooled.shape[2]
     zero = product.dtype.type(0)
-    right, down, diagonal = product.dtype.type(1), product.dtype.type(out_w), \
-        product.dtype.type(out_w + 1)
+    offsets = (zero, product.dtype.type(1), product.dtype.type(out_w),
+               product.dtype.type(out_w + 1))  # from the window's top left
     for ph in range(pooled_h):
         for pw in range(pooled_w):
             p = 2 * ph * out_w + 2 * pw
@@ -172,16 +171,8 @@ def _relu_pool_pixels(product, bias, out_w, pooled, argmax, windows):
             corner = product.dtype.type(p)
             for o in range(channels):
                 shift = bias[o]
-                best, offset = top[o] + shift, zero
-                value = top_right[o] + shift
-                take = (value > best) | (value != value)
-                best, offset = (value if take else best), (right if take else offset)
-                value = bottom[o] + shift
-                take = (value > best) | (value != value)
-                best, offset = (value if take else best), (down if take else offset)
-                value = bottom_right[o] + shift
-                take = (value > best) | (value != value)
-                best, offset = (value if take else best), (diagonal if take else offset)
+                best, offset = _max_of_four(top[o] + shift, top_right[o] + shift,
+                                            bottom[o] + shift, bottom_right[o] + shift, offsets)
                 values[o] = zero if best <= zero else best
                 where[o] = corner + offset
     pooled_flat = pooled.reshape(channels, pooled_h * pooled_w)
@@ -211,7 +202,7 @@ def _relu_pool_planes(planes, pooled, argmax):
                 d, e = planes[o, h + 1, w], planes[o, h + 1, w + 1]
                 best, offset = _first_max_of_four(a, b, d, e, out_w)
                 if (a != a) | (b != b) | (d != d) | (e != e):  # rare: the exact rule
-                    best, k = _max_of_four(a, b, d, e)
+                    best, k = _max_of_four(a, b, d, e, (0, 1, 2, 3))
                     offset = k // 2 * out_w + k % 2
                 pooled[o, ph, pw] = zero if best <= zero else best
                 argmax[o, ph, pw] = h * out_w + w + offset

@@ -187,7 +187,7 @@ def relu_pool_block(M, bias, n0, tiles_h, tiles_w, out_w, pooled, argmax, at, pa
                 for o in range(channels):
                     shift = bias[o]
                     best, k = _max_of_four(y0[o] + shift, y1[o] + shift,
-                                           y2[o] + shift, y3[o] + shift)
+                                           y2[o] + shift, y3[o] + shift, (0, 1, 2, 3))
                     pooled[n, o, ph, pw] = zero if best <= zero else best
                     argmax[n, o, ph, pw] = (2 * ph + k // 2) * out_w + 2 * pw + k % 2
 
