@@ -40,12 +40,11 @@ def _conv_relu_pool(x, w, b):
     returns the tile side its forward took and the pooled output and gradients."""
     n, o, size = len(x), len(w), x.shape[2]
     pooled = np.empty((n, o, size // 2, size // 2), x.dtype)
-    argmax = np.empty(pooled.shape, np.int64)
     plan = K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (1, 1), pooled=True)
-    saved = K.conv2d_relu_pool_forward(plan, x, w, b, pooled, argmax)
+    saved, winners = K.conv2d_relu_pool_forward(plan, x, w, b, pooled)
     grad = np.where(pooled > 0, _data(pooled.shape, 3), 0).astype(x.dtype)
     grad_x, grad_w = np.empty_like(x), np.empty_like(w)
-    grad_b = K.conv2d_relu_pool_backward(plan, grad, argmax, w, saved, grad_x, grad_w)
+    grad_b = K.conv2d_relu_pool_backward(plan, grad, winners, w, saved, grad_x, grad_w)
     assert plan.algorithm == "winograd" and saved.V.shape[0] == (plan.tile + 2) ** 2
     return plan.tile, [pooled, grad_x, grad_w, grad_b]
 
@@ -141,8 +140,8 @@ def test_image_pixel_taps_lays_the_per_image_product_out_either_way():
     for taps in (16, 8):
         with mt.backends.flags(image_pixel_taps=taps):
             plan = K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (1, 1), pooled=True)
-            pooled, argmax = np.empty((6, 32, 7, 7), np.float32), np.empty((6, 32, 7, 7), np.int64)
-            K.conv2d_relu_pool_forward(plan, x, w, b, pooled, argmax)
+            pooled = np.empty((6, 32, 7, 7), np.float32)
+            _, argmax = K.conv2d_relu_pool_forward(plan, x, w, b, pooled)
             results.append((pooled, argmax))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
@@ -302,16 +301,15 @@ def test_the_backward_follows_the_forwards_plan_whatever_the_settings_now():
                 plans = [K.conv2d_plan(x.shape, w.shape, x.dtype, (1, 1), (1, 1), pooled=p)
                          for p in (False, True)]
                 out, pooled = np.empty((n, o, 7, 7), x.dtype), np.empty((n, o, 3, 3), x.dtype)
-                argmax = np.empty(pooled.shape, np.int64)
-                saved = [K.conv2d_forward(plans[0], x, w, b, out),
-                         K.conv2d_relu_pool_forward(plans[1], x, w, b, pooled, argmax)]
+                fused_saved, winners = K.conv2d_relu_pool_forward(plans[1], x, w, b, pooled)
+                saved = [K.conv2d_forward(plans[0], x, w, b, out), fused_saved]
             grads = [np.empty_like(x), np.empty_like(w), np.empty_like(x), np.empty_like(w)]
             with mt.backends.flags(**after):
                 grad_b = K.conv2d_backward(plans[0], _data(out.shape, 4).astype(x.dtype), w,
                                            saved[0], *grads[:2])
                 fused_b = K.conv2d_relu_pool_backward(
                     plans[1], np.where(pooled > 0, _data(pooled.shape, 3), 0).astype(x.dtype),
-                    argmax, w, saved[1], *grads[2:])
+                    winners, w, saved[1], *grads[2:])
             results.append([plans, *grads, grad_b, fused_b])
         (plans, *expected), (_, *ours) = results
         assert [p.algorithm for p in plans] == (["winograd"] * 2 if "winograd_pooled_tile" in

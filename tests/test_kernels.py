@@ -42,14 +42,14 @@ def test_per_image_relu_pool_kernel_equals_the_composed_ops_bit_for_bit(shape, k
     expected, expected_argmax = np.empty(pooled_shape, np.float32), np.empty(pooled_shape, np.int64)
     K.max_pool2d_forward(out, expected, expected_argmax, 2, 2, 2, 2, 0, 0)
     K.relu_forward(expected.reshape(-1), expected.reshape(-1))
-    pooled, argmax = np.empty_like(expected), np.empty_like(expected_argmax)
-    K.conv2d_relu_pool_forward(fused, x, w, b, pooled, argmax)
+    pooled = np.empty_like(expected)
+    _, argmax = K.conv2d_relu_pool_forward(fused, x, w, b, pooled)
     assert np.isnan(pooled).any()
     np.testing.assert_array_equal(pooled, expected)
     np.testing.assert_array_equal(argmax, expected_argmax)
 
     x[0, 0, 3, 3] = 0.0  # a finite gradient to compare
-    saved = K.conv2d_relu_pool_forward(fused, x, w, b, pooled, argmax)
+    saved, argmax = K.conv2d_relu_pool_forward(fused, x, w, b, pooled)
     g = np.where(pooled > 0, rng.integers(-3, 4, size=pooled.shape), 0).astype(np.float32)
     grad_out = np.empty_like(out)
     K.max_pool2d_backward(g, argmax, grad_out, 2, 2, 2, 2, 0, 0)
@@ -87,13 +87,23 @@ def test_winograd_relu_pool_kernels_equal_the_composed_ops_bit_for_bit(size, dty
     expected = [pooled, argmax, np.empty_like(x), np.empty_like(w)]
     expected.append(K.conv2d_backward(plan, grad_out, w, saved, *expected[2:]))
 
-    fused_pooled, fused_argmax = np.empty_like(pooled), np.empty_like(argmax)
-    saved = K.conv2d_relu_pool_forward(fused, x, w, b, fused_pooled, fused_argmax)
+    fused_pooled = np.empty_like(pooled)
+    saved, winners = K.conv2d_relu_pool_forward(fused, x, w, b, fused_pooled)
     assert saved.V.shape[0] == 36, "not F(4x4, 3x3)"
-    ours = [fused_pooled, fused_argmax, np.empty_like(x), np.empty_like(w)]
-    ours.append(K.conv2d_relu_pool_backward(fused, masked, fused_argmax, w, saved, *ours[2:]))
+    ours = [fused_pooled, _argmax_of(winners, pooled.shape, size), np.empty_like(x),
+            np.empty_like(w)]
+    ours.append(K.conv2d_relu_pool_backward(fused, masked, winners, w, saved, *ours[2:]))
     for label, a, e in zip(["pooled", "argmax", "grad x", "grad w", "grad b"], ours, expected):
         np.testing.assert_array_equal(a, e, err_msg=label)
+
+
+def _argmax_of(winners, pooled_shape, out_w):
+    """max_pool2d's argmax (flat in an output plane of width out_w) from the Winograd
+    kernels' winners (N, PH * PW, O): each window's winner as its place in the window."""
+    n, o, pooled_h, pooled_w = pooled_shape
+    place = winners.transpose(0, 2, 1).reshape(pooled_shape).astype(np.int64)
+    ph, pw = np.arange(pooled_h)[:, None], np.arange(pooled_w)[None, :]
+    return (2 * ph + place // 2) * out_w + 2 * pw + place % 2
 
 
 PER_IMAGE, IM2COL, WINOGRAD = "images", "im2col", "winograd"
@@ -186,13 +196,14 @@ def test_the_study_layer_fused_takes_f6x6_within_its_float32_error_bound():
     plane = conv.detach().numpy().reshape(50 * 64, 49)
     for dtype, bound in ((np.float32, 2e-5), (np.float64, 1e-12)):
         x, w, b, g = (a.astype(dtype) for a in (x64, w64, b64, g64))
-        pooled, argmax = np.empty(g.shape, dtype), np.empty(g.shape, np.int64)
+        pooled = np.empty(g.shape, dtype)
         plan = K.conv2d_plan(x.shape, w.shape, dtype, (1, 1), (1, 1), pooled=True)
-        saved = K.conv2d_relu_pool_forward(plan, x, w, b, pooled, argmax)
+        saved, winners = K.conv2d_relu_pool_forward(plan, x, w, b, pooled)
         assert plan.tile == 6 and saved.V.shape[:2] == (64, 50), "not one F(6x6) tile per image"
+        argmax = _argmax_of(winners, g.shape, 7)
         masked = np.where(pooled > 0, g, 0).astype(dtype)
         grad_x, grad_w = np.empty_like(x), np.empty_like(w)
-        grad_b = K.conv2d_relu_pool_backward(plan, masked, argmax, w, saved, grad_x, grad_w)
+        grad_b = K.conv2d_relu_pool_backward(plan, masked, winners, w, saved, grad_x, grad_w)
         scale = np.abs(plane).max()
         other = argmax != best_at.numpy()
         chosen = np.take_along_axis(plane, argmax.reshape(50 * 64, 9), 1).reshape(argmax.shape)

@@ -189,44 +189,47 @@ def conv2d_forward(plan, x, weight, bias, out):
 
 
 @blas_threads.single_threaded_blas
-def conv2d_relu_pool_forward(plan, x, weight, bias, pooled, argmax):
-    """relu(max_pool2d(conv2d(x), 2)) into pooled (N, O, OH // 2, OW // 2), argmax as
-    max_pool2d's, for a plan made with pooled=True; returns what conv2d_relu_pool_backward
-    needs. The per-image and Winograd kernels (plan.fused) pool each image's planes or each
-    output tile while in cache and never write the convolution's output; im2col writes it
-    and pools it."""
+def conv2d_relu_pool_forward(plan, x, weight, bias, pooled):
+    """relu(max_pool2d(conv2d(x), 2)) into pooled (N, O, OH // 2, OW // 2), for a plan made
+    with pooled=True; returns (what conv2d_relu_pool_backward needs, the windows' winners):
+    the winners are max_pool2d's argmax, except on the Winograd plan, whose kernels keep each
+    window's winner as its place in the window, laid out along the channels
+    (winograd_forward_relu_pool). The per-image and Winograd kernels (plan.fused) pool each
+    image's planes or each output tile while in cache and never write the convolution's
+    output; im2col writes it and pools it."""
+    shift = np.zeros(len(weight), dtype=x.dtype) if bias is None else bias
+    if plan.fused and plan.algorithm == "winograd":
+        return winograd_forward_relu_pool(plan, x, weight, shift, pooled)
+    argmax = np.empty(pooled.shape, dtype=np.int64)
     if not plan.fused:
         g = plan.geometry
         out = np.empty((len(x), len(weight), g.out_h, g.out_w), dtype=x.dtype)
         saved = conv2d_forward(plan, x, weight, bias, out)
         max_pool2d_forward(out, pooled, argmax, 2, 2, 2, 2, 0, 0)
         relu_forward(pooled.reshape(-1), pooled.reshape(-1))
-        return saved
-    shift = np.zeros(len(weight), dtype=x.dtype) if bias is None else bias
-    if plan.algorithm == "winograd":
-        return winograd_forward_relu_pool(plan, x, weight, shift, pooled, argmax)
+        return saved, argmax
     cols = _image_columns(plan, x, weight)
     image_forward_relu_pool(x, _rows_transposed(weight), shift, pooled, argmax, cols,
                             tuple(plan.geometry), plan.pixels)
-    return cols
+    return cols, argmax
 
 
 @blas_threads.single_threaded_blas
-def conv2d_relu_pool_backward(plan, grad_pooled, argmax, weight, saved, grad_x, grad_weight):
+def conv2d_relu_pool_backward(plan, grad_pooled, winners, weight, saved, grad_x, grad_weight):
     """conv2d_backward for conv2d_relu_pool_forward, from the pooled output's gradient with
-    the ReLU's mask applied."""
+    the ReLU's mask applied and the winners the forward returned."""
     if plan.algorithm == "images" and grad_x is None:  # a network's first layer
         n, o = grad_pooled.shape[:2]
         windows = grad_pooled.shape[2] * grad_pooled.shape[3]  # (n may be 0: no -1 here)
         return _image_weight_grad(grad_pooled.reshape(n, o, windows),
-                                  argmax.reshape(n, o, windows), saved, weight, grad_weight)
+                                  winners.reshape(n, o, windows), saved, weight, grad_weight)
     if plan.algorithm == "winograd":
-        return winograd_backward_relu_pool(plan, grad_pooled, argmax, saved, grad_x,
+        return winograd_backward_relu_pool(plan, grad_pooled, winners, saved, grad_x,
                                            grad_weight)
     g = plan.geometry
     grad_out = np.empty((len(grad_pooled), len(weight), g.out_h, g.out_w),
                         dtype=grad_pooled.dtype)
-    max_pool2d_backward(grad_pooled, argmax, grad_out, 2, 2, 2, 2, 0, 0)
+    max_pool2d_backward(grad_pooled, winners, grad_out, 2, 2, 2, 2, 0, 0)
     return conv2d_backward(plan, grad_out, weight, saved, grad_x, grad_weight)
 
 

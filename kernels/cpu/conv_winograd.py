@@ -33,6 +33,10 @@ Followed by a ReLU and a 2x2 max-pool (F.conv2d_relu_max_pool2d), the output tra
 each tile's whole 2x2 windows while they are in cache (relu_pool_block) and the
 backward builds each tile's gradient from the pooled one (pooled_grad_block): the
 convolution's output and its gradient, 2.5 MB each on the study's layer, are never made.
+Each window's winner is kept as its place in the window (0-3), laid out (image, window,
+channel) as the tiles are, rather than as max_pool2d's flat argmax (N, O, PH, PW): the
+forward's scan and the backward's placing of the gradients then run along the channels in
+vector lanes.
 The tiles cover only the outputs the pool reads, so the study's layer (7x7, whose last row
 and column the pool drops) takes one F(6x6, 3x3) tile per image: 64 products of 200 rows
 instead of 36 of 800 (pooled_tile picks the tile side).
@@ -58,16 +62,16 @@ from .winograd_maps import GG, GG8, a4, a8, at4, at8, b8_add, b4_add, bt4, bt8
 
 # The kernels: each parallel job is one of `chunks` parts of the batch, taken in blocks of
 # about block_rows tiles, each block from the input to the output (or back) while in cache.
-# Their arguments, grouped: geometry = (pad_h, pad_w, tiles_h, tiles_w, OW), the padding, the
-# tiles per image and the convolution's output width; work = (chunks, block_rows); the
-# backward's buffers = (U_t, grad_x, dU_parts, bias_parts) (see _gradient_buffers).
+# Their arguments, grouped: geometry = (pad_h, pad_w, tiles_h, tiles_w), the padding and
+# the tiles per image; work = (chunks, block_rows); the backward's buffers = (U_t, grad_x,
+# dU_parts, bias_parts) (see _gradient_buffers).
 
 
 @njit(cache=True, parallel=True)
 def forward_f4(x, U, bias, V, out, geometry, work):
     """out (N, O, OH, OW) = the convolution by F(4x4, 3x3) tiles, plus bias; V (36, T, C)
     = the transformed input, kept for the backward."""
-    pad_h, pad_w, tiles_h, tiles_w, _ = geometry
+    pad_h, pad_w, tiles_h, tiles_w = geometry
     chunks, block_rows = work
     per_image = tiles_h * tiles_w
     for chunk in prange(chunks):
@@ -78,28 +82,29 @@ def forward_f4(x, U, bias, V, out, geometry, work):
 
 
 @njit(cache=True, inline="always")
-def _forward_relu_pool(x, U, bias, V, pooled, argmax, geometry, work, bt, at, patch):
-    pad_h, pad_w, tiles_h, tiles_w, out_w = geometry
+def _forward_relu_pool(x, U, bias, V, pooled, winners, geometry, work, bt, at, patch):
+    pad_h, pad_w, tiles_h, tiles_w = geometry
     chunks, block_rows = work
     per_image = tiles_h * tiles_w
     for chunk in prange(chunks):
+        values = np.empty(pooled.shape[1], dtype=pooled.dtype)
         for n0, images in chunk_blocks(chunk, chunks, len(x), per_image, block_rows):
             input_block(x, n0, images, pad_h, pad_w, tiles_h, tiles_w, V, bt, patch)
             relu_pool_block(block_products(V, n0 * per_image, images * per_image, U), bias, n0,
-                            tiles_h, tiles_w, out_w, pooled, argmax, at, patch)
+                            tiles_h, tiles_w, pooled, winners, values, at, patch)
 
 
 @njit(cache=True, parallel=True)
-def forward_relu_pool_f4(x, U, bias, V, pooled, argmax, geometry, work):
-    """relu(max_pool2d(conv, 2)) into pooled and argmax by F(4x4, 3x3) tiles; V as
-    forward_f4's."""
-    _forward_relu_pool(x, U, bias, V, pooled, argmax, geometry, work, bt4, at4, 6)
+def forward_relu_pool_f4(x, U, bias, V, pooled, winners, geometry, work):
+    """relu(max_pool2d(conv, 2)) into pooled, and each window's winner into winners (see
+    relu_pool_block), by F(4x4, 3x3) tiles; V as forward_f4's."""
+    _forward_relu_pool(x, U, bias, V, pooled, winners, geometry, work, bt4, at4, 6)
 
 
 @njit(cache=True, parallel=True)
-def forward_relu_pool_f6(x, U, bias, V, pooled, argmax, geometry, work):
+def forward_relu_pool_f6(x, U, bias, V, pooled, winners, geometry, work):
     """forward_relu_pool_f4 by F(6x6, 3x3) tiles."""
-    _forward_relu_pool(x, U, bias, V, pooled, argmax, geometry, work, bt8, at8, 8)
+    _forward_relu_pool(x, U, bias, V, pooled, winners, geometry, work, bt8, at8, 8)
 
 
 @njit(cache=True, parallel=True)
@@ -108,7 +113,7 @@ def backward_f4(grad_out, V, buffers, geometry, work):
     transformed filters' gradient, transposed, added to dU_parts (chunks, 36, O, C) (where
     it has any chunks), and bias_parts (N, O), each image's bias gradient."""
     U_t, grad_x, dU_parts, bias_parts = buffers
-    pad_h, pad_w, tiles_h, tiles_w, _ = geometry
+    pad_h, pad_w, tiles_h, tiles_w = geometry
     chunks, block_rows = work
     per_image = tiles_h * tiles_w
     for chunk in prange(chunks):
@@ -121,32 +126,33 @@ def backward_f4(grad_out, V, buffers, geometry, work):
 
 
 @njit(cache=True, inline="always")
-def _backward_relu_pool(grad_pooled, argmax, V, buffers, geometry, work, a_map, b_add, patch):
+def _backward_relu_pool(grad_pooled, winners, V, buffers, geometry, work, a_map, b_add,
+                        patch):
     U_t, grad_x, dU_parts, bias_parts = buffers
-    pad_h, pad_w, tiles_h, tiles_w, out_w = geometry
+    pad_h, pad_w, tiles_h, tiles_w = geometry
     chunks, block_rows = work
     per_image = tiles_h * tiles_w
     for chunk in prange(chunks):
         blocks = chunk_blocks(chunk, chunks, len(grad_pooled), per_image, block_rows)
         for b in range(len(blocks)):
             n0, images = blocks[b]
-            G = pooled_grad_block(grad_pooled, argmax, n0, images, out_w, tiles_h, tiles_w,
+            G = pooled_grad_block(grad_pooled, winners, n0, images, tiles_h, tiles_w,
                                   bias_parts, a_map, patch)
             block_grads(G, V, U_t, n0 * per_image, n0, chunk, b == 0, pad_h, pad_w, tiles_h,
                         tiles_w, grad_x, dU_parts, b_add, patch)
 
 
 @njit(cache=True, parallel=True)
-def backward_relu_pool_f4(grad_pooled, argmax, V, buffers, geometry, work):
+def backward_relu_pool_f4(grad_pooled, winners, V, buffers, geometry, work):
     """backward_f4 for forward_relu_pool_f4, from the pooled output's gradient with the
     ReLU's mask applied."""
-    _backward_relu_pool(grad_pooled, argmax, V, buffers, geometry, work, a4, b4_add, 6)
+    _backward_relu_pool(grad_pooled, winners, V, buffers, geometry, work, a4, b4_add, 6)
 
 
 @njit(cache=True, parallel=True)
-def backward_relu_pool_f6(grad_pooled, argmax, V, buffers, geometry, work):
+def backward_relu_pool_f6(grad_pooled, winners, V, buffers, geometry, work):
     """backward_relu_pool_f4 for forward_relu_pool_f6."""
-    _backward_relu_pool(grad_pooled, argmax, V, buffers, geometry, work, a8, b8_add, 8)
+    _backward_relu_pool(grad_pooled, winners, V, buffers, geometry, work, a8, b8_add, 8)
 
 
 @njit(cache=True, parallel=True)
@@ -231,9 +237,9 @@ def _tiles(plan) -> tuple:
 
 
 def _geometry(plan) -> tuple:
-    """The kernels' geometry argument, (pad_h, pad_w, tiles_h, tiles_w, OW)."""
+    """The kernels' geometry argument, (pad_h, pad_w, tiles_h, tiles_w)."""
     g = plan.geometry
-    return (g.pad_h, g.pad_w, *_tiles(plan), g.out_w)
+    return (g.pad_h, g.pad_w, *_tiles(plan))
 
 
 def pooled_tile(pooled_h: int, pooled_w: int, settings=None) -> int:
@@ -273,13 +279,17 @@ def winograd_forward(plan, x, weight, bias, out):
     return saved
 
 
-def winograd_forward_relu_pool(plan, x, weight, bias, pooled, argmax):
-    """relu(max_pool2d(conv, 2)) into pooled and argmax by the plan's tiles, computing only
-    the outputs the pool reads; returns what winograd_backward_relu_pool needs."""
+def winograd_forward_relu_pool(plan, x, weight, bias, pooled):
+    """relu(max_pool2d(conv, 2)) into pooled by the plan's tiles, computing only the
+    outputs the pool reads; returns what winograd_backward_relu_pool needs: the transformed
+    arrays, and each window's winner (N, PH * PW, O), its place in the window (0-3, in x's
+    dtype: relu_pool_block)."""
     saved = _transformed(plan, x, weight)
-    KERNELS[plan.tile].forward_relu_pool(x, saved.U, bias, saved.V, pooled, argmax,
+    n, o, pooled_h, pooled_w = pooled.shape
+    winners = np.empty((n, pooled_h * pooled_w, o), dtype=x.dtype)
+    KERNELS[plan.tile].forward_relu_pool(x, saved.U, bias, saved.V, pooled, winners,
                                          _geometry(plan), _work(plan, saved.V))
-    return saved
+    return saved, winners
 
 
 def winograd_backward(plan, grad_out, saved, grad_x, grad_weight):
@@ -291,12 +301,12 @@ def winograd_backward(plan, grad_out, saved, grad_x, grad_weight):
     return _filter_and_bias_grads(plan, buffers, grad_weight)
 
 
-def winograd_backward_relu_pool(plan, grad_pooled, argmax, saved, grad_x, grad_weight):
+def winograd_backward_relu_pool(plan, grad_pooled, winners, saved, grad_x, grad_weight):
     """winograd_backward for winograd_forward_relu_pool, from the pooled output's gradient
-    with the ReLU's mask applied."""
+    with the ReLU's mask applied and the winners it returned."""
     work = _work(plan, saved.V)
     buffers = _gradient_buffers(saved, grad_pooled, grad_x, grad_weight, work[0])
-    KERNELS[plan.tile].backward_relu_pool(grad_pooled, argmax, saved.V, buffers,
+    KERNELS[plan.tile].backward_relu_pool(grad_pooled, winners, saved.V, buffers,
                                           _geometry(plan), work)
     return _filter_and_bias_grads(plan, buffers, grad_weight)
 

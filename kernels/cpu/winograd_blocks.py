@@ -163,15 +163,18 @@ def output_block(M, bias, n0, tiles_h, tiles_w, out):
 
 
 @njit(cache=True, inline="always")
-def relu_pool_block(M, bias, n0, tiles_h, tiles_w, out_w, pooled, argmax, at, patch):
+def relu_pool_block(M, bias, n0, tiles_h, tiles_w, pooled, winners, values, at, patch):
     """relu(max_pool2d(., 2)) of the output of the images from n0 on whose tiles M holds
     (in (tile, image) order), taken tile by tile: a tile (4x4 or 6x6) holds whole 2x2
-    windows, so the output itself is never written. argmax as max_pool2d's (flat in an
-    output plane of width out_w)."""
+    windows, so the output itself is never written. winners (N, PH * PW, O): each window's
+    winner by max_pool2d's rule, as its place in the window (0, 1: top left, right; 2, 3:
+    bottom), in M's dtype: so the scan runs along the channels in vector lanes (an integer
+    flat index kept it scalar). values: room for one window's O pooled values."""
     _, channels, pooled_h, pooled_w = pooled.shape
     tile = patch - 2
     windows = tile // 2  # along each side of a tile
     zero = M.dtype.type(0)
+    places = (zero, M.dtype.type(1), M.dtype.type(2), M.dtype.type(3))
     images = M.shape[1] // (tiles_h * tiles_w)
     y = _output_tiles(M, at, patch)
     for t in range(M.shape[1]):
@@ -184,12 +187,15 @@ def relu_pool_block(M, bias, n0, tiles_h, tiles_w, out_w, pooled, argmax, at, pa
                 y2 = y[k0 + tile, col:col + channels]
                 y3 = y[k0 + tile + 1, col:col + channels]
                 ph, pw = windows * th + pa, windows * tw + pb
+                where = winners[n, ph * pooled_w + pw]
                 for o in range(channels):
                     shift = bias[o]
-                    best, k = _max_of_four(y0[o] + shift, y1[o] + shift,
-                                           y2[o] + shift, y3[o] + shift, (0, 1, 2, 3))
-                    pooled[n, o, ph, pw] = zero if best <= zero else best
-                    argmax[n, o, ph, pw] = (2 * ph + k // 2) * out_w + 2 * pw + k % 2
+                    best, place = _max_of_four(y0[o] + shift, y1[o] + shift,
+                                               y2[o] + shift, y3[o] + shift, places)
+                    values[o] = zero if best <= zero else best
+                    where[o] = place
+                for o in range(channels):
+                    pooled[n, o, ph, pw] = values[o]
 
 
 @njit(cache=True, inline="always")
@@ -231,30 +237,41 @@ def grad_block(grad_out, n0, images, tiles_h, tiles_w, bias_parts):
 
 
 @njit(cache=True, inline="always")
-def pooled_grad_block(grad_pooled, argmax, n0, images, out_w, tiles_h, tiles_w, bias_parts,
-                      a_map, patch):
+def pooled_grad_block(grad_pooled, winners, n0, images, tiles_h, tiles_w, bias_parts, a_map,
+                      patch):
     """grad_block for relu_pool_block: each tile's gradient holds its windows' gradients
-    (ReLU mask applied) at their argmax, zeros elsewhere; the output-sized gradient is
-    never made."""
+    (ReLU mask applied) at their winners, zeros elsewhere; the output-sized gradient is
+    never made. Each window's four places are written along the channels at once, from the
+    block's pooled gradient laid out (image, window, O) first."""
     _, channels, pooled_h, pooled_w = grad_pooled.shape
     tile = patch - 2
     windows = tile // 2
     run = tiles_h * tiles_w * channels
+    zero = grad_pooled.dtype.type(0)
     g = np.zeros((tile * tile, images * run), dtype=grad_pooled.dtype)  # [a b, (t, n, o)]
+    per_window = np.empty((images, pooled_h * pooled_w, channels), dtype=grad_pooled.dtype)
+    for n in range(images):
+        planes = grad_pooled[n0 + n].reshape(channels, pooled_h * pooled_w)
+        for o in range(channels):
+            for q in range(pooled_h * pooled_w):
+                per_window[n, q, o] = planes[o, q]
     for t in range(images * tiles_h * tiles_w):
-        n, th, tw = n0 + t % images, t // images // tiles_w, t // images % tiles_w
+        n, th, tw = t % images, t // images // tiles_w, t // images % tiles_w
         col = t * channels
         for ph in range(windows * th, min(windows * (th + 1), pooled_h)):
             for pw in range(windows * tw, min(windows * (tw + 1), pooled_w)):
-                # the argmax's row and column in the tile, without a division (a
-                # 64-bit one per window would dominate this kernel's time)
-                corner = 2 * ph * out_w + 2 * pw
-                a0, b0 = 2 * (ph - windows * th), 2 * (pw - windows * tw)
+                k0 = 2 * (tile * (ph - windows * th) + pw - windows * tw)  # top left
+                q = ph * pooled_w + pw
+                where, grads = winners[n0 + n, q], per_window[n, q]
+                g0, g1 = g[k0, col:col + channels], g[k0 + 1, col:col + channels]
+                g2 = g[k0 + tile, col:col + channels]
+                g3 = g[k0 + tile + 1, col:col + channels]
                 for o in range(channels):
-                    offset = argmax[n, o, ph, pw] - corner
-                    down = offset >= out_w
-                    a, b = a0 + down, b0 + offset - down * out_w
-                    g[tile * a + b, col + o] = grad_pooled[n, o, ph, pw]
+                    place, value = where[o], grads[o]
+                    g0[o] = value if place == 0 else zero
+                    g1[o] = value if place == 1 else zero
+                    g2[o] = value if place == 2 else zero
+                    g3[o] = value if place == 3 else zero
     for n in range(n0, n0 + images):
         for o in range(channels):
             if patch == 8:  # any order: F(6x6) does not match the composed ops anyway
@@ -262,11 +279,11 @@ def pooled_grad_block(grad_pooled, argmax, n0, images, out_w, tiles_h, tiles_w, 
                 continue
             # grad_block's order (row by row): the composed ops' sum, bit for bit (a large
             # share of the pooled gradient's time, so F(6x6), which cannot match, skips it)
-            total = grad_pooled.dtype.type(0)
+            total = zero
             for ph in range(pooled_h):
                 for down in range(2):
                     for pw in range(pooled_w):
-                        if (argmax[n, o, ph, pw] - 2 * ph * out_w - 2 * pw >= out_w) == down:
+                        if (winners[n, ph * pooled_w + pw, o] >= 2) == down:
                             total += grad_pooled[n, o, ph, pw]
             bias_parts[n, o] = total
     return _gradient_tiles(g, a_map, patch).reshape(patch * patch,

@@ -3,7 +3,8 @@ device arrays, launched without host synchronisation. They run on a GPU or, with
 NUMBA_ENABLE_CUDASIM=1, under numba's CUDA simulator (how CI exercises them).
 
 Each takes numba device arrays or CudaArrays (what device tensors hold): a CudaArray goes in
-as a view of its buffer, and a device array coming back comes out as a CudaArray."""
+as a view of its buffer, and a device array coming back (or each of a tuple's) comes out
+as a CudaArray."""
 import functools
 
 from . import activation, batchnorm, conv, dropout, optim, pool, softmax
@@ -14,10 +15,16 @@ def _on_device_arrays(kernel):
     @functools.wraps(kernel)
     def call(*args):
         result = kernel(*(a.device_view() if isinstance(a, CudaArray) else a for a in args))
-        if result is None or isinstance(result, CudaArray):
-            return result
-        return CudaArray(result.reshape(result.size), result.shape)
+        if isinstance(result, tuple):
+            return tuple(_as_cuda_array(part) for part in result)
+        return _as_cuda_array(result)
     return call
+
+
+def _as_cuda_array(result):
+    if result is None or isinstance(result, CudaArray):
+        return result
+    return CudaArray(result.reshape(result.size), result.shape)
 
 
 def matmul(a, b):

@@ -6,6 +6,7 @@ element sums the column entries that read it), so it needs no atomics. One algor
 and the fused conv + ReLU + max-pool composes the kernels."""
 from __future__ import annotations
 
+import numpy as np
 from numba import cuda
 
 from ..conv_plan import ConvPlan, Geometry
@@ -125,14 +126,16 @@ def conv2d_forward(plan, x, weight, bias, out):
     return cols
 
 
-def conv2d_relu_pool_forward(plan, x, weight, bias, pooled, argmax):
-    """kernels.cpu's fused op, composed here: the convolution's output, pooled, then ReLU."""
+def conv2d_relu_pool_forward(plan, x, weight, bias, pooled):
+    """kernels.cpu's fused op, composed here: the convolution's output, pooled, then ReLU;
+    returns the columns and max_pool2d's argmax."""
     g = plan.geometry
     out = cuda.device_array((x.shape[0], weight.shape[0], g.out_h, g.out_w), x.dtype)
     cols = conv2d_forward(plan, x, weight, bias, out)
+    argmax = cuda.device_array(pooled.shape, np.int64)
     max_pool2d_forward(out, pooled, argmax, 2, 2, 2, 2, 0, 0)
     relu_forward(pooled.reshape(pooled.size), pooled.reshape(pooled.size))
-    return cols
+    return cols, argmax
 
 
 def conv2d_relu_pool_backward(plan, grad_pooled, argmax, weight, cols, grad_x, grad_weight):

@@ -87,16 +87,15 @@ class Conv2dReluPool(Function):
         ctx.plan = ctx.kernels.conv2d_plan(x.shape, weight.shape, x.dtype, stride, padding,
                                            pooled=True)
         pooled = backend.empty((n, weight.shape[0], ph, pw), x.dtype, like=x)
-        argmax = backend.empty(pooled.shape, np.int64, like=x)
-        saved = ctx.kernels.conv2d_relu_pool_forward(ctx.plan, x, weight, bias, pooled, argmax)
+        saved, ctx.winners = ctx.kernels.conv2d_relu_pool_forward(ctx.plan, x, weight, bias,
+                                                                  pooled)
         ctx.save_for_backward(weight, saved, *_relu_output(pooled, relu_last))
-        ctx.argmax = argmax
         return pooled
 
     @staticmethod
     def backward(ctx, grad):
         return _conv_backward(ctx, ctx.kernels.conv2d_relu_pool_backward,
-                              _relu_masked(ctx, grad, ctx.saved[2]), ctx.argmax)
+                              _relu_masked(ctx, grad, ctx.saved[2]), ctx.winners)
 
 
 def _relu_output(out, relu_last: bool) -> tuple:
