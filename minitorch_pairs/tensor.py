@@ -552,7 +552,7 @@ class Tensor:
     def logical_xor(self, other): return logic.logical_xor(self, other)
     def logical_not(self): return logic.logical_not(self)
 
-    # ----- statistics, scans and sorting (ops/statistics.py) ----------------------
+    # ----- statistics, scans and sorting (ops/statistics.py, ops/sorting.py) ------
     def min(self, dim=None, keepdim=False): return statistics.min(self, dim, keepdim)
     def argmin(self, dim=None, keepdim=False): return statistics.argmin(self, dim, keepdim)
     def amax(self, dim=(), keepdim=False): return statistics.amax(self, dim, keepdim)
@@ -563,10 +563,10 @@ class Tensor:
         return statistics.var(self, dim, unbiased, keepdim, correction=correction)
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return statistics.std(self, dim, unbiased, keepdim, correction=correction)
-    def median(self, dim=None, keepdim=False): return statistics.median(self, dim, keepdim)
+    def median(self, dim=None, keepdim=False): return sorting.median(self, dim, keepdim)
     def kthvalue(self, k, dim=-1, keepdim=False):
-        return statistics.kthvalue(self, k, dim, keepdim)
-    def mode(self, dim=-1, keepdim=False): return statistics.mode(self, dim, keepdim)
+        return sorting.kthvalue(self, k, dim, keepdim)
+    def mode(self, dim=-1, keepdim=False): return sorting.mode(self, dim, keepdim)
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         return statistics.prod(self, dim, keepdim, dtype=dtype)
     def cumsum(self, dim, *, dtype=None): return statistics.cumsum(self, dim, dtype=dtype)
@@ -580,11 +580,11 @@ class Tensor:
         return statistics.nanmean(self, dim, keepdim, dtype=dtype)
     def count_nonzero(self, dim=None): return statistics.count_nonzero(self, dim)
     def sort(self, dim=-1, descending=False, stable=False):
-        return statistics.sort(self, dim, descending, stable)
+        return sorting.sort(self, dim, descending, stable)
     def argsort(self, dim=-1, descending=False, stable=False):
-        return statistics.argsort(self, dim, descending, stable)
+        return sorting.argsort(self, dim, descending, stable)
     def topk(self, k, dim=-1, largest=True, sorted=True):
-        return statistics.topk(self, k, dim, largest, sorted)
+        return sorting.topk(self, k, dim, largest, sorted)
 
     # ----- reshaping and views (ops/reshaping.py, ops/views.py) -------------------
     def view_as(self, other): return views.view_as(self, other)
@@ -686,4 +686,4 @@ def expect_tensors(op: str, **values) -> None:
 from . import random  # noqa: E402
 from .ops import (comparison, division, elementwise, fusion, indexing, inplace,  # noqa: E402
                   linalg, logic, pointwise, promotion, reduction, reshaping, shape_ops,
-                  statistics, views)
+                  sorting, statistics, views)

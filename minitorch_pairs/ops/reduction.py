@@ -1,9 +1,9 @@
 """Reductions with torch's signatures: sum and mean (over dims, keepdim, dtype=), the
 extremum family max/min (everything, along a dim with a named (values, indices) result,
 or elementwise against another tensor), amax/amin (over dims), aminmax, argmax/argmin,
-and any/all. Also the pieces the other reductions (statistics.py) build on: torch's dim
-rules (`reduction_axes`, `wrap_dim`), the named results, the selection Functions whose
-gradient goes to the selected elements (`EvenSplit`, `TakeAlong`).
+and any/all. Also the pieces the other reductions (statistics.py, sorting.py) build on:
+torch's dim rules (`reduction_axes`, `wrap_dim`), the named results, the selection Functions
+whose gradient goes to the selected elements (`EvenSplit`, `TakeAlong`).
 """
 from __future__ import annotations
 
