@@ -7,7 +7,8 @@
 - logic:         Where; the comparisons and logic tests (outside the graph)
 - activations:   LeakyRelu Elu Gelu Silu Softplus Hardtanh (relu6 is Hardtanh(0, 6))
 - reduction:     Sum, and max/min/amax/amin/argmax/argmin (EvenSplit TakeAlong Extremum2)
-- statistics:    Variance Prod CumSum CumProd LogSumExp VectorNorm; median, sort, topk ...
+- statistics:    Variance Prod CumSum CumProd LogSumExp VectorNorm; nansum, nanmean ...
+- sorting:       sort argsort topk kthvalue median mode (on TakeAlong, EvenSplit)
 - shape_ops:     Reshape Permute GetItem Cat Clone (flatten, transpose, (un)squeeze, stack)
 - reshaping:     Expand Repeat RepeatEach Gather Flip Roll Triangle; tile, stacking
 - views:         View; squeeze, movedim, t, narrow, split, chunk, unbind (views of the input)
