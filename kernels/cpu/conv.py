@@ -197,17 +197,18 @@ def conv2d_relu_pool_forward(plan, x, weight, bias, pooled):
     (winograd_forward_relu_pool). The per-image and Winograd kernels (plan.fused) pool each
     image's planes or each output tile while in cache and never write the convolution's
     output; im2col writes it and pools it."""
-    shift = np.zeros(len(weight), dtype=x.dtype) if bias is None else bias
-    if plan.fused and plan.algorithm == "winograd":
-        return winograd_forward_relu_pool(plan, x, weight, shift, pooled)
-    argmax = np.empty(pooled.shape, dtype=np.int64)
     if not plan.fused:
+        argmax = np.empty(pooled.shape, dtype=np.int64)
         g = plan.geometry
         out = np.empty((len(x), len(weight), g.out_h, g.out_w), dtype=x.dtype)
         saved = conv2d_forward(plan, x, weight, bias, out)
         max_pool2d_forward(out, pooled, argmax, 2, 2, 2, 2, 0, 0)
         relu_forward(pooled.reshape(-1), pooled.reshape(-1))
         return saved, argmax
+    shift = np.zeros(len(weight), dtype=x.dtype) if bias is None else bias
+    if plan.algorithm == "winograd":
+        return winograd_forward_relu_pool(plan, x, weight, shift, pooled)
+    argmax = np.empty(pooled.shape, dtype=np.int64)
     cols = _image_columns(plan, x, weight)
     image_forward_relu_pool(x, _rows_transposed(weight), shift, pooled, argmax, cols,
                             tuple(plan.geometry), plan.pixels)

@@ -87,11 +87,10 @@ def _forward_relu_pool(x, U, bias, V, pooled, winners, geometry, work, bt, at, p
     chunks, block_rows = work
     per_image = tiles_h * tiles_w
     for chunk in prange(chunks):
-        values = np.empty(pooled.shape[1], dtype=pooled.dtype)
         for n0, images in chunk_blocks(chunk, chunks, len(x), per_image, block_rows):
             input_block(x, n0, images, pad_h, pad_w, tiles_h, tiles_w, V, bt, patch)
             relu_pool_block(block_products(V, n0 * per_image, images * per_image, U), bias, n0,
-                            tiles_h, tiles_w, pooled, winners, values, at, patch)
+                            tiles_h, tiles_w, pooled, winners, at, patch)
 
 
 @njit(cache=True, parallel=True)

@@ -163,18 +163,19 @@ def output_block(M, bias, n0, tiles_h, tiles_w, out):
 
 
 @njit(cache=True, inline="always")
-def relu_pool_block(M, bias, n0, tiles_h, tiles_w, pooled, winners, values, at, patch):
+def relu_pool_block(M, bias, n0, tiles_h, tiles_w, pooled, winners, at, patch):
     """relu(max_pool2d(., 2)) of the output of the images from n0 on whose tiles M holds
     (in (tile, image) order), taken tile by tile: a tile (4x4 or 6x6) holds whole 2x2
     windows, so the output itself is never written. winners (N, PH * PW, O): each window's
     winner by max_pool2d's rule, as its place in the window (0, 1: top left, right; 2, 3:
     bottom), in M's dtype: so the scan runs along the channels in vector lanes (an integer
-    flat index kept it scalar). values: room for one window's O pooled values."""
+    flat index kept it scalar)."""
     _, channels, pooled_h, pooled_w = pooled.shape
     tile = patch - 2
     windows = tile // 2  # along each side of a tile
     zero = M.dtype.type(0)
     places = (zero, M.dtype.type(1), M.dtype.type(2), M.dtype.type(3))
+    values = np.empty(channels, dtype=M.dtype)  # a window's, then laid out per channel
     images = M.shape[1] // (tiles_h * tiles_w)
     y = _output_tiles(M, at, patch)
     for t in range(M.shape[1]):
