@@ -318,3 +318,23 @@ def test_ops_forward_timing_computes_the_values():
         arrays = inputs(name)
         ours = {k: mt.tensor(arrays[k]) for k in spec} | {"target": mt.tensor(arrays["target"])}
         assert type(run_forward(functools.partial(call, F), ours)) is mt.Tensor, name
+
+
+@pytest.mark.slow
+def test_winograd_stages_benchmark_quick(tmp_path):
+    """Every stage of the fused layer runs, and --before imports another checkout's kernels
+    (here this one's) beside this one's and pairs their windows."""
+    import pathlib
+    checkout = pathlib.Path(__file__).resolve().parent.parent
+    run("benchmarks.winograd_stages", "--quick", "--before", str(checkout), "--out",
+        str(tmp_path))
+    results = json.loads((tmp_path / "winograd_stages.json").read_text())
+    stages = list(results["stages_ms"])
+    forward, backward = stages.index("forward, whole"), stages.index("backward, whole")
+    assert forward == 0 and backward > 1 and len(stages) > backward + 1
+    assert all(name.startswith("- ") for name in stages if "whole" not in name)
+    assert all(len(ms) == 1 and ms[0] > 0 for ms in results["stages_ms"].values())
+    assert list(results["before"]["windows_ms"]) == ["forward before", "forward this",
+                                                     "backward before", "backward this"]
+    table = (tmp_path / "winograd_stages.md").read_text()
+    assert table.startswith("| stage (this checkout) |") and "| this / before |" in table
